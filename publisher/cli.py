@@ -1,0 +1,81 @@
+"""The command line: a thin layer that parses options and calls the pipeline."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import ContentError, ReportError
+from .pipeline import TARGETS, BuildOptions, build
+
+HELP_TARGETS = "Outputs to build: any of pdf, epub, web (default: all)."
+HELP_CONTENT = "The report's content folder."
+HELP_OUT = "Where outputs are written."
+HELP_STRICT = "Treat warnings (unknown fields, unused references, renderer warnings) as errors."
+
+
+class _CountWarnings(logging.Handler):
+    """Counts warnings so that --strict can fail the build at the end."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+def _setup_logging(verbose: int, quiet: bool) -> _CountWarnings:
+    level = logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s" if verbose else "%(message)s"))
+    root = logging.getLogger("publisher")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    counter = _CountWarnings()
+    root.addHandler(counter)
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    return counter
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("targets", nargs=-1, type=click.Choice(TARGETS))
+@click.option("--content", type=click.Path(path_type=Path, file_okay=False), default=Path("content"),
+              show_default=True, help=HELP_CONTENT)
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"),
+              show_default=True, help=HELP_OUT)
+@click.option("--strict", is_flag=True, help=HELP_STRICT)
+@click.option("-v", "--verbose", count=True, help="Say more (debug messages).")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
+@click.pass_context
+def main(ctx: click.Context, targets: tuple[str, ...], content: Path, out: Path, strict: bool,
+         verbose: int, quiet: bool) -> None:
+    """Build a report's PDF editions, EPUB and web page from its content folder.
+
+    \b
+    Examples:
+      python build.py                 # everything, into dist/
+      python build.py pdf epub        # only these outputs
+      python build.py --content my-report --out build --strict
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    counter = _setup_logging(verbose, quiet)
+    if not (content / "report.yaml").exists() and not content.is_dir():
+        raise click.UsageError(f"content folder {str(content)!r} does not exist")
+    try:
+        build(BuildOptions(content, out, targets or TARGETS, strict))
+    except ContentError as exc:
+        for problem in exc.problems:
+            click.echo(f"Error: {problem}", err=True)
+        sys.exit(1)
+    except ReportError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    if strict and counter.count:
+        click.echo(f"Error: {counter.count} warning(s) with --strict", err=True)
+        sys.exit(1)

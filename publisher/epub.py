@@ -1,0 +1,183 @@
+"""The EPUB writer: our own XHTML for every document, assembled into a package by ebooklib."""
+
+from __future__ import annotations
+
+import io
+import logging
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import jinja2
+from ebooklib import epub
+from lxml import etree
+
+from .cover import cover_jpeg
+from .citation import plain_citation
+from .model import Chapter, Heading, Report
+from .output import write_atomic
+from .templates import STYLES, render
+
+log = logging.getLogger(__name__)
+
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+FONT_TYPES = {".ttf": "font/ttf", ".otf": "font/otf", ".woff2": "font/woff2"}
+A11Y = [
+    ("schema:accessMode", "textual"),
+    ("schema:accessMode", "visual"),
+    ("schema:accessModeSufficient", "textual"),
+    ("schema:accessibilityFeature", "structuralNavigation"),
+    ("schema:accessibilityFeature", "tableOfContents"),
+    ("schema:accessibilityFeature", "readingOrder"),
+    ("schema:accessibilityFeature", "alternativeText"),
+    ("schema:accessibilityFeature", "displayTransformability"),
+    ("schema:accessibilityHazard", "none"),
+]
+
+
+@dataclass(frozen=True)
+class Document:
+    """One XHTML file of the book."""
+
+    file: str
+    label: str
+    html: str
+    in_toc: bool = True
+    headings: tuple[Heading, ...] = ()
+    svg: bool = False
+
+
+def epub_name(report: Report) -> str:
+    return f"{report.meta.id}-ed{report.meta.edition.number}.epub"
+
+
+class _Writer(epub.EpubWriter):  # type: ignore[misc]
+    """ebooklib leaves out xml:lang on <package>; Ace requires it (epub-lang)."""
+
+    language = "en"
+
+    def _write_opf_file(self, root: etree._Element) -> None:
+        root.set(XML_LANG, self.language)
+        super()._write_opf_file(root)
+
+
+def _documents(report: Report, env: jinja2.Environment) -> list[Document]:
+    meta = report.meta
+    common = {"report": report, "meta": meta}
+    docs = [
+        Document("cover.xhtml", "Cover", render(env, "epub/cover.xhtml", **common), in_toc=False),
+        Document("titlepage.xhtml", "Title page and imprint",
+                 render(env, "epub/titlepage.xhtml", citation=plain_citation(report), **common)),
+        Document("introduction.xhtml", "Introduction", render(
+            env, "epub/section.xhtml", title="Introduction", anchor="introduction", number=None,
+            summary="", epub_type="introduction", role="doc-introduction",
+            body=meta.introduction_epub, **common)),
+    ]
+    for chapter in report.front + report.chapters:
+        docs.append(_chapter_document(chapter, env, common))
+    docs.append(Document("bibliography.xhtml", "Bibliography", render(env, "epub/bibliography.xhtml", **common)))
+    if report.glossary:
+        docs.append(Document("glossary.xhtml", "Glossary", render(env, "epub/glossary.xhtml", **common)))
+    return docs
+
+
+def _chapter_document(chapter: Chapter, env: jinja2.Environment, common: dict[str, object]) -> Document:
+    stem = f"{chapter.number:02d}-{chapter.slug}" if chapter.number else chapter.slug
+    kind, role = ("chapter", "doc-chapter") if chapter.number else ("preface", "doc-preface")
+    label = f"{chapter.number}. {chapter.title}" if chapter.number else chapter.title
+    html = render(env, "epub/section.xhtml", title=chapter.title, anchor=chapter.anchor,
+                  number=chapter.number, summary=chapter.summary, epub_type=kind, role=role,
+                  body=chapter.html_epub, **common)
+    return Document(f"{stem}.xhtml", label, html,
+                    headings=tuple(h for h in chapter.headings if h.level == 2),
+                    svg="<svg" in chapter.html_epub)
+
+
+def build_epub(report: Report, env: jinja2.Environment) -> bytes:
+    """The EPUB as bytes: identical for an unchanged report."""
+    meta = report.meta
+    book = epub.EpubBook()
+    book.set_identifier(meta.identifier)
+    book.set_title(meta.title)
+    book.set_language(meta.language)
+    for i, person in enumerate(meta.authors, 1):
+        if person.role == "author":
+            book.add_author(person.name, uid=f"author{i}")
+        else:
+            book.add_metadata("DC", "contributor", person.name, {"id": f"contributor{i}"})
+    book.add_metadata("DC", "publisher", meta.publisher)
+    book.add_metadata("DC", "date", meta.published)
+    book.add_metadata("DC", "description", meta.standfirst)
+    book.add_metadata("DC", "rights", f"{meta.licence}. {meta.rights_holder}.")
+    for keyword in meta.keywords:
+        book.add_metadata("DC", "subject", keyword)
+    for prop, value in A11Y:
+        book.add_metadata(None, "meta", value, {"property": prop})
+    book.add_metadata(None, "meta", "EPUB Accessibility 1.1 - WCAG 2.1 Level AA", {"property": "dcterms:conformsTo"})
+    book.add_metadata(None, "meta", meta.publisher, {"property": "a11y:certifiedBy"})
+    book.add_metadata(None, "meta", (
+        "The text is fully navigable by chapter and section; every figure has a text alternative and "
+        "its data is also given in the text or in a table; tables have captions and header cells."),
+        {"property": "schema:accessibilitySummary"})
+    book.add_metadata(None, "meta", f"Edition {meta.edition.number}", {"property": "schema:version"})
+
+    book.set_cover("images/cover.jpg", cover_jpeg(meta), create_page=False)
+    for name in ("fonts.css", "common.css", "epub.css"):
+        book.add_item(epub.EpubItem(uid=f"css-{name[:-4]}", file_name=f"styles/{name}",
+                                    media_type="text/css", content=(STYLES / name).read_bytes()))
+    for font in sorted((STYLES / "fonts").iterdir()):
+        if font.suffix in FONT_TYPES:
+            book.add_item(epub.EpubItem(uid=f"font-{font.stem}", file_name=f"styles/fonts/{font.name}",
+                                        media_type=FONT_TYPES[font.suffix], content=font.read_bytes()))
+    for asset in report.assets:
+        book.add_item(epub.EpubItem(uid=f"asset-{len(book.items)}", file_name=asset.name,
+                                    media_type=asset.media_type, content=asset.data))
+
+    documents = _documents(report, env)
+    nav_html = render(env, "epub/nav.xhtml", report=report, meta=meta, documents=documents,
+                      bodymatter=next(d.file for d in documents if d.file[:2].isdigit()), pages=[])
+    nav = epub.EpubItem(uid="nav", file_name="nav.xhtml", media_type="application/xhtml+xml",
+                        content=nav_html.encode())
+    nav.properties = ["nav"]
+    book.add_item(nav)
+    items = []
+    for i, doc in enumerate(documents):
+        item = epub.EpubItem(uid=f"doc{i:02d}", file_name=doc.file, media_type="application/xhtml+xml",
+                             content=doc.html.encode())
+        if doc.svg:
+            item.properties = ["svg"]
+        book.add_item(item)
+        items.append(item)
+    book.add_item(epub.EpubNcx())
+    book.toc = [epub.Link(d.file, d.label, f"toc-{i}") for i, d in enumerate(documents) if d.in_toc]
+    book.spine = [items[0], nav, *items[1:]]
+    book.guide = []
+
+    buffer = io.BytesIO()
+    writer = _Writer(buffer, book, {
+        "mtime": datetime.strptime(meta.edition.date, "%Y-%m-%d"),
+        "epub3_landmark": False, "epub3_pages": False, "epub2_guide": False,
+        "raise_exceptions": True})
+    writer.language = meta.language
+    writer.process()
+    writer.write()
+    return _repack(buffer.getvalue())
+
+
+def _repack(data: bytes) -> bytes:
+    """Rewrite the zip with fixed timestamps and permissions (ebooklib 0.20 stamps 'now')."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
+            entry.create_system = 3
+            entry.external_attr = 0o100644 << 16
+            entry.compress_type = zipfile.ZIP_STORED if info.filename == "mimetype" else zipfile.ZIP_DEFLATED
+            target.writestr(entry, source.read(info.filename))
+    return out.getvalue()
+
+
+def write_epub(report: Report, env: jinja2.Environment, out: Path) -> Path:
+    return write_atomic(out / epub_name(report), build_epub(report, env))

@@ -1,0 +1,53 @@
+"""Errors the publisher reports to its users: each one carries where it happened."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class ReportError(Exception):
+    """Base class: a problem with the user's input that stops the build."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding about the content: path, line, field and message."""
+
+    path: str
+    line: int
+    field: str
+    message: str
+    severity: str = "error"  # "error" or "warning"
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+class ContentError(ReportError):
+    """The content folder has one or more errors; all of them are listed."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class RenderError(ReportError):
+    """A template or writer failed on otherwise valid content."""
+
+
+class OutputError(ReportError):
+    """A produced file failed a check (missing glyph, validator finding, …)."""
+
+
+def display_path(path: Path, root: Path | None = None) -> str:
+    """A path as users should read it: relative to the working directory when possible."""
+    for base in (Path.cwd(), root):
+        if base is None:
+            continue
+        try:
+            return str(path.resolve().relative_to(base.resolve()))
+        except ValueError:
+            continue
+    return str(path)

@@ -1,0 +1,139 @@
+"""Figures and tables generated from data at build time: SVG charts and HTML tables."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Any
+
+from markdown_it.common.utils import escapeHtml as esc
+
+# Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
+LEVEL_COLOURS = {
+    "summit": "#D55E00",
+    "ministerial": "#0072B2",
+    "senior-officials": "#009E73",
+    "expert": "#E69F00",
+    "business": "#CC79A7",
+}
+FONT = "Inter, 'Noto Sans', sans-serif"
+
+
+def _svg_open(ident: str, width: int, height: int, alt: str) -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
+            f'width="{width}" height="{height}" role="img" aria-labelledby="{ident}-title" '
+            f'font-family="{FONT}" font-size="11"><title id="{ident}-title">{esc(alt)}</title>')
+
+
+def _as_date(value: str) -> date:
+    """A partial date falls in the middle of its month or year."""
+    parts = [int(p) for p in str(value).split("-")]
+    if len(parts) == 1:
+        return date(parts[0], 7, 1)
+    if len(parts) == 2:
+        return date(parts[0], parts[1], 15)
+    return date(parts[0], parts[1], parts[2])
+
+
+def timeline_svg(ident: str, rows: Sequence[dict[str, Any]], alt: str) -> str:
+    """Events on one lane per level, along a time axis of whole years."""
+    dates = [_as_date(r["date"]) for r in rows]
+    levels = [lv for lv in LEVEL_COLOURS if any(r.get("level") == lv for r in rows)]
+    levels += sorted({str(r.get("level")) for r in rows} - set(levels))
+    first, last = min(dates).year, max(dates).year + 1
+    left, right, top, lane = 120, 16, 12, 30
+    width, height = 640, top + lane * len(levels) + 34
+    span = (date(last, 1, 1) - date(first, 1, 1)).days
+
+    def x(day: date) -> float:
+        return left + (width - left - right) * (day - date(first, 1, 1)).days / span
+
+    out = [_svg_open(ident, width, height, alt)]
+    for i, level in enumerate(levels):
+        y = top + lane * i + lane / 2
+        out.append(f'<text x="{left - 8}" y="{y + 4:.1f}" text-anchor="end" fill="#333">'
+                   f'{esc(level.replace("-", " ").capitalize())}</text>')
+        out.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
+                   'stroke="#ccc" stroke-width="1"/>')
+    axis = top + lane * len(levels) + 4
+    out.append(f'<line x1="{left}" x2="{width - right}" y1="{axis}" y2="{axis}" stroke="#333"/>')
+    step = 1 if last - first <= 8 else 2 if last - first <= 24 else 5
+    for year in range(first, last + 1, step):
+        tick = x(date(year, 1, 1))
+        out.append(f'<line x1="{tick:.1f}" x2="{tick:.1f}" y1="{axis}" y2="{axis + 4}" stroke="#333"/>')
+        out.append(f'<text x="{tick:.1f}" y="{axis + 16}" text-anchor="middle" fill="#333">{year}</text>')
+    for row, day in zip(rows, dates):
+        level = str(row.get("level"))
+        y = top + lane * levels.index(level) + lane / 2
+        colour = LEVEL_COLOURS.get(level, "#555")
+        out.append(f'<circle cx="{x(day):.1f}" cy="{y:.1f}" r="5" fill="{colour}" '
+                   'fill-opacity="0.85" stroke="#fff" stroke-width="1"/>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def bar_svg(ident: str, rows: Sequence[dict[str, Any]], alt: str, unit: str = "") -> str:
+    """Horizontal bars, longest first as given, with the value at the end of each bar."""
+    left, right, top, bar, gap = 200, 60, 8, 20, 10
+    width = 640
+    height = top * 2 + len(rows) * (bar + gap)
+    peak = max(float(r["value"]) for r in rows) or 1.0
+    out = [_svg_open(ident, width, height, alt)]
+    for i, row in enumerate(rows):
+        y = top + i * (bar + gap)
+        length = (width - left - right) * float(row["value"]) / peak
+        value = f'{row["value"]:g}' if isinstance(row["value"], float) else str(row["value"])
+        out.append(f'<text x="{left - 8}" y="{y + 14}" text-anchor="end" fill="#333">'
+                   f'{esc(str(row["label"]))}</text>')
+        out.append(f'<rect x="{left}" y="{y}" width="{length:.1f}" height="{bar}" fill="#0072B2"/>')
+        out.append(f'<text x="{left + length + 6:.1f}" y="{y + 14}" fill="#333">'
+                   f'{esc(value)}{" " + esc(unit) if unit else ""}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def figure_html(spec: dict[str, Any], number: int, body: str, inline: Callable[[str], str]) -> str:
+    """A numbered figure with its caption and optional source line."""
+    anchor = spec["id"].replace(":", "-")
+    source = f' <span class="fig-source">Source: {inline(str(spec["source"]))}</span>' \
+        if spec.get("source") else ""
+    return (f'<figure class="figure figure-{spec["kind"]}" id="{anchor}">'
+            f'<div class="figure-body">{body}</div>'
+            f'<figcaption><span class="label">Figure {number}.</span> '
+            f'{inline(str(spec["caption"]))}{source}</figcaption></figure>\n')
+
+
+def image_html(src: str, alt: str) -> str:
+    return f'<img src="{esc(src)}" alt="{esc(alt)}"/>'
+
+
+def table_html(spec: dict[str, Any], number: int, rows: Sequence[dict[str, Any]],
+               inline: Callable[[str], str]) -> str:
+    """A numbered data table: caption, header cells with scope, cells as inline Markdown."""
+    anchor = spec["id"].replace(":", "-")
+    columns = spec["columns"]
+    head = "".join(f'<th scope="col">{esc(str(c["label"]))}</th>' for c in columns)
+    body = []
+    for row in rows:
+        cells = []
+        for i, column in enumerate(columns):
+            value = row.get(column["key"])
+            text = "" if value is None else inline(_cell_text(value))
+            tag = "th" if i == 0 else "td"
+            scope = ' scope="row"' if i == 0 else ""
+            cells.append(f"<{tag}{scope}>{text}</{tag}>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    source = f'<p class="table-source">Source: {inline(str(spec["source"]))}</p>' \
+        if spec.get("source") else ""
+    key_class = re.sub(r"[^a-z0-9-]", "", anchor)
+    return (f'<div class="table-wrap"><table class="data-table {key_class}" id="{anchor}">'
+            f'<caption><span class="label">Table {number}.</span> {inline(str(spec["caption"]))}'
+            f"</caption><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+            f"{source}</div>\n")
+
+
+def _cell_text(value: Any) -> str:
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    return str(value)

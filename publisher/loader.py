@@ -1,0 +1,494 @@
+"""Read and validate a content folder into a frozen Report, before anything is written."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from markdown_it import MarkdownIt
+
+from . import schema
+from .errors import ContentError, Problem, display_path
+from .figure import bar_svg, figure_html, image_html, table_html, timeline_svg
+from .markdown import (
+    CITATION, CITE_ITEM, XREF, Block, Context, Scan, Target, html_id, install_rules, make_parser,
+    render_markdown, resolve_refs, scan_markdown,
+)
+from .model import Asset, Chapter, Edition, Figure, GlossaryEntry, Heading, Meta, Person, Reference, Report, Table
+from .reference import format_reference
+from .yamlfile import Node, Seq, parse_yaml, read_text
+
+log = logging.getLogger(__name__)
+
+MAX_YAML = 1_000_000  # bytes: a report.yaml or data file larger than this is a mistake
+MAX_CHAPTER = 2_000_000
+IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
+MODES = ("print", "epub", "web")
+CHAPTER_NAME = re.compile(r"(\d+)-([a-z0-9]+(?:-[a-z0-9]+)*)\.md")
+
+
+@dataclass
+class _Doc:
+    """A chapter or front section between pass one and pass two."""
+
+    path: Path
+    shown: str
+    slug: str
+    number: int | None
+    meta: Node
+    body: str
+    offset: int
+    scan: Scan
+    specs: dict[int, dict[str, Any]] = field(default_factory=dict)  # fence line → block spec
+    rows: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+class Loader:
+    """Collects every problem of a content folder, then builds the Report."""
+
+    def __init__(self, content: Path, strict: bool = False) -> None:
+        self.root = content.resolve()
+        self.strict = strict
+        self.problems: list[Problem] = []
+        self.md: MarkdownIt = make_parser()
+        self.renderer: MarkdownIt = install_rules(make_parser())
+        self.assets: dict[str, Asset] = {}
+        self.data_cache: dict[str, Any] = {}
+
+    # --- reading -------------------------------------------------------------------------
+    def shown(self, path: Path) -> str:
+        return display_path(path, self.root.parent)
+
+    def inside(self, relative: Any, where: str, line: int, name: str) -> Path | None:
+        """Resolve a path from the content; refuse URLs and anything outside the folder."""
+        text = str(relative)
+        if re.match(r"[a-z][a-z0-9+.-]*:", text, re.I):
+            self.problems.append(Problem(where, line, name,
+                                         f"{text!r} is a URL: content may only use files inside the content folder"))
+            return None
+        path = (self.root / text).resolve()
+        if not path.is_relative_to(self.root):
+            self.problems.append(Problem(where, line, name, f"{text!r} points outside the content folder"))
+            return None
+        if not path.is_file():
+            self.problems.append(Problem(where, line, name, f"file {text!r} does not exist"))
+            return None
+        return path
+
+    def yaml_file(self, path: Path, required: bool = True) -> Any:
+        shown = self.shown(path)
+        if not path.exists():
+            if required:
+                self.problems.append(Problem(shown, 0, "", "file is missing"))
+            return None
+        text, problems = read_text(path, shown, MAX_YAML)
+        self.problems += problems
+        if text is None:
+            return None
+        data, problems = parse_yaml(text, shown)
+        self.problems += problems
+        return data
+
+    def check(self, data: Any, fields: tuple[schema.Field, ...], shown: str, prefix: str = "") -> bool:
+        problems = schema.check(data, fields, shown, self.strict, prefix)
+        self.problems += problems
+        return not any(p.severity == "error" for p in problems)
+
+    def seq(self, data: Any, shown: str, what: str) -> Seq:
+        if data is None:
+            return Seq()
+        if not isinstance(data, Seq):
+            self.problems.append(Problem(shown, getattr(data, "line", 1), "", f"expected a list of {what}"))
+            return Seq()
+        return data
+
+    # --- documents -----------------------------------------------------------------------
+    def read_doc(self, relative: Any, line: int, number: int | None) -> _Doc | None:
+        report = self.shown(self.root / "report.yaml")
+        path = self.inside(relative, report, line, "chapters" if number else "front")
+        if path is None:
+            return None
+        shown = self.shown(path)
+        name = CHAPTER_NAME.fullmatch(path.name)
+        if number is not None and not name:
+            self.problems.append(Problem(report, line, "chapters",
+                                         f"chapter file {path.name!r} must be named NN-slug.md"))
+            return None
+        slug = name.group(2) if name else re.sub(r"[^a-z0-9-]", "-", path.stem.lower())
+        text, problems = read_text(path, shown, MAX_CHAPTER)
+        self.problems += problems
+        if text is None:
+            return None
+        match = re.match(r"---[ \t]*\n(.*?\n)?---[ \t]*\n", text, re.S)
+        if not match:
+            self.problems.append(Problem(shown, 1, "", "missing YAML front matter (--- … ---)"))
+            return None
+        meta, problems = parse_yaml(match.group(1) or "", shown, first_line=2)
+        self.problems += problems
+        if meta is None or not self.check(meta, schema.CHAPTER, shown):
+            if meta is None and not problems:
+                self.problems.append(Problem(shown, 2, "title", "required field is missing"))
+            return None
+        offset = text.count("\n", 0, match.end())
+        body = text[match.end():]
+        scan = scan_markdown(self.md, body, shown, offset, slug)
+        self.problems += scan.problems
+        if scan.words == 0 and not scan.blocks:
+            self.problems.append(Problem(shown, offset + 1, "body", "the chapter has no text"))
+        doc = _Doc(path, shown, slug, number, meta, body, offset, scan)
+        for block in scan.blocks.values():
+            self.read_block(doc, block)
+        return doc
+
+    def read_block(self, doc: _Doc, block: Block) -> None:
+        spec, problems = parse_yaml(block.spec, doc.shown, first_line=block.line + 1)
+        self.problems += problems
+        fields = schema.FIGURE if block.kind == "figure" else schema.TABLE
+        if spec is None or not self.check(spec, fields, doc.shown, f"{block.kind}."):
+            if spec is None and not problems:
+                self.problems.append(Problem(doc.shown, block.line, block.kind, "empty block"))
+            return
+        rows = self.block_rows(doc, block, spec)
+        if rows is None:
+            return
+        doc.specs[block.line - doc.offset - 1] = spec
+        doc.rows[block.line - doc.offset - 1] = rows
+
+    def block_rows(self, doc: _Doc, block: Block, spec: Node) -> list[dict[str, Any]] | None:
+        name = f"{block.kind}.data"
+        if block.kind == "figure" and spec["kind"] == "image":
+            src = spec.get("src")
+            if not src:
+                self.problems.append(Problem(doc.shown, spec.line, "figure.src", "an image figure needs src"))
+                return None
+            path = self.inside(src, doc.shown, spec.line_of("src"), "figure.src")
+            if path is None:
+                return None
+            media = IMAGE_TYPES.get(path.suffix.lower())
+            if not media:
+                self.problems.append(Problem(doc.shown, spec.line_of("src"), "figure.src",
+                                             f"unsupported image type {path.suffix!r}"))
+                return None
+            rel = path.relative_to(self.root).as_posix()
+            self.assets[rel] = Asset(rel, path.read_bytes(), media)
+            return []
+        if "rows" in spec and block.kind == "table":
+            rows = spec["rows"]
+        elif spec.get("data"):
+            path = self.inside(spec["data"], doc.shown, spec.line_of("data"), name)
+            if path is None:
+                return None
+            key = str(path)
+            if key not in self.data_cache:
+                self.data_cache[key] = self.yaml_file(path)
+            rows = self.data_cache[key]
+        else:
+            self.problems.append(Problem(doc.shown, spec.line, name,
+                                         "needs a data file" + (" or inline rows" if block.kind == "table" else "")))
+            return None
+        if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
+            self.problems.append(Problem(doc.shown, spec.line_of("data"), name,
+                                         "data must be a non-empty list of mappings"))
+            return None
+        needed = {"timeline": ("date", "level"), "bar": ("label", "value")}.get(spec.get("kind", ""), ())
+        for i, row in enumerate(rows):
+            for key in needed:
+                if key not in row:
+                    self.problems.append(Problem(doc.shown, spec.line_of("data"), name,
+                                                 f"row {i + 1} has no {key!r}"))
+                    return None
+            if spec.get("kind") == "timeline" and schema.parse_date(str(row["date"])):
+                self.problems.append(Problem(doc.shown, spec.line_of("data"), name,
+                                             f"row {i + 1}: {schema.parse_date(str(row['date']))}"))
+                return None
+            if spec.get("kind") == "bar" and (isinstance(row["value"], bool)
+                                              or not isinstance(row["value"], (int, float))):
+                self.problems.append(Problem(doc.shown, spec.line_of("data"), name,
+                                             f"row {i + 1}: value must be a number"))
+                return None
+        return [dict(r) for r in rows]
+
+    # --- the whole report ------------------------------------------------------------------
+    def load(self) -> tuple[Report, list[Problem]]:
+        report_path = self.root / "report.yaml"
+        shown = self.shown(report_path)
+        data = self.yaml_file(report_path)
+        if data is None:
+            raise ContentError(self.errors() or [Problem(shown, 1, "", "the file is empty")])
+        valid = self.check(data, schema.REPORT, shown)
+        refs = self.seq(self.yaml_file(self.root / "references.yaml", required=False),
+                        self.shown(self.root / "references.yaml"), "references")
+        glossary = self.seq(self.yaml_file(self.root / "glossary.yaml", required=False),
+                            self.shown(self.root / "glossary.yaml"), "glossary entries")
+        references = self.keyed(refs, schema.REFERENCE, "key", "references.yaml")
+        terms = self.keyed(glossary, schema.GLOSSARY, "abbr", "glossary.yaml")
+        docs: list[_Doc] = []
+        if valid:
+            for i, rel in enumerate(data.get("front") or []):
+                doc = self.read_doc(rel, data["front"].line_of(i), None)
+                docs += [doc] if doc else []
+            for i, rel in enumerate(data["chapters"]):
+                doc = self.read_doc(rel, data["chapters"].line_of(i), i + 1)
+                docs += [doc] if doc else []
+        if self.errors():
+            raise ContentError(self.errors())
+        return self.assemble(data, docs, references, terms), self.warnings()
+
+    def keyed(self, items: Seq, fields: tuple[schema.Field, ...], key: str, name: str) -> dict[str, Node]:
+        shown = self.shown(self.root / name)
+        result: dict[str, Node] = {}
+        for i, item in enumerate(items):
+            if not self.check(item, fields, shown, f"[{i + 1}]."):
+                continue
+            value = str(item[key])
+            if value in result:
+                self.problems.append(Problem(shown, item.line_of(key), key,
+                                             f"duplicate {key} {value!r} (first on line {result[value].line_of(key)})"))
+            result[value] = item
+        return result
+
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    def assemble(self, data: Node, docs: list[_Doc], refs: dict[str, Node],
+                 terms: dict[str, Node]) -> Report:
+        numbering = _Numbering(self.problems)
+        for doc in docs:
+            numbering.add(doc)
+        intro_scan = scan_markdown(self.md, str(data["introduction"]), self.shown(self.root / "report.yaml"),
+                                   data.line_of("introduction"), "introduction")
+        numbering.cite_order(intro_scan.refs)
+        for doc in docs:
+            numbering.cite_order(doc.scan.refs + numbering.block_refs(doc))
+        self.check_refs(docs, intro_scan, numbering, refs, terms)
+        if self.errors():
+            raise ContentError(self.errors())
+        glossary = {k: (f"gls-{html_id(k.lower())}", str(v["expansion"])) for k, v in terms.items()}
+        stems = {d.slug: _stem(d.slug, d.number) for d in docs}
+        chapters = [self.render(doc, numbering, glossary, stems) for doc in docs]
+        intro = {mode: self.render_text(str(data["introduction"]), mode, numbering, glossary, stems)
+                 for mode in (*MODES, "page")}
+        return Report(
+            meta=_meta(data, intro),
+            front=tuple(c for c in chapters if c.number is None),
+            chapters=tuple(c for c in chapters if c.number is not None),
+            references=tuple(Reference(k, n, *format_reference(refs[k]))
+                             for k, n in sorted(numbering.citations.items(), key=lambda kv: kv[1])),
+            glossary=tuple(GlossaryEntry(k, glossary[k][0], str(v["expansion"]), str(v.get("definition") or ""))
+                           for k, v in sorted(terms.items(), key=lambda kv: kv[0].lower())),
+            assets=tuple(self.assets[k] for k in sorted(self.assets)),
+        )
+
+    def check_refs(self, docs: list[_Doc], intro: Scan, numbering: _Numbering,
+                   refs: dict[str, Node], terms: dict[str, Node]) -> None:
+        used: set[str] = set()
+        scans = [(self.shown(self.root / "report.yaml"), intro.refs)]
+        scans += [(d.shown, d.scan.refs + numbering.block_refs(d)) for d in docs]
+        for shown, found in scans:
+            for ref in found:
+                if ref.kind == "cite":
+                    used.add(ref.key)
+                    if ref.key not in refs:
+                        self.problems.append(Problem(shown, ref.line, "citation", f"unknown reference key {ref.key!r}"))
+                elif ref.kind == "gls":
+                    if ref.key[4:] not in terms:
+                        self.problems.append(Problem(shown, ref.line, "abbreviation",
+                                                     f"unknown glossary key {ref.key[4:]!r}"))
+                elif ref.key not in numbering.targets:
+                    self.problems.append(Problem(shown, ref.line, "cross-reference",
+                                                 f"unknown target {ref.key!r}"))
+        shown = self.shown(self.root / "references.yaml")
+        for key, item in refs.items():
+            if key not in used:
+                self.problems.append(Problem(shown, item.line_of("key"), "key",
+                                             f"reference {key!r} is never cited",
+                                             "error" if self.strict else "warning"))
+
+    def context(self, mode: str, slug: str, numbering: _Numbering, glossary: dict[str, tuple[str, str]],
+                stems: dict[str, str], blocks: dict[int, str] | None = None,
+                headings: dict[int, tuple[str, str]] | None = None) -> Context:
+        def href(doc: str, anchor: str) -> str:
+            if mode == "print":
+                return f"#{anchor}"
+            stem = stems.get(doc, doc)
+            if stem == stems.get(slug, slug):
+                return f"#{anchor}"
+            extension = ".xhtml" if mode == "epub" else ".html"
+            prefix = "read/" if mode == "page" else ""
+            return f"{prefix}{stem}{extension}#{anchor}"
+
+        return Context(mode, slug, numbering.targets, numbering.citations, glossary, href,
+                       blocks or {}, headings or {})
+
+    def render_text(self, text: str, mode: str, numbering: _Numbering,
+                    glossary: dict[str, tuple[str, str]], stems: dict[str, str]) -> str:
+        ctx = self.context(mode, "introduction", numbering, glossary, stems)
+        return render_markdown(self.renderer, text, ctx)[0]
+
+    def render(self, doc: _Doc, numbering: _Numbering, glossary: dict[str, tuple[str, str]],
+               stems: dict[str, str]) -> Chapter:
+        html: dict[str, str] = {}
+        for mode in MODES:
+            ctx = self.context(mode, doc.slug, numbering, glossary, stems,
+                               headings=numbering.heading_map[doc.slug])
+
+            def inline(text: str, ctx: Context = ctx) -> str:
+                return self.renderer.renderInline(text, {"ctx": ctx})
+
+            ctx.blocks = {line: self.block_html(doc, line, spec, numbering, inline)
+                          for line, spec in doc.specs.items()}
+            points = [inline(str(p)) for p in doc.meta.get("key_points") or []]
+            box = ('<aside class="key-points" aria-label="Key points"><p class="key-points-title">Key points</p><ul>'
+                   + "".join(f"<li>{p}</li>" for p in points) + "</ul></aside>\n") if points else ""
+            body, notes = render_markdown(self.renderer, doc.body, ctx)
+            html[mode] = box + body + notes
+        title = str(doc.meta["title"])
+        return Chapter(
+            slug=doc.slug, number=doc.number, title=title,
+            short_title=str(doc.meta.get("short_title") or title),
+            summary=str(doc.meta.get("summary") or ""),
+            key_points_html=(),
+            html_print=html["print"], html_epub=html["epub"], html_web=html["web"],
+            headings=tuple(numbering.headings[doc.slug]),
+            figures=tuple(numbering.figures[doc.slug]), tables=tuple(numbering.tables[doc.slug]),
+            word_count=doc.scan.words, source_path=doc.shown,
+        )
+
+    def block_html(self, doc: _Doc, line: int, spec: dict[str, Any], numbering: _Numbering,
+                   inline: Any) -> str:
+        target = numbering.targets[spec["id"]]
+        number = int(target.label.split()[-1])
+        rows = doc.rows[line]
+        if "columns" in spec:
+            return table_html(spec, number, rows, inline)
+        ident, alt = html_id(spec["id"]), str(spec["alt"])
+        if spec["kind"] == "timeline":
+            body = timeline_svg(ident, rows, alt)
+        elif spec["kind"] == "bar":
+            body = bar_svg(ident, rows, alt, str(spec.get("unit") or ""))
+        else:
+            body = image_html(str(spec["src"]), alt)
+        return figure_html(spec, number, body, inline)
+
+
+class _Numbering:
+    """Numbers for chapters, sections, figures, tables and citations, and the id registry."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        self.targets: dict[str, Target] = {}
+        self.defined_at: dict[str, str] = {}
+        self.citations: dict[str, int] = {}
+        self.headings: dict[str, list[Heading]] = {}
+        self.heading_map: dict[str, dict[int, tuple[str, str]]] = {}
+        self.figures: dict[str, list[Figure]] = {}
+        self.tables: dict[str, list[Table]] = {}
+
+    def define(self, ref: str, target: Target, where: str) -> None:
+        if ref in self.targets:
+            path, line = where.rsplit(":", 1)
+            self.problems.append(Problem(path, int(line), "id",
+                                         f"duplicate id {ref!r} (first defined at {self.defined_at[ref]})"))
+            return
+        self.targets[ref] = target
+        self.defined_at[ref] = where
+
+    def add(self, doc: _Doc) -> None:
+        label = f"Chapter {doc.number}" if doc.number else str(doc.meta["title"])
+        self.define(f"ch:{doc.slug}", Target(label, doc.slug, f"ch-{doc.slug}"), f"{doc.shown}:2")
+        self.headings[doc.slug], self.heading_map[doc.slug] = [], {}
+        self.figures[doc.slug], self.tables[doc.slug] = [], []
+        counters = [0, 0]
+        for level, ref, title, line in doc.scan.headings:
+            number = ""
+            if doc.number and level in (2, 3):
+                counters[level - 2] += 1
+                if level == 2:
+                    counters[1] = 0
+                number = f"{doc.number}.{counters[0]}" + (f".{counters[1]}" if level == 3 else "")
+            anchor = html_id(ref)
+            self.define(ref, Target(f"Section {number}" if number else f"“{title}”", doc.slug, anchor),
+                        f"{doc.shown}:{line}")
+            self.headings[doc.slug].append(Heading(anchor, number, _plain(title), level))
+            self.heading_map[doc.slug][line - doc.offset - 1] = (anchor, number)
+        for line in sorted(doc.specs):
+            spec = doc.specs[line]
+            where = f"{doc.shown}:{line + doc.offset + 1}"
+            if "columns" in spec:
+                number = sum(len(t) for t in self.tables.values()) + 1
+                self.define(spec["id"], Target(f"Table {number}", doc.slug, html_id(spec["id"])), where)
+                self.tables[doc.slug].append(Table(html_id(spec["id"]), number, _plain(str(spec["caption"])), doc.slug))
+            else:
+                number = sum(len(f) for f in self.figures.values()) + 1
+                self.define(spec["id"], Target(f"Figure {number}", doc.slug, html_id(spec["id"])), where)
+                self.figures[doc.slug].append(Figure(html_id(spec["id"]), number, _plain(str(spec["caption"])),
+                                                     str(spec["alt"]), doc.slug))
+
+    def block_refs(self, doc: _Doc) -> list[Any]:
+        """References made inside figure and table blocks (captions, sources, cells)."""
+        from .markdown import Ref
+
+        found = []
+        for line, spec in doc.specs.items():
+            texts = [str(spec.get("caption", "")), str(spec.get("source") or "")]
+            texts += [str(v) for row in doc.rows[line] for v in row.values()]
+            for text in texts:
+                for match in CITATION.finditer(text):
+                    for part in match.group(1).split(";"):
+                        item = CITE_ITEM.match(part)
+                        if item:
+                            found.append(Ref("cite", item.group(1), line + doc.offset + 1))
+                for match in XREF.finditer(text):
+                    found.append(Ref(match.group(1), f"{match.group(1)}:{match.group(2)}", line + doc.offset + 1))
+        return found
+
+    def cite_order(self, refs: list[Any]) -> None:
+        for ref in refs:
+            if ref.kind == "cite" and ref.key not in self.citations:
+                self.citations[ref.key] = len(self.citations) + 1
+
+
+def _plain(text: str) -> str:
+    """Caption or heading text without Markdown syntax or citations, for lists and bookmarks."""
+    text = CITATION.sub("", text)
+    text = re.sub(r"[*_`]", "", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _stem(slug: str, number: int | None) -> str:
+    return f"{number:02d}-{slug}" if number else slug
+
+
+def _meta(data: Node, intro: dict[str, str]) -> Meta:
+    edition = data["edition"]
+    rights = data["rights"]
+    identifier = str(data.get("identifier") or f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'report:' + str(data['id']))}")
+    return Meta(
+        id=str(data["id"]), title=str(data["title"]), subtitle=str(data.get("subtitle") or ""),
+        standfirst=str(data["standfirst"]).strip(),
+        introduction_html=intro["print"], introduction_epub=intro["epub"],
+        introduction_web=intro["web"], introduction_page=intro["page"],
+        category=str(data["category"]), language=str(data["language"]),
+        published=str(data["published"]),
+        edition=Edition(int(edition["number"]), str(edition["date"]), str(edition.get("note") or "").strip()),
+        history=tuple(Edition(int(e["number"]), str(e["date"]), str(e.get("note") or "").strip())
+                      for e in edition.get("history") or []),
+        publisher=str(data["publisher"]["name"]), publisher_url=str(data["publisher"].get("url") or ""),
+        authors=tuple(Person(str(a["name"]), str(a.get("role") or "author")) for a in data["authors"]),
+        keywords=tuple(str(k) for k in data.get("keywords") or []),
+        licence=str(rights["licence"]), licence_url=str(rights.get("url") or ""),
+        rights_holder=str(rights.get("holder") or data["publisher"]["name"]),
+        identifier=identifier, isbn=str(data.get("isbn") or ""),
+    )
+
+
+def load_report(content: Path, strict: bool = False) -> tuple[Report, list[Problem]]:
+    """Load and validate a content folder. Raises ContentError listing every error."""
+    return Loader(content, strict).load()

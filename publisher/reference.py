@@ -1,0 +1,59 @@
+"""Bibliography entries: one consistent style for every output."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from markdown_it.common.utils import escapeHtml as esc
+
+LANGUAGES = {"ja": "Japanese", "ru": "Russian", "uz": "Uzbek", "kk": "Kazakh", "ky": "Kyrgyz",
+             "tg": "Tajik", "tk": "Turkmen", "zh": "Chinese", "ko": "Korean", "fr": "French",
+             "de": "German", "es": "Spanish", "it": "Italian", "tr": "Turkish", "pt": "Portuguese"}
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+
+
+def format_date(value: str) -> str:
+    """2025-12-20 → 20 December 2025; 2025-12 → December 2025; 2025 → 2025."""
+    parts = str(value).split("-")
+    if len(parts) == 3:
+        day = date(int(parts[0]), int(parts[1]), int(parts[2]))
+        return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+    if len(parts) == 2:
+        return f"{MONTHS[int(parts[1]) - 1]} {parts[0]}"
+    return parts[0]
+
+
+def format_reference(entry: Any) -> tuple[str, str]:
+    """Return (html, plain text) for one references.yaml entry."""
+    author = str(entry.get("author") or "")
+    publisher = str(entry.get("publisher") or "")
+    pieces_html, pieces_text = [], []
+    lead = author or publisher
+    if lead:
+        pieces_html.append(f'<span class="ref-author">{esc(lead)}</span>.')
+        pieces_text.append(f"{lead}.")
+    title = str(entry["title"]).strip()
+    pieces_html.append(f"<cite>{esc(title)}</cite>.")
+    pieces_text.append(f"{title}.")
+    if author and publisher:
+        pieces_html.append(f"{esc(publisher)},")
+        pieces_text.append(f"{publisher},")
+    when = format_date(str(entry["date"]))
+    pieces_html.append(f"{esc(when)}.")
+    pieces_text.append(f"{when}.")
+    language = LANGUAGES.get(str(entry.get("language") or ""), "")
+    if language:
+        pieces_html.append(f"In {language}.")
+        pieces_text.append(f"In {language}.")
+    if entry.get("note"):
+        note = str(entry["note"]).strip().rstrip(".") + "."
+        pieces_html.append(f'<span class="ref-note">{esc(note)}</span>')
+        pieces_text.append(note)
+    url = str(entry.get("url") or "")
+    if url:
+        accessed = f" (accessed {format_date(str(entry['accessed']))})" if entry.get("accessed") else ""
+        pieces_html.append(f'<a class="ref-url" href="{esc(url)}">{esc(url)}</a>{esc(accessed)}')
+        pieces_text.append(f"{url}{accessed}")
+    return " ".join(pieces_html), " ".join(pieces_text)

@@ -1,0 +1,58 @@
+"""The one Jinja environment every writer renders with."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .errors import RenderError
+from .reference import format_date
+
+PROJECT = Path(__file__).resolve().parent.parent
+TEMPLATES = PROJECT / "templates"
+STYLES = PROJECT / "styles"
+
+
+def day_first(value: str) -> str:
+    """2026-01-10 → 10/01/2026, the date style of the detail page."""
+    year, month, day = str(value).split("-")
+    return f"{day}/{month}/{year}"
+
+
+def human_size(size: int) -> str:
+    for unit in ("bytes", "KB", "MB"):
+        if size < 1024 or unit == "MB":
+            return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024  # type: ignore[assignment]
+    raise AssertionError
+
+
+def make_env(templates: Path = TEMPLATES) -> jinja2.Environment:
+    """StrictUndefined so that a typo fails the build; autoescape for every markup file."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=True,
+        auto_reload=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["long_date"] = format_date
+    env.filters["day_first"] = day_first
+    env.filters["human_size"] = human_size
+    return env
+
+
+def render(env: jinja2.Environment, name: str, **context: Any) -> str:
+    """Render a template; turn Jinja's errors into a one-line RenderError with the template."""
+    try:
+        return env.get_template(name).render(**context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise RenderError(f"templates/{exc.name or name}:{exc.lineno}: template syntax error: {exc.message}") from None
+    except jinja2.TemplateNotFound as exc:
+        raise RenderError(f"templates/{name}: template not found: {exc.name}") from None
+    except jinja2.UndefinedError as exc:
+        raise RenderError(f"templates/{name}: undefined value: {exc.message}") from None
