@@ -138,9 +138,12 @@ def _scan_inline(token: Token, line: int, path: str, scan: Scan) -> None:
     for match in XREF.finditer(text):
         scan.refs.append(Ref(match.group(1), f"{match.group(1)}:{match.group(2)}",
                              line + text.count("\n", 0, match.start())))
-    for match in re.finditer(r"\[\^([^\]\s]+)\]", text):
-        scan.problems.append(Problem(path, line + text.count("\n", 0, match.start()), "footnote",
-                                     f"footnote [^{match.group(1)}] has no definition"))
+    for child in token.children or []:
+        # A footnote reference without a definition stays plain text.
+        for match in re.finditer(r"\[\^([^\]\s]+)\]", child.content if child.type == "text" else ""):
+            at = text.find(match.group(0))
+            scan.problems.append(Problem(path, line + text.count("\n", 0, max(at, 0)), "footnote",
+                                         f"footnote [^{match.group(1)}] has no definition"))
     scan.words += count_words(text)
 
 
@@ -297,4 +300,6 @@ def install_rules(md: MarkdownIt) -> MarkdownIt:
     md.add_render_rule("heading_open", _rule_heading_open)
     md.add_render_rule("fence", _rule_fence)
     md.add_render_rule("footnote_ref", _rule_footnote_ref)
+    # The notes get our own back links (per target), not the plugin's.
+    md.add_render_rule("footnote_anchor", lambda *args, **kwargs: "")
     return md

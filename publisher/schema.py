@@ -184,8 +184,9 @@ def _check_value(value: Any, field: Field, path: str, line: int, name: str,
     if kind == "list":
         if not isinstance(value, Seq):
             return bad(f"expected a list, got {_type_name(value)}")
+        hint = " (a colon followed by a space starts a mapping: quote the text)"
         return [Problem(path, value.line_of(i), f"{name}[{i + 1}]",
-                        f"expected text, got {_type_name(item)}")
+                        f"expected text, got {_type_name(item)}" + (hint if isinstance(item, Node) else ""))
                 for i, item in enumerate(value)
                 if not isinstance(item, str) or not item.strip()]
     if kind == "map":
