@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -42,18 +43,17 @@ def _setup_logging(verbose: int, quiet: bool) -> _CountWarnings:
     return counter
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("targets", nargs=-1, type=click.Choice(TARGETS))
-@click.option("--content", type=click.Path(path_type=Path, file_okay=False), default=Path("content"),
-              show_default=True, help=HELP_CONTENT)
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"),
-              show_default=True, help=HELP_OUT)
-@click.option("--strict", is_flag=True, help=HELP_STRICT)
-@click.option("-v", "--verbose", count=True, help="Say more (debug messages).")
-@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
-@click.pass_context
-def main(ctx: click.Context, targets: tuple[str, ...], content: Path, out: Path, strict: bool,
-         verbose: int, quiet: bool) -> None:
+class _BuildByDefault(click.Group):
+    """`python build.py [targets] [options]` builds; a known command word runs that command."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help")):
+            args = ["build", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_BuildByDefault, context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
     """Build a report's PDF editions, EPUB and web page from its content folder.
 
     \b
@@ -61,11 +61,29 @@ def main(ctx: click.Context, targets: tuple[str, ...], content: Path, out: Path,
       python build.py                 # everything, into dist/
       python build.py pdf epub        # only these outputs
       python build.py --content my-report --out build --strict
+      python build.py test            # the whole test suite
     """
-    if ctx.invoked_subcommand is not None:
-        return
+
+
+def content_options(func: Any) -> Any:
+    """--content, --out, --strict, -v and -q, shared by the commands."""
+    func = click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")(func)
+    func = click.option("-v", "--verbose", count=True, help="Say more (debug messages).")(func)
+    func = click.option("--strict", is_flag=True, help=HELP_STRICT)(func)
+    func = click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"),
+                        show_default=True, help=HELP_OUT)(func)
+    return click.option("--content", type=click.Path(path_type=Path, file_okay=False),
+                        default=Path("content"), show_default=True, help=HELP_CONTENT)(func)
+
+
+@main.command("build")
+@click.argument("targets", nargs=-1, type=click.Choice(TARGETS))
+@content_options
+def build_command(targets: tuple[str, ...], content: Path, out: Path, strict: bool, verbose: int,
+                  quiet: bool) -> None:
+    """Build the outputs (default: pdf, epub and web)."""
     counter = _setup_logging(verbose, quiet)
-    if not (content / "report.yaml").exists() and not content.is_dir():
+    if not content.is_dir():
         raise click.UsageError(f"content folder {str(content)!r} does not exist")
     try:
         build(BuildOptions(content, out, targets or TARGETS, strict))

@@ -286,7 +286,9 @@ def _rule_footnote_ref(self: Any, tokens: list[Token], idx: int, options: Any,
         ctx.note_order.append(number)
     note_id, ref_id = ctx.note_anchor(number)
     if ctx.mode == "print":
-        return f'<span class="footnote">{ctx.notes.get(number, "")}</span>'
+        # The empty anchor marks the call's page; tests compare it with the note's page.
+        return (f'<a class="fn-call" id="{ref_id}"></a>'
+                f'<span class="footnote" id="{note_id}">{ctx.notes.get(number, "")}</span>')
     if ctx.mode == "epub":
         return (f'<a epub:type="noteref" role="doc-noteref" href="#{note_id}" id="{ref_id}" '
                 f'class="noteref">{number}</a>')
