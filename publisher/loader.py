@@ -459,6 +459,7 @@ def _plain(text: str) -> str:
     """Caption or heading text without Markdown syntax or citations, for lists and bookmarks."""
     text = CITATION.sub("", text)
     text = re.sub(r"[*_`]", "", text)
+    text = re.sub(r"\s+([.,;:!?])", r"\1", text)
     return re.sub(r"\s+", " ", text).strip()
 
 

@@ -1,0 +1,67 @@
+"""Shared fixtures: each report is built once per test session and inspected by many tests."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from publisher.cli import main
+from publisher.loader import load_report
+from publisher.model import Report
+
+ROOT = Path(__file__).resolve().parent.parent
+MINIMAL = ROOT / "tests" / "data" / "minimal"
+CONTENT = ROOT / "content"
+
+
+@dataclass(frozen=True)
+class Built:
+    """A report built into a temporary folder."""
+
+    content: Path
+    out: Path
+    report: Report
+
+    def file(self, suffix: str) -> Path:
+        """The one output whose name ends with suffix (e.g. '-screen.pdf', '.epub')."""
+        found = sorted(p for p in self.out.iterdir() if p.name.endswith(suffix))
+        assert len(found) == 1, f"expected one *{suffix} in {self.out}, found {found}"
+        return found[0]
+
+
+def run_cli(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def _build(content: Path, out: Path, strict: bool = True) -> Built:
+    args = ["--content", str(content), "--out", str(out), "-q"] + (["--strict"] if strict else [])
+    result = run_cli(*args)
+    assert result.exit_code == 0, result.output
+    return Built(content, out, load_report(content, strict)[0])
+
+
+@pytest.fixture(scope="session")
+def fixture_built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The small fixture report, copied and built once."""
+    base = tmp_path_factory.mktemp("fixture")
+    content = base / "content"
+    shutil.copytree(MINIMAL, content)
+    return _build(content, base / "dist")
+
+
+@pytest.fixture(scope="session")
+def real_built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The real report in content/, built once with --strict."""
+    return _build(CONTENT, tmp_path_factory.mktemp("real") / "dist")
+
+
+@pytest.fixture
+def content(tmp_path: Path) -> Path:
+    """A fresh, writable copy of the fixture report for tests that break it."""
+    target = tmp_path / "content"
+    shutil.copytree(MINIMAL, target)
+    return target

@@ -1,0 +1,181 @@
+"""The error catalogue: bad input gives exact one-line messages with path, line and field,
+exit code 1, no traceback, and leaves the output folder as it was."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from publisher.errors import ContentError
+from publisher.loader import load_report
+from tests.conftest import run_cli
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def append(path: Path, text: str) -> None:
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+CH1 = "chapters/01-context.md"
+CH2 = "chapters/02-flows.md"
+CH3 = "chapters/03-outlook.md"
+
+# (id, change to the fixture, expected messages)
+CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
+    ("yaml-syntax", lambda c: edit(c / "report.yaml", "category: Testing", "category: [Testing"),
+     ["content/report.yaml:11: invalid YAML: expected ',' or ']', but got ':'"]),
+    ("wrong-type", lambda c: edit(c / "report.yaml", "number: 2", "number: two"),
+     ["content/report.yaml:14: edition.number: expected a whole number, got text"]),
+    ("missing-field", lambda c: edit(c / "report.yaml", "title: Water Sharing in the Aral Basin\n", ""),
+     ["content/report.yaml:1: title: required field is missing"]),
+    ("impossible-date", lambda c: edit(c / "report.yaml", "published: 2026-02-01", "published: 2026-02-30"),
+     ["content/report.yaml:12: published: impossible date '2026-02-30' (day is out of range for month)"]),
+    ("malformed-date", lambda c: edit(c / "report.yaml", "date: 2026-03-15", "date: 15/03/2026"),
+     ["content/report.yaml:15: edition.date: expected a date as YYYY-MM-DD, got '15/03/2026'"]),
+    ("bad-slug", lambda c: edit(c / "report.yaml", "id: river-basin-note", "id: River Basin"),
+     ["content/report.yaml:1: id: 'River Basin' does not match the pattern [a-z0-9]+(?:-[a-z0-9]+)*"]),
+    ("duplicate-yaml-key", lambda c: edit(c / "report.yaml", "category: Testing", "category: Testing\ncategory: Again"),
+     ["content/report.yaml:11: category: duplicate key"]),
+    ("bad-choice", lambda c: edit(c / "report.yaml", "role: editor", "role: boss"),
+     ["content/report.yaml:24: authors[2].role: 'boss' is not one of: author, editor, contributor"]),
+    ("bad-url", lambda c: edit(c / "report.yaml", "url: https://example.org/", "url: example.org"),
+     ["content/report.yaml:21: publisher.url: expected an http(s) URL, got 'example.org'"]),
+    ("missing-chapter-file", lambda c: os.remove(c / CH3),
+     ["content/report.yaml:35: chapters: file 'chapters/03-outlook.md' does not exist"]),
+    ("chapter-escapes", lambda c: edit(c / "report.yaml", "- chapters/03-outlook.md", "- ../outside.md"),
+     ["content/report.yaml:35: chapters: '../outside.md' points outside the content folder"]),
+    ("chapter-name", lambda c: (os.rename(c / CH3, c / "chapters/outlook.md"),
+                                edit(c / "report.yaml", "- chapters/03-outlook.md", "- chapters/outlook.md")),
+     ["content/report.yaml:35: chapters: chapter file 'outlook.md' must be named NN-slug.md"]),
+    ("no-front-matter", lambda c: (c / CH3).write_text("Just text.\n", encoding="utf-8"),
+     ["content/chapters/03-outlook.md:1: missing YAML front matter (--- … ---)"]),
+    ("front-matter-type", lambda c: edit(c / CH2, "title: Flows and Measurements", "title: [Flows]"),
+     ["content/chapters/02-flows.md:2: title: expected text, got a list"]),
+    ("key-point-colon", lambda c: edit(c / CH1, '"A treaty of 1998 set the rules: quotas and a commission [@treaty-1998]."',
+                                       "A treaty of 1998 set the rules: quotas"),
+     ["content/chapters/01-context.md:7: key_points[2]: expected text, got a mapping "
+      "(a colon followed by a space starts a mapping: quote the text)"]),
+    ("unknown-field-strict", lambda c: edit(c / CH2, "title: Flows and Measurements", "title: Flows and Measurements\nauthor: Me"),
+     ["content/chapters/02-flows.md:3: author: unknown field"]),
+    ("empty-chapter", lambda c: (c / CH3).write_text("---\ntitle: Outlook\n---\n\n", encoding="utf-8"),
+     ["content/chapters/03-outlook.md:4: body: the chapter has no text"]),
+    ("enormous-chapter", lambda c: append(c / CH3, "word " * 420_000),
+     ["content/chapters/03-outlook.md: file is larger than the limit of 2000000 bytes"]),
+    ("invalid-utf8", lambda c: (c / CH3).write_bytes(b"---\ntitle: Outlook\n---\n\nbad \xff byte\n"),
+     ["content/chapters/03-outlook.md:5: not valid UTF-8 (byte 28)"]),
+    ("unknown-citation", lambda c: edit(c / CH3, "[@treaty-1998]", "[@treaty-1999]"),
+     ["content/chapters/03-outlook.md:5: citation: unknown reference key 'treaty-1999'"]),
+    ("malformed-citation", lambda c: edit(c / CH3, "[@treaty-1998]", "[@treaty-1998; p. 4]"),
+     ["content/chapters/03-outlook.md:5: citation: malformed citation 'p. 4'"]),
+    ("unknown-xref", lambda c: edit(c / CH3, "@tbl:states", "@tbl:nations"),
+     ["content/chapters/03-outlook.md:6: cross-reference: unknown target 'tbl:nations'"]),
+    ("unknown-chapter-ref", lambda c: edit(c / CH3, "@ch:context", "@ch:contexts"),
+     ["content/chapters/03-outlook.md:6: cross-reference: unknown target 'ch:contexts'"]),
+    ("unknown-glossary", lambda c: edit(c / CH3, "@gls:SDGs", "@gls:MDGs"),
+     ["content/chapters/03-outlook.md:5: abbreviation: unknown glossary key 'MDGs'"]),
+    ("duplicate-section-id", lambda c: edit(c / CH3, "{#sec:outlook-questions}", "{#sec:context-rules}"),
+     ["content/chapters/03-outlook.md:8: id: duplicate id 'sec:context-rules' "
+      "(first defined at content/chapters/01-context.md:31)"]),
+    ("duplicate-figure-id", lambda c: edit(c / CH2, "id: fig:map", "id: fig:flows"),
+     ["content/chapters/02-flows.md:22: id: duplicate id 'fig:flows' "
+      "(first defined at content/chapters/02-flows.md:8)",
+      "content/chapters/02-flows.md:6: cross-reference: unknown target 'fig:map'"]),
+    ("bad-heading-id", lambda c: edit(c / CH3, "{#sec:outlook-questions}", "{#questions}"),
+     ["content/chapters/03-outlook.md:8: body: heading id 'questions' must start with 'sec:'"]),
+    ("level-one-heading", lambda c: append(c / CH3, "\n# Another title\n"),
+     ["content/chapters/03-outlook.md:12: body: level-one headings are not allowed: the title is the chapter's"]),
+    ("raw-html", lambda c: append(c / CH3, "\n<div>raw</div>\n"),
+     ["content/chapters/03-outlook.md:12: body: raw HTML is not allowed"]),
+    ("script", lambda c: append(c / CH3, "\nText <script>alert(1)</script> here.\n"),
+     ["content/chapters/03-outlook.md:12: body: raw HTML is not allowed",
+      "content/chapters/03-outlook.md:12: body: raw HTML is not allowed"]),
+    ("inline-image", lambda c: append(c / CH3, "\n![a map](images/basin.png)\n"),
+     ["content/chapters/03-outlook.md:12: body: inline images are not allowed: use a figure block with alt text"]),
+    ("javascript-link", lambda c: append(c / CH3, "\n[click](javascript:alert(1))\n"),
+     ["content/chapters/03-outlook.md:12: body: link target 'javascript:alert(1)' must be an http(s) URL; "
+      "use @sec:/@fig:/@tbl: for internal references"]),
+    ("undefined-footnote", lambda c: append(c / CH3, "\nA claim.[^missing]\n"),
+     ["content/chapters/03-outlook.md:12: footnote: footnote [^missing] has no definition"]),
+    ("missing-alt", lambda c: edit(c / CH2, "alt: A blue square standing in for a map of the basin.\n", ""),
+     ["content/chapters/02-flows.md:23: figure.alt: required field is missing"]),
+    ("missing-image", lambda c: os.remove(c / "images/basin.png"),
+     ["content/chapters/02-flows.md:25: figure.src: file 'images/basin.png' does not exist"]),
+    ("image-escapes", lambda c: edit(c / CH2, "src: images/basin.png", "src: ../../etc/passwd"),
+     ["content/chapters/02-flows.md:25: figure.src: '../../etc/passwd' points outside the content folder"]),
+    ("remote-image", lambda c: edit(c / CH2, "src: images/basin.png", "src: https://example.org/map.png"),
+     ["content/chapters/02-flows.md:25: figure.src: 'https://example.org/map.png' is a URL: "
+      "content may only use files inside the content folder"]),
+    ("symlink-outside", lambda c: (os.remove(c / "images/basin.png"),
+                                   os.symlink("/etc/hostname", c / "images/basin.png")),
+     ["content/chapters/02-flows.md:25: figure.src: 'images/basin.png' points outside the content folder"]),
+    ("unknown-figure-kind", lambda c: edit(c / CH2, "kind: bar", "kind: pie"),
+     ["content/chapters/02-flows.md:10: figure.kind: 'pie' is not one of: timeline, bar, image"]),
+    ("bar-value-text", lambda c: edit(c / "data/flows.yaml", "value: 73", "value: lots"),
+     ["content/chapters/02-flows.md:11: figure.data: row 1: value must be a number"]),
+    ("timeline-bad-date", lambda c: edit(c / "data/events.yaml", '"2005"', '"2005-13"'),
+     ["content/chapters/01-context.md:21: figure.data: row 3: impossible date '2005-13' (month must be in 1..12)"]),
+    ("table-without-rows", lambda c: edit(c / CH1, "data: data/states.yaml\n", ""),
+     ["content/chapters/01-context.md:41: table.data: needs a data file or inline rows"]),
+    ("data-not-a-list", lambda c: (c / "data/states.yaml").write_text("state: one\n", encoding="utf-8"),
+     ["content/chapters/01-context.md:43: table.data: data must be a non-empty list of mappings"]),
+    ("duplicate-reference", lambda c: append(c / "references.yaml",
+                                             "- {key: basin-atlas, type: book, title: Again, publisher: X, date: 2020}\n"),
+     ["content/references.yaml:21: key: duplicate key 'basin-atlas' (first on line 1)"]),
+    ("reference-not-cited", lambda c: append(c / "references.yaml",
+                                             "- {key: spare, type: book, title: Spare, publisher: X, date: 2020}\n"),
+     ["content/references.yaml:21: key: reference 'spare' is never cited"]),
+    ("reference-missing-title", lambda c: edit(c / "references.yaml", "  title: Atlas of the Aral Basin\n", ""),
+     ["content/references.yaml:1: [1].title: required field is missing"]),
+    ("glossary-type", lambda c: edit(c / "glossary.yaml", "expansion: Sustainable Development Goals",
+                                     "expansion: [Sustainable]"),
+     ["content/glossary.yaml:5: [2].expansion: expected text, got a list"]),
+]
+
+
+@pytest.mark.parametrize("change, expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_content_error_messages(content: Path, change: Callable[[Path], None], expected: list[str]) -> None:
+    change(content)
+    with pytest.raises(ContentError) as caught:
+        load_report(content, strict=True)
+    assert [str(p) for p in caught.value.problems] == expected
+
+
+def test_unknown_field_is_a_warning_without_strict(content: Path) -> None:
+    edit(content / CH2, "title: Flows and Measurements", "title: Flows and Measurements\nauthor: Me")
+    report, warnings = load_report(content, strict=False)
+    assert [str(w) for w in warnings] == ["content/chapters/02-flows.md:3: author: unknown field"]
+    assert len(report.chapters) == 3
+
+
+def test_every_error_is_reported_not_only_the_first(content: Path) -> None:
+    edit(content / CH3, "[@treaty-1998]", "[@nope]")
+    edit(content / CH3, "@tbl:states", "@tbl:nope")
+    with pytest.raises(ContentError) as caught:
+        load_report(content)
+    assert len(caught.value.problems) == 2
+
+
+@pytest.mark.parametrize("change, expected", [CASES[0][1:], CASES[19][1:], CASES[36][1:]],
+                         ids=[CASES[0][0], CASES[19][0], CASES[36][0]])
+def test_cli_reports_error_and_leaves_output_alone(content: Path, tmp_path: Path,
+                                                   change: Callable[[Path], None],
+                                                   expected: list[str]) -> None:
+    out = tmp_path / "dist"
+    out.mkdir()
+    (out / "previous.pdf").write_bytes(b"%PDF-previous")
+    change(content)
+    os.chdir(content.parent)
+    result = run_cli("--content", "content", "--out", str(out))
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [f"Error: {line}" for line in expected]
+    assert "Traceback" not in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["previous.pdf"]

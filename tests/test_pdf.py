@@ -1,0 +1,115 @@
+"""The PDF editions, read back with qpdf, poppler and pikepdf."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pikepdf
+import pytest
+
+from tests.pdfcheck import fonts, outline, page_of, page_texts, run, structure_tags
+
+
+@pytest.fixture(scope="module")
+def screen(fixture_built):
+    return fixture_built.file("-screen.pdf")
+
+
+@pytest.fixture(scope="module")
+def texts(screen):
+    return page_texts(screen)
+
+
+def test_file_names_carry_the_edition(fixture_built):
+    names = sorted(p.name for p in fixture_built.out.glob("*.pdf"))
+    assert names == ["river-basin-note-ed2-print.pdf", "river-basin-note-ed2-screen.pdf"]
+
+
+def test_metadata_comes_from_the_content(screen):
+    info = run("pdfinfo", str(screen))
+    assert "Title:           Water Sharing in the Aral Basin" in info
+    assert "Author:          Ada Fixture, Ben Editor" in info
+    assert "Keywords:        water, basin, testing" in info
+    assert "CreationDate:    Sun Feb  1 00:00:00 2026 UTC" in info
+    assert "ModDate:         Sun Mar 15 00:00:00 2026 UTC" in info
+    assert "Tagged:          yes" in info
+
+
+def test_qpdf_finds_no_problems(fixture_built):
+    for pdf in fixture_built.out.glob("*.pdf"):
+        result = subprocess.run(["qpdf", "--check", str(pdf)], capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "No syntax or stream encoding errors found" in result.stdout
+
+
+def test_fonts_are_bundled_embedded_and_subset(screen):
+    rows = fonts(screen)
+    assert rows
+    assert {r["emb"] for r in rows} == {"yes"} and {r["sub"] for r in rows} == {"yes"}
+    names = [re.sub(r"^[A-Z]{6}\+", "", r["name"]) for r in rows]
+    assert all(n.startswith(("Charis-SIL", "Inter")) for n in names), names
+
+
+def test_pdf_ua_structure(screen):
+    with pikepdf.open(screen) as pdf:
+        assert pdf.Root.MarkInfo.Marked is True
+        assert str(pdf.Root.Lang) == "en"
+        assert pdf.Root.ViewerPreferences.DisplayDocTitle is True
+        assert "pdfuaid:part" in str(pdf.open_metadata())
+    tags = structure_tags(screen)
+    assert "Figure-no-alt" not in tags
+    assert tags.count("Figure-alt") == 3
+    # H1: Contents, lists of figures and tables, Introduction, summary, 3 chapters, bibliography, glossary.
+    assert tags.count("H1") == 10
+
+
+def test_text_covers_every_part(texts):
+    joined = "\n".join(texts)
+    for expected in ("Files / Testing", "How to cite this report", "Contents", "List of figures",
+                     "Executive summary", "Context of the Basin", "Bibliography", "Glossary",
+                     "Oʻzbekiston", "Кыргызстан", "Interstate Commission for Water Coordination"):
+        assert expected.lower() in joined.lower(), expected
+
+
+def test_cross_references_carry_page_numbers(texts):
+    table_page = page_of(texts, r"Table 1\. The basin states")
+    assert re.search(rf"Table 1, p\. {table_page}\b", "\n".join(texts))
+
+
+def test_contents_page_numbers_match_the_pages(texts):
+    contents = texts[page_of(texts, r"^\s*Contents") - 1]
+    for number, title in ((1, "Context of the Basin"), (2, "Flows and Measurements"), (3, "Outlook")):
+        listed = int(re.search(rf"{number}\s+{title}[ .]*(\d+)", contents).group(1))
+        real = page_of(texts, rf"CHAPTER {number}\s*\n\s*{title}")
+        assert listed == real, title
+
+
+def test_footnotes_on_their_page(texts):
+    # WeasyPrint 70 moved notes to later pages when the note area had a border or padding.
+    for call, note in ((r"releases,\s.*explains\.1", "1. The commission began in 1992"),
+                       (r"lists the gauges\.1", "1. Flows are given in cubic")):
+        call_page = next(i for i, t in enumerate(texts) if re.search(call, t, re.S))
+        assert note in texts[call_page], (call, call_page + 1)
+    assert "\n".join(texts).count("The commission began in 1992") == 1
+
+
+def test_bookmarks_follow_chapters_and_sections(screen):
+    marks = outline(screen)
+    assert (0, "Context of the Basin") in marks
+    assert (1, "1.1 Geography") in marks
+    assert (2, "1.1.1 Upstream and downstream") in marks
+    assert (0, "Bibliography") in marks
+
+
+def test_print_edition_has_bleed_and_trim(fixture_built):
+    with pikepdf.open(fixture_built.file("-print.pdf")) as pdf:
+        page = pdf.pages[0]
+        trim = [float(v) for v in page.TrimBox]
+        media = [float(v) for v in page.MediaBox]
+    a4 = (595.276, 841.89)
+    bleed = 3 / 25.4 * 72
+    assert trim[2] - trim[0] == pytest.approx(a4[0], abs=0.5)
+    assert trim[3] - trim[1] == pytest.approx(a4[1], abs=0.5)
+    assert media[2] - media[0] == pytest.approx(a4[0] + 2 * bleed, abs=0.5)
+    assert media[3] - media[1] == pytest.approx(a4[1] + 2 * bleed, abs=0.5)
