@@ -127,9 +127,14 @@ def table_html(spec: dict[str, Any], number: int, rows: Sequence[dict[str, Any]]
     source = f'<p class="table-source">Source: {inline(str(spec["source"]))}</p>' \
         if spec.get("source") else ""
     key_class = re.sub(r"[^a-z0-9-]", "", anchor)
+    widths = ""
+    if any(c.get("width") for c in columns):
+        widths = "<colgroup>" + "".join(
+            f'<col style="width: {c["width"]}"/>' if c.get("width") else "<col/>" for c in columns
+        ) + "</colgroup>"
     return (f'<div class="table-wrap"><table class="data-table {key_class}" id="{anchor}">'
             f'<caption><span class="label">Table {number}.</span> {inline(str(spec["caption"]))}'
-            f"</caption><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+            f"</caption>{widths}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
             f"{source}</div>\n")
 
 

@@ -106,7 +106,8 @@ FIGURE = (
 TABLE = (
     Field("id", "str", True, pattern=r"tbl:[A-Za-z0-9_-]+"),
     Field("caption", "text", True),
-    _maps("columns", Field("key", "str", True), Field("label", "str", True), required=True),
+    _maps("columns", Field("key", "str", True), Field("label", "str", True),
+          Field("width", "str", pattern=r"\d{1,2}%"), required=True),
     Field("data", "str"),
     Field("rows", "rows"),
     Field("source", "text"),
