@@ -42,7 +42,7 @@ def timeline_svg(ident: str, rows: Sequence[dict[str, Any]], alt: str) -> str:
     levels = [lv for lv in LEVEL_COLOURS if any(r.get("level") == lv for r in rows)]
     levels += sorted({str(r.get("level")) for r in rows} - set(levels))
     first, last = min(dates).year, max(dates).year + 1
-    left, right, top, lane = 120, 16, 12, 30
+    left, right, top, lane = 120, 16, 16, 34
     width, height = 640, top + lane * len(levels) + 34
     span = (date(last, 1, 1) - date(first, 1, 1)).days
 
@@ -50,6 +50,7 @@ def timeline_svg(ident: str, rows: Sequence[dict[str, Any]], alt: str) -> str:
         return left + (width - left - right) * (day - date(first, 1, 1)).days / span
 
     out = [_svg_open(ident, width, height, alt)]
+    placed: list[tuple[float, float, float]] = []  # (y, left, right) of annotations so far
     for i, level in enumerate(levels):
         y = top + lane * i + lane / 2
         out.append(f'<text x="{left - 8}" y="{y + 4:.1f}" text-anchor="end" fill="#333">'
@@ -69,8 +70,25 @@ def timeline_svg(ident: str, rows: Sequence[dict[str, Any]], alt: str) -> str:
         colour = LEVEL_COLOURS.get(level, "#555")
         out.append(f'<circle cx="{x(day):.1f}" cy="{y:.1f}" r="5" fill="{colour}" '
                    'fill-opacity="0.85" stroke="#fff" stroke-width="1"/>')
+        if row.get("label"):
+            out.append(_annotation(str(row["label"]), x(day), y, width - right, placed))
     out.append("</svg>")
     return "".join(out)
+
+
+def _annotation(text: str, cx: float, cy: float, limit: float,
+                placed: list[tuple[float, float, float]]) -> str:
+    """A short label above a mark, or below it when it would collide with an earlier one."""
+    half = len(text) * 2.6  # about half the width of 9-unit text
+    left, right = cx - half, cx + half
+    if right > limit:  # keep it inside the chart: anchor at the end
+        left, right = limit - 2 * half, limit
+    for y in (cy - 9, cy + 16):
+        if not any(py == y and pl < right + 4 and left < pr + 4 for py, pl, pr in placed):
+            break
+    placed.append((y, left, right))
+    return (f'<text x="{(left + right) / 2:.1f}" y="{y:.1f}" text-anchor="middle" font-size="9" '
+            f'fill="#333">{esc(text)}</text>')
 
 
 def bar_svg(ident: str, rows: Sequence[dict[str, Any]], alt: str, unit: str = "") -> str:
@@ -102,6 +120,24 @@ def figure_html(spec: dict[str, Any], number: int, body: str, inline: Callable[[
             f'<div class="figure-body">{body}</div>'
             f'<figcaption><span class="label">Figure {number}.</span> '
             f'{inline(str(spec["caption"]))}{source}</figcaption></figure>\n')
+
+
+def svg_file(svg: str) -> bytes:
+    """An inline chart as a standalone SVG file."""
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + svg).encode("utf-8")
+
+
+def svg_png(svg: str) -> bytes:
+    """A raster copy of a chart at twice its size, for readers without SVG (older Kindles)."""
+    import cairosvg
+
+    return bytes(cairosvg.svg2png(bytestring=svg.encode("utf-8"), scale=2))
+
+
+def picture_html(stem: str, alt: str) -> str:
+    """SVG where the reader supports it, PNG otherwise: both files sit beside the document."""
+    return (f'<picture><source srcset="{stem}.svg" type="image/svg+xml"/>'
+            f'<img src="{stem}.png" alt="{esc(alt)}"/></picture>')
 
 
 def image_html(src: str, alt: str) -> str:

@@ -5,8 +5,10 @@ WeasyPrint silently drops a character that no font has; we check before renderin
 
 from __future__ import annotations
 
+import io
 import re
 from functools import lru_cache
+from pathlib import Path
 from html import unescape
 
 from fontTools.ttLib import TTFont
@@ -53,3 +55,20 @@ def check_glyphs(html: str, report: Report) -> None:
     others = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
     raise OutputError(f"{where}: character {ch!r} (U+{ord(ch):04X}) is not in any bundled font"
                       f"{others}; the PDF would silently drop it")
+
+
+def subset_font(path: Path, text: str) -> bytes:
+    """The font cut down to the characters of `text` (plus ASCII), for the EPUB."""
+    from fontTools import subset
+
+    options = subset.Options()
+    options.layout_features = ["*"]  # keep kerning, ligatures and small caps
+    options.name_IDs = ["*"]  # keep the copyright and licence names the OFL asks for
+    options.notdef_outline = True
+    with subset.load_font(str(path), options, lazy=True) as font:
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(text="".join(sorted(set(text) | {chr(c) for c in range(32, 127)})))
+        subsetter.subset(font)
+        buffer = io.BytesIO()
+        subset.save_font(font, buffer, options)
+    return buffer.getvalue()

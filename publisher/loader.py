@@ -13,7 +13,9 @@ from markdown_it import MarkdownIt
 
 from . import schema
 from .errors import ContentError, Problem, display_path
-from .figure import bar_svg, figure_html, image_html, table_html, timeline_svg
+from .figure import (
+    bar_svg, figure_html, image_html, picture_html, svg_file, svg_png, table_html, timeline_svg,
+)
 from .markdown import (
     CITATION, CITE_ITEM, XREF, Block, Context, Scan, Target, html_id, install_rules, make_parser,
     render_markdown, resolve_refs, scan_markdown,
@@ -342,7 +344,7 @@ class Loader:
             def inline(text: str, ctx: Context = ctx) -> str:
                 return self.renderer.renderInline(text, {"ctx": ctx})
 
-            ctx.blocks = {line: self.block_html(doc, line, spec, numbering, inline)
+            ctx.blocks = {line: self.block_html(doc, line, spec, numbering, inline, mode)
                           for line, spec in doc.specs.items()}
             points = [inline(str(p)) for p in doc.meta.get("key_points") or []]
             box = ('<aside class="key-points" aria-label="Key points"><p class="key-points-title">Key points</p><ul>'
@@ -362,7 +364,7 @@ class Loader:
         )
 
     def block_html(self, doc: _Doc, line: int, spec: dict[str, Any], numbering: _Numbering,
-                   inline: Any) -> str:
+                   inline: Any, mode: str) -> str:
         target = numbering.targets[spec["id"]]
         number = int(target.label.split()[-1])
         rows = doc.rows[line]
@@ -375,6 +377,12 @@ class Loader:
             body = bar_svg(ident, rows, alt, str(spec.get("unit") or ""))
         else:
             body = image_html(str(spec["src"]), alt)
+        if mode == "epub" and spec["kind"] != "image":
+            # E-books get the chart as files with a PNG fallback (Kindle rejects inline SVG).
+            stem = f"images/{ident}"
+            self.assets[f"{stem}.svg"] = Asset(f"{stem}.svg", svg_file(body), "image/svg+xml")
+            self.assets[f"{stem}.png"] = Asset(f"{stem}.png", svg_png(body), "image/png")
+            body = picture_html(stem, alt)
         return figure_html(spec, number, body, inline)
 
 

@@ -180,6 +180,12 @@ class Context:
     headings: dict[int, tuple[str, str]]  # heading map line (0-based in body) → (id, number)
     notes: dict[int, str] = field(default_factory=dict)
     note_order: list[int] = field(default_factory=list)
+    blocks_seen: int = 0  # numbers paragraphs and list items the same way in every target
+    in_notes: bool = False
+
+    def block_id(self) -> str:
+        self.blocks_seen += 1
+        return f"b-{self.slug}-{self.blocks_seen}"
 
     def note_anchor(self, number: int) -> tuple[str, str]:
         return f"fn-{self.slug}-{number}", f"fnref-{self.slug}-{number}"
@@ -225,6 +231,7 @@ def render_markdown(md: MarkdownIt, body: str, ctx: Context) -> tuple[str, str]:
 
 def _render_notes(md: MarkdownIt, tokens: list[Token], env: dict[str, Any]) -> None:
     ctx: Context = env["ctx"]
+    ctx.in_notes = True
     start = 0
     for i, token in enumerate(tokens):
         if token.type == "footnote_open":
@@ -233,6 +240,7 @@ def _render_notes(md: MarkdownIt, tokens: list[Token], env: dict[str, Any]) -> N
             number = tokens[start - 1].meta["id"] + 1
             inner = md.renderer.render(tokens[start:i], md.options, env).strip()
             ctx.notes[number] = re.sub(r"^<p>(.*)</p>$", r"\1", inner, flags=re.S)
+    ctx.in_notes = False
 
 
 def _notes_block(ctx: Context) -> str:
@@ -299,6 +307,15 @@ def _rule_footnote_ref(self: Any, tokens: list[Token], idx: int, options: Any,
             f'aria-label="Note {number}">{number}</a></sup>')
 
 
+def _rule_block_open(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
+    # Every paragraph and list item gets a stable id: the EPUB places its print-page markers
+    # (page-list) before the element that starts each page of the print PDF.
+    ctx: Context = env["ctx"]
+    if not ctx.in_notes and not tokens[idx].hidden:
+        tokens[idx].attrSet("id", ctx.block_id())
+    return self.renderToken(tokens, idx, options, env)
+
+
 def _rule_th_open(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
     # Header cells of pipe tables say what they head (accessibility checkers ask for scope).
     tokens[idx].attrSet("scope", "col")
@@ -308,6 +325,8 @@ def _rule_th_open(self: Any, tokens: list[Token], idx: int, options: Any, env: d
 def install_rules(md: MarkdownIt) -> MarkdownIt:
     """Attach the report's render rules (pass two) to a parser."""
     md.add_render_rule("th_open", _rule_th_open)
+    md.add_render_rule("paragraph_open", _rule_block_open)
+    md.add_render_rule("list_item_open", _rule_block_open)
     md.add_render_rule("text", _rule_text)
     md.add_render_rule("heading_open", _rule_heading_open)
     md.add_render_rule("fence", _rule_fence)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
@@ -24,6 +25,17 @@ EDITIONS = {
 }
 
 
+@dataclass(frozen=True)
+class RenderedPdf:
+    """A written PDF edition and what its layout tells the other writers."""
+
+    path: Path
+    edition: str
+    pages: int
+    anchors: dict[str, int]  # element id → the page it starts on (1-based)
+    warnings: tuple[str, ...] = ()
+
+
 def pdf_name(report: Report, edition: str) -> str:
     return f"{report.meta.id}-ed{report.meta.edition.number}-{edition}.pdf"
 
@@ -34,8 +46,8 @@ def render_html(report: Report, env: jinja2.Environment, edition: str, version: 
                   citation=plain_citation(report), version=version)
 
 
-def render_pdf(html: str, edition: str, target: Path, roots: tuple[Path, ...]) -> tuple[Path, list[str]]:
-    """Render one edition in this process; return the path and WeasyPrint's warnings."""
+def render_pdf(html: str, edition: str, target: Path, roots: tuple[Path, ...]) -> RenderedPdf:
+    """Render one edition in this process and write it."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
@@ -49,11 +61,15 @@ def render_pdf(html: str, edition: str, target: Path, roots: tuple[Path, ...]) -
         css = [CSS(filename=str(STYLES / name), font_config=fonts, url_fetcher=fetcher) for name in sheets]
         document = HTML(string=html, base_url=str(roots[0]) + "/", url_fetcher=fetcher).render(
             stylesheets=css, font_config=fonts, pdf_variant=variant, pdf_tags=variant is not None)
+        anchors: dict[str, int] = {}
+        for number, page in enumerate(document.pages, 1):
+            for anchor in page.anchors:
+                anchors.setdefault(anchor, number)
         data = document.write_pdf(pdf_variant=variant, pdf_identifier=target.name.encode())
         write_atomic(target, data)
     finally:
         logging.getLogger("weasyprint").removeHandler(handler)
-    return target, warnings
+    return RenderedPdf(target, edition, len(document.pages), anchors, tuple(warnings))
 
 
 class _Collect(logging.Handler):
@@ -66,7 +82,7 @@ class _Collect(logging.Handler):
 
 
 def write_pdfs(report: Report, env: jinja2.Environment, out: Path, content: Path,
-               editions: tuple[str, ...], version: str, parallel: bool = True) -> list[Path]:
+               editions: tuple[str, ...], version: str, parallel: bool = True) -> list[RenderedPdf]:
     """Write the PDF editions; on two cores the two renders run side by side."""
     jobs = []
     for edition in editions:
@@ -78,7 +94,7 @@ def write_pdfs(report: Report, env: jinja2.Environment, out: Path, content: Path
             results = list(pool.map(render_pdf, *zip(*jobs)))
     else:
         results = [render_pdf(*job) for job in jobs]
-    for path, warnings in results:
-        for message in warnings:
+    for result in results:
+        for message in result.warnings:
             log.warning("WeasyPrint: %s", message)
-    return [path for path, _ in results]
+    return results

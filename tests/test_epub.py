@@ -58,3 +58,52 @@ def test_notes_are_epub_footnotes(book):
     assert re.search(r'<a epub:type="noteref" role="doc-noteref" href="#fn-context-1"', chapter)
     assert re.search(r'<aside epub:type="footnote" role="doc-footnote" id="fn-context-1"', chapter)
     assert 'role="doc-backlink"' in chapter
+
+
+def test_page_list_follows_the_print_edition(book, fixture_built):
+    with zipfile.ZipFile(book) as archive:
+        nav = archive.read("EPUB/nav.xhtml").decode()
+        opf = archive.read("EPUB/content.opf").decode()
+        chapter = archive.read("EPUB/01-context.xhtml").decode()
+    pages = re.findall(r'<a href="([^"#]+)#page-(\d+)">(\d+)</a>', nav)
+    assert pages and all(a == b for _, a, b in pages)
+    numbers = [int(n) for _, n, _ in pages]
+    assert numbers == list(range(numbers[0], numbers[-1] + 1))
+    # The chapter opens on the page the print PDF puts it on.
+    print_texts = __import__("tests.pdfcheck", fromlist=["page_texts"]).page_texts(fixture_built.file("-print.pdf"))
+    opener = next(i for i, t in enumerate(print_texts, 1) if "CHAPTER 1" in t)
+    assert f'id="page-{opener}" aria-label="Page {opener}"' in chapter
+    assert 'property="source-of">pagination</meta>' in opf
+    assert "printPageNumbers" in opf and "pageBreakMarkers" in opf
+
+
+def test_charts_have_a_raster_fallback(book):
+    with zipfile.ZipFile(book) as archive:
+        chapter = archive.read("EPUB/01-context.xhtml").decode()
+        names = archive.namelist()
+        png = archive.read("EPUB/images/fig-events.png")
+    assert ('<picture><source srcset="images/fig-events.svg" type="image/svg+xml"/>'
+            '<img src="images/fig-events.png" alt="A time line with five meetings') in chapter
+    assert "EPUB/images/fig-events.svg" in names
+    assert png.startswith(b"\x89PNG")
+
+
+def test_fonts_are_subset(book):
+    from tests.conftest import ROOT
+
+    with zipfile.ZipFile(book) as archive:
+        embedded = {name.rsplit("/", 1)[-1]: archive.getinfo(name).file_size
+                    for name in archive.namelist() if name.startswith("EPUB/styles/fonts/")}
+    originals = {p.name: p.stat().st_size for p in (ROOT / "styles" / "fonts").glob("*.[ot]tf")}
+    assert embedded.keys() == originals.keys()
+    assert all(embedded[n] < originals[n] / 3 for n in embedded)
+
+
+def test_stylesheets_are_kindle_safe(book):
+    # Constructs that break Kindle conversion or rendering (../shared/notes/anchors.md).
+    with zipfile.ZipFile(book) as archive:
+        css = "".join(archive.read(n).decode() for n in archive.namelist() if n.endswith(".css"))
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    for construct in ("var(", "--", "@page", "max-width", "-webkit-hyphens", "text-rendering",
+                      "float: footnote", "position:", "string-set", "target-counter"):
+        assert construct not in css, construct

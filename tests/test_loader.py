@@ -88,7 +88,10 @@ def test_generated_figures_and_tables(report):
     assert '<th scope="row">Upstream A</th>' in html
     assert html.count('<th scope="col">') == 3 + 2  # the data table and the pipe table
     assert '<img src="images/basin.png" alt="A blue square' in report.chapters[1].html_print
-    assert [a.name for a in report.assets] == ["images/basin.png"]
+    # The image figure's file, and the charts as files for the EPUB (SVG with a PNG fallback).
+    assert [a.name for a in report.assets] == [
+        "images/basin.png", "images/fig-events.png", "images/fig-events.svg",
+        "images/fig-flows.png", "images/fig-flows.svg"]
 
 
 def test_metadata(report):
