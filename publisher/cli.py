@@ -11,6 +11,7 @@ import click
 
 from .errors import ContentError, ReportError
 from .pipeline import TARGETS, BuildOptions, build
+from .proof import write_proofs
 
 HELP_TARGETS = "Outputs to build: any of pdf, epub, web (default: all)."
 HELP_CONTENT = "The report's content folder."
@@ -96,4 +97,18 @@ def build_command(targets: tuple[str, ...], content: Path, out: Path, strict: bo
         sys.exit(1)
     if strict and counter.count:
         click.echo(f"Error: {counter.count} warning(s) with --strict", err=True)
+        sys.exit(1)
+
+
+@main.command("proof")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"),
+              show_default=True, help="The output folder whose PDFs are proofed.")
+def proof_command(out: Path) -> None:
+    """Render a contact sheet of page thumbnails (PNG) of each PDF into OUT/proof/."""
+    _setup_logging(0, False)
+    try:
+        for path in write_proofs(out):
+            click.echo(f"Wrote {path}")
+    except ReportError as exc:
+        click.echo(f"Error: {exc}", err=True)
         sys.exit(1)

@@ -113,3 +113,16 @@ def test_print_edition_has_bleed_and_trim(fixture_built):
     assert trim[3] - trim[1] == pytest.approx(a4[1], abs=0.5)
     assert media[2] - media[0] == pytest.approx(a4[0] + 2 * bleed, abs=0.5)
     assert media[3] - media[1] == pytest.approx(a4[1] + 2 * bleed, abs=0.5)
+
+
+def test_missing_glyph_fails_the_build(content, tmp_path):
+    from tests.conftest import run_cli
+
+    chapter = content / "chapters" / "03-outlook.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8") + "\nThe word 対話 means dialogue.\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_cli("pdf", "--content", str(content), "--out", str(out))
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {chapter.relative_to(content.parent)}: character '対' (U+5BFE) "
+                                    "is not in any bundled font (and 1 more); the PDF would silently drop it")
+    assert not out.exists() or not list(out.glob("*.pdf"))

