@@ -163,3 +163,34 @@ def test_rebuild_is_byte_identical(real_built, tmp_path):
     for name in ("-screen.pdf", "-print.pdf", ".epub"):
         first, second = real_built.file(name), next(again.glob(f"*{name}"))
         assert hashlib.sha256(first.read_bytes()).digest() == hashlib.sha256(second.read_bytes()).digest(), name
+
+
+ACE = Path(__file__).resolve().parent.parent / ".tools" / "node" / "node_modules" / ".bin" / "ace-cli"
+
+
+def test_real_epub_passes_ace(real_built, tmp_path):
+    import json
+    import os
+    import shutil
+
+    if not ACE.exists() or not shutil.which("chromium"):
+        pytest.skip("Ace needs .ci/install-tools.sh (ace-cli and chromium)")
+    env = {**os.environ, "PUPPETEER_EXECUTABLE_PATH": shutil.which("chromium") or ""}
+    result = subprocess.run([str(ACE), "-E", "-s", "-f", "-o", str(tmp_path / "ace"),
+                             str(real_built.file(".epub"))], env=env, capture_output=True, text=True)
+    report = json.loads((tmp_path / "ace" / "report.json").read_text(encoding="utf-8"))
+    violations = [(a["earl:test"]["dct:title"], doc["earl:testSubject"]["url"])
+                  for doc in report["assertions"] for a in doc.get("assertions", [])]
+    assert result.returncode == 0 and report["earl:result"]["earl:outcome"] == "pass", violations[:20]
+
+
+def test_real_epub_converts_for_kindle(real_built, tmp_path):
+    import shutil
+
+    if not shutil.which("ebook-convert"):
+        pytest.skip("calibre's ebook-convert is installed by .ci/install-tools.sh")
+    target = tmp_path / "book.azw3"
+    result = subprocess.run(["ebook-convert", str(real_built.file(".epub")), str(target)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert target.stat().st_size > 100_000
