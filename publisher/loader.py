@@ -22,7 +22,7 @@ from .markdown import (
 )
 from .model import Asset, Chapter, Edition, Figure, GlossaryEntry, Heading, Meta, Person, Reference, Report, Table
 from .reference import format_reference
-from .yamlfile import Node, Seq, parse_yaml, read_text
+from .yamlfile import CONTROL, Node, Seq, parse_yaml, read_text
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +198,10 @@ class Loader:
             return None
         needed = {"timeline": ("date", "level"), "bar": ("label", "value")}.get(spec.get("kind", ""), ())
         for i, row in enumerate(rows):
+            if any(isinstance(v, str) and CONTROL.search(v) for v in row.values()):
+                self.problems.append(Problem(doc.shown, spec.line_of("data"), name,
+                                             f"row {i + 1} contains a control character"))
+                return None
             for key in needed:
                 if key not in row:
                     self.problems.append(Problem(doc.shown, spec.line_of("data"), name,

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from .errors import Problem
-from .yamlfile import Node, Seq
+from .yamlfile import CONTROL, Node, Seq
 
 SLUG = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 
@@ -166,6 +166,8 @@ def _check_value(value: Any, field: Field, path: str, line: int, name: str,
         text = str(value)
         if not text.strip():
             return bad("must not be empty")
+        if CONTROL.search(text):
+            return bad(f"control character U+{ord(CONTROL.search(text).group()):04X} is not allowed")
         if kind == "str" and "\n" in text.strip():
             return bad("must be a single line")
         if kind == "url" and not re.fullmatch(r"https?://\S+", text):

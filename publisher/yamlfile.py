@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from .errors import Problem
+
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
 
 class Node(dict):  # type: ignore[type-arg]
@@ -71,7 +74,10 @@ def parse_yaml(text: str, path: str, first_line: int = 1) -> tuple[Any, list[Pro
 
     `first_line` is the file line of the text's first line (front matter starts at 2).
     """
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.YAMLError as exc:  # the reader refuses control characters before parsing
+        return None, [Problem(path, first_line, "", f"invalid YAML: {exc}".splitlines()[0])]
     loader.duplicates = []
     try:
         data = loader.get_single_data()
@@ -115,7 +121,13 @@ def read_text(path: Path, shown: str, limit: int) -> tuple[str | None, list[Prob
     if len(raw) > limit:
         return None, [Problem(shown, 0, "", f"file is larger than the limit of {limit} bytes")]
     try:
-        return raw.decode("utf-8"), []
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         return None, [Problem(shown, line, "", f"not valid UTF-8 (byte {exc.start})")]
+    # Control characters cannot appear in XML (the EPUB) and are invisible in an editor.
+    bad = CONTROL.search(text)
+    if bad:
+        line = text.count("\n", 0, bad.start()) + 1
+        return None, [Problem(shown, line, "", f"control character U+{ord(bad.group()):04X} is not allowed")]
+    return text, []
