@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Build the report: `python build.py` (everything), `python build.py test` (the test suite).
+"""Build the report: `python build.py` (everything), `python build.py test` (the test suite),
+`python build.py bench` (the build benchmark).
 
 On first run this creates .venv/ beside this file and installs the project into it, then runs
 itself again inside it; no manual set-up is needed. All logic lives in the `publisher` package.
@@ -44,6 +45,11 @@ def main() -> None:
         import pytest
 
         sys.exit(pytest.main(["-q", str(ROOT / "tests"), *sys.argv[2:]]))
+    if sys.argv[1:2] == ["bench"]:
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        import bench
+
+        sys.exit(bench.main(sys.argv[2:]))
     from publisher.cli import main as cli
 
     cli(prog_name="python build.py")

@@ -1,0 +1,137 @@
+"""Build benchmark: cold build, raw WeasyPrint baseline, no-op and one-chapter rebuilds,
+4x content, peak memory. Prints a table, writes JSON, and checks the targets as ratios.
+
+Run it with `python build.py bench` (options: --json PATH, --content DIR).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+@dataclass(frozen=True)
+class Result:
+    """One measured case, with its target when it has one."""
+
+    case: str
+    seconds: float
+    target: str = ""
+    ok: bool | None = None
+
+
+def _run(*args: str) -> float:
+    """Seconds taken by one `build.py` invocation (a fresh interpreter, as an editor runs it)."""
+    started = time.perf_counter()
+    subprocess.run([PYTHON, str(ROOT / "build.py"), *args], check=True, cwd=ROOT,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return time.perf_counter() - started
+
+
+def _peak_rss_mb() -> float:
+    """Largest resident set of any finished child process so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def baseline(content: Path, out: Path) -> float:
+    """Raw WeasyPrint: render and write the final screen HTML, in a fresh process."""
+    script = f"""
+import time, sys
+sys.path.insert(0, {str(ROOT)!r})
+from pathlib import Path
+from publisher.loader import load_report
+from publisher.templates import make_env, STYLES
+from publisher.pdf import render_html
+from weasyprint import HTML, CSS
+from weasyprint.text.fonts import FontConfiguration
+report, _ = load_report(Path({str(content)!r}))
+html = render_html(report, make_env(), "screen", "bench")
+started = time.perf_counter()
+fonts = FontConfiguration()
+css = [CSS(filename=str(STYLES / n), font_config=fonts) for n in ("fonts.css", "common.css", "print.css")]
+HTML(string=html, base_url={str(content)!r} + "/").write_pdf({str(out / "baseline.pdf")!r},
+     stylesheets=css, font_config=fonts, pdf_variant="pdf/ua-1")
+print(time.perf_counter() - started)
+"""
+    result = subprocess.run([PYTHON, "-c", script], check=True, capture_output=True, text=True)
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def multiply(content: Path, target: Path, times: int) -> None:
+    """A synthetic report: the chapters repeated `times` times, with ids made unique per copy."""
+    shutil.copytree(content, target)
+    report = (target / "report.yaml").read_text(encoding="utf-8")
+    chapters = re.findall(r"^  - (chapters/(\d+)-([a-z0-9-]+)\.md)$", report, re.M)
+    entries = []
+    for copy in range(1, times):
+        for path, number, slug in chapters:
+            text = (content / path).read_text(encoding="utf-8")
+            text = re.sub(r"((?:sec|fig|tbl):[A-Za-z0-9_-]*[A-Za-z0-9_])", rf"\1-c{copy}", text)
+            text = re.sub(r"@ch:([a-z0-9-]+)", rf"@ch:\1-c{copy}", text)
+            name = f"chapters/{int(number) + 9 * copy:02d}-{slug}-c{copy}.md"
+            (target / name).write_text(text, encoding="utf-8")
+            entries.append(f"  - {name}")
+    last = chapters[-1][0]
+    report = report.replace(f"  - {last}\n", f"  - {last}\n" + "\n".join(entries) + "\n")
+    (target / "report.yaml").write_text(report, encoding="utf-8")
+
+
+def run(content: Path) -> list[Result]:
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory() as temp:
+        work = Path(temp)
+        copy = work / "content"
+        shutil.copytree(content, copy)
+        out = work / "dist"
+        cold = _run("--content", str(copy), "--out", str(out), "-q")
+        rss = _peak_rss_mb()
+        base = baseline(copy, work)
+        results.append(Result("raw WeasyPrint render + write (screen)", base))
+        results.append(Result("cold build, all outputs", cold, "≤ 1.3 × baseline", cold <= 1.3 * base))
+        noop = _run("--content", str(copy), "--out", str(out), "-q")
+        results.append(Result("no-op rebuild", noop, "≤ 0.5 s", noop <= 0.5))
+        chapter = sorted((copy / "chapters").glob("*.md"))[1]
+        chapter.write_text(chapter.read_text(encoding="utf-8") + "\nAn added sentence.\n", encoding="utf-8")
+        edit = _run("epub", "web", "--content", str(copy), "--out", str(out), "-q")
+        results.append(Result("one chapter edited: EPUB + web", edit, "≤ 2 s", edit <= 2.0))
+        _run("--content", str(copy), "--out", str(out), "-q")  # bring the PDFs up to date again
+        big = work / "content4"
+        multiply(content, big, 4)
+        four = _run("--content", str(big), "--out", str(work / "dist4"), "-q")
+        results.append(Result("cold build, 4 × content", four, "≤ 4.5 × cold", four <= 4.5 * cold))
+        results.append(Result("peak RSS (MB), real report", rss, "≤ 350 MB", rss <= 350))
+    return results
+
+
+def table(results: list[Result]) -> str:
+    lines = ["| case | measured | target | met |", "| --- | --- | --- | --- |"]
+    for r in results:
+        value = f"{r.seconds:.0f} MB" if "MB" in r.case else f"{r.seconds:.2f} s"
+        met = "" if r.ok is None else ("yes" if r.ok else "NO")
+        lines.append(f"| {r.case} | {value} | {r.target} | {met} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    json_path = Path(argv[argv.index("--json") + 1]) if "--json" in argv else ROOT / "benchmarks" / "results.json"
+    content = Path(argv[argv.index("--content") + 1]) if "--content" in argv else ROOT / "content"
+    results = run(content.resolve())
+    print(table(results))
+    json_path.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n", encoding="utf-8")
+    print(f"\nWrote {json_path}")
+    return 0 if all(r.ok is not False for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
