@@ -100,6 +100,33 @@ def build_command(targets: tuple[str, ...], content: Path, out: Path, strict: bo
         sys.exit(1)
 
 
+@main.command("serve")
+@click.argument("targets", nargs=-1, type=click.Choice(TARGETS))
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port on 127.0.0.1 to serve on (0: any free port).")
+@content_options
+def serve_command(targets: tuple[str, ...], port: int, content: Path, out: Path, strict: bool, verbose: int,
+                  quiet: bool) -> None:
+    """Preview on http://127.0.0.1:8000/, rebuilding and reloading on every change.
+
+    Content, templates and styles are watched. The web pages and the EPUB are rebuilt at once,
+    the PDFs in the background (leave them out with e.g. `serve web epub`).
+    """
+    # Imported here: the file watcher is only needed by this command.
+    from .serve import Preview, quiet_writes
+
+    _setup_logging(verbose, quiet)
+    if not verbose:
+        quiet_writes()
+    if not content.is_dir():
+        raise click.UsageError(f"content folder {str(content)!r} does not exist")
+    try:
+        preview = Preview(BuildOptions(content, out, targets or TARGETS, strict), port)
+    except OSError as exc:
+        raise click.UsageError(f"cannot serve on port {port}: {exc.strerror}") from None
+    preview.run()
+
+
 @main.command("proof")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"),
               show_default=True, help="The output folder whose PDFs are proofed.")

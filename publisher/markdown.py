@@ -22,7 +22,7 @@ from .errors import Problem
 
 CITATION = re.compile(r"\[(@[^\[\]]+)\]")
 CITE_ITEM = re.compile(r"\s*@([A-Za-z0-9][A-Za-z0-9_.-]*[A-Za-z0-9_])\s*(?:,\s*(.*?))?\s*$", re.S)
-XREF = re.compile(r"(?<![\w@.])@(ch|sec|fig|tbl|gls):([A-Za-z0-9_+&-]*[A-Za-z0-9_+])")
+XREF = re.compile(r"(?<![\w@.])@(ch|sec|fig|tbl|gls):([A-Za-z0-9_+-]*[A-Za-z0-9_+])")
 HEADING_ID = re.compile(r"\s*\{#([A-Za-z][\w:-]*)\}\s*$")
 BLOCK_KINDS = ("figure", "table")
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
-from .epub import epub_name, write_epub
+from .epub import write_epub
 from .loader import load_report
 from .pagelist import load_page_map, save_page_map
 from .pdf import RenderedPdf, pdf_name, write_pdfs
@@ -49,9 +49,9 @@ def build(options: BuildOptions) -> list[Path]:
     if "epub" in options.targets:
         written.append(write_epub(report, env, out, load_page_map(out, "print")))
     if "web" in options.targets:
-        files = [(pdf_name(report, "screen"), "PDF for screens"), (pdf_name(report, "print"), "PDF for print"),
-                 (epub_name(report), "EPUB e-book")]
-        written += write_web(report, env, out, files)
+        # The detail page describes the PDFs and the EPUB on disk (sizes, SHA-256, pages), so the
+        # web writer runs last; page counts of PDFs not rendered in this run are read from the files.
+        written += write_web(report, env, out, pages={pdf.path.name: pdf.pages for pdf in pdfs})
     for path in written:
         log.info("Wrote %s", path)
     log.info("Built %d files in %.1f s", len(written), time.perf_counter() - started)

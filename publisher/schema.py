@@ -87,7 +87,7 @@ REFERENCE = (
 
 GLOSSARY = (
     Field("abbr", "str", True, "The abbreviation; also the key for @gls:.",
-          pattern=r"[A-Za-z0-9][A-Za-z0-9+&.-]*"),
+          pattern=r"[A-Za-z0-9][A-Za-z0-9+.-]*"),
     Field("expansion", "str", True),
     Field("definition", "text"),
 )

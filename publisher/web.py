@@ -1,48 +1,138 @@
-"""The web writer: the report's detail and download page."""
+"""The web writer: the detail and download page, its assets, and the reading edition."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
+from .citation import bibtex, plain_citation, ris
+from .cover import cover_jpeg
+from .download import Download, downloads, offered
 from .model import Report
 from .output import write_atomic
-from .templates import STYLES, render
+from .site import page_file, write_site
+from .templates import STYLES, TEMPLATES, render
 
-FORMATS = {".pdf": "PDF", ".epub": "EPUB"}
+log = logging.getLogger(__name__)
+
+# The thumbnail is drawn at twice the size it is shown at, for high-density screens.
+COVER_WIDTH = 480
+LANGUAGES = {
+    "en": "English", "ja": "Japanese", "ru": "Russian", "kk": "Kazakh", "ky": "Kyrgyz", "tg": "Tajik",
+    "tk": "Turkmen", "uz": "Uzbek", "de": "German", "fr": "French", "es": "Spanish", "zh": "Chinese",
+}
 
 
 @dataclass(frozen=True)
-class Download:
-    """A file offered on the detail page."""
+class Cover:
+    """The cover thumbnail on the detail page (and the Open Graph image)."""
 
-    name: str
-    label: str
-    format: str
-    size: int
-
-
-def downloads(out: Path, names: list[tuple[str, str]]) -> list[Download]:
-    """Describe the files that exist in the output folder, in the order given."""
-    found = []
-    for name, label in names:
-        path = out / name
-        if path.exists():
-            found.append(Download(name, label, FORMATS[path.suffix], path.stat().st_size))
-    return found
+    src: str
+    width: int
+    height: int
+    alt: str
 
 
-def write_web(report: Report, env: jinja2.Environment, out: Path, files: list[tuple[str, str]]) -> list[Path]:
-    """Write dist/index.html and its stylesheet and fonts."""
+def language_name(tag: str) -> str:
+    """`en-GB` → `English`; an unknown language shows its tag."""
+    return LANGUAGES.get(tag.split("-")[0].lower(), tag)
+
+
+def structured_data(report: Report, files: list[Download], cover: Cover) -> dict[str, Any]:
+    """schema.org JSON-LD for the report; URLs are relative, like every link on the page."""
+    meta = report.meta
+    people: dict[str, list[dict[str, str]]] = {}
+    for person in meta.authors:
+        people.setdefault(person.role, []).append({"@type": "Person", "name": person.name})
+    identifiers: list[Any] = [meta.identifier]
+    if meta.isbn:
+        identifiers.append({"@type": "PropertyValue", "propertyID": "ISBN", "value": meta.isbn})
+    publisher = {"@type": "Organization", "name": meta.publisher}
+    if meta.publisher_url:
+        publisher["url"] = meta.publisher_url
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "Report",
+        "name": meta.title,
+        "headline": meta.title,
+        "description": meta.standfirst,
+        "inLanguage": meta.language,
+        "datePublished": meta.published,
+        "dateModified": meta.edition.date,
+        "version": str(meta.edition.number),
+        "publisher": publisher,
+        "copyrightHolder": {"@type": "Organization", "name": meta.rights_holder},
+        "copyrightYear": int(meta.published[:4]),
+        "license": meta.licence_url or meta.licence,
+        "identifier": identifiers if len(identifiers) > 1 else meta.identifier,
+        "image": cover.src,
+        "thumbnailUrl": cover.src,
+        "isAccessibleForFree": True,
+        "url": "index.html",
+    }
+    if meta.subtitle:
+        data["alternativeHeadline"] = meta.subtitle
+    for role in ("author", "editor", "contributor"):
+        if role in people:
+            data[role] = people[role]
+    if meta.keywords:
+        data["keywords"] = list(meta.keywords)
+    data["hasPart"] = [{"@type": "WebPage", "name": c.title, "position": c.number, "url": f"read/{page_file(c)}"}
+                       for c in report.chapters]
+    data["encoding"] = [{"@type": "MediaObject", "name": d.label, "contentUrl": d.name,
+                         "encodingFormat": d.media_type, "contentSize": f"{d.size} B", "sha256": d.sha256}
+                        for d in files]
+    return data
+
+
+def write_assets(report: Report, out: Path) -> tuple[list[Path], Cover]:
+    """The stylesheet, the icon, the cover thumbnail and (when changed) the fonts, in dist/assets/."""
     assets = out / "assets"
-    written = [write_atomic(assets / "web.css", (STYLES / "web.css").read_bytes())]
+    written = [write_atomic(assets / "web.css", (STYLES / "web.css").read_bytes()),
+               write_atomic(assets / "favicon.svg", (TEMPLATES / "web" / "favicon.svg").read_bytes())]
     for font in sorted((STYLES / "fonts").glob("*.[ot]tf")):
         target = assets / "fonts" / font.name
+        # The fonts are large and never change between builds: copy only what differs.
         if not target.exists() or target.stat().st_size != font.stat().st_size:
             write_atomic(target, font.read_bytes())
-    html = render(env, "web/index.html", report=report, meta=report.meta,
-                  downloads=downloads(out, files))
+    # The same drawing as the EPUB cover (Pillow), not a render of the PDF's first page: that
+    # would need poppler at build time, and the page must build when no PDF was built.
+    written.append(write_atomic(assets / "cover.jpg", cover_jpeg(report.meta, COVER_WIDTH)))
+    cover = Cover("assets/cover.jpg", COVER_WIDTH, COVER_WIDTH * 3 // 2, f"Cover of {report.meta.title}")
+    return written, cover
+
+
+def write_citations(report: Report, out: Path) -> dict[str, str]:
+    """How to cite the report, as text for the page and as .bib and .ris files to download."""
+    stem = f"cite/{report.meta.id}-ed{report.meta.edition.number}"
+    write_atomic(out / f"{stem}.bib", bibtex(report))
+    write_atomic(out / f"{stem}.ris", ris(report))
+    return {"plain": plain_citation(report), "bibtex": bibtex(report), "ris": ris(report),
+            "bibtex_file": f"{stem}.bib", "ris_file": f"{stem}.ris"}
+
+
+def write_web(report: Report, env: jinja2.Environment, out: Path,
+              files: list[tuple[str, str]] | None = None, pages: dict[str, int] | None = None) -> list[Path]:
+    """Write dist/index.html, its assets and the reading edition in dist/read/.
+
+    Runs after the PDF and EPUB writers, so it describes the files they wrote; a file that
+    is missing (not built in this run, nor before) is left off the page.
+    """
+    written, cover = write_assets(report, out)
+    citation = write_citations(report, out)
+    written += [out / citation["bibtex_file"], out / citation["ris_file"]]
+    found = downloads(out, files if files is not None else offered(report), pages or {})
+    page_total = next((d.pages for d in found if d.pages), None)
+    html = render(env, "web/index.html", report=report, meta=report.meta, root="", current="",
+                  downloads=found, formats=list(dict.fromkeys(["HTML"] + [d.format for d in found])),
+                  pages=page_total, language=language_name(report.meta.language), cover=cover,
+                  citation=citation, editions=(report.meta.edition, *report.meta.history),
+                  chapters=[(c, page_file(c)) for c in report.chapters],
+                  structured_data=structured_data(report, found, cover))
+    written += write_site(report, env, out)
     written.append(write_atomic(out / "index.html", html))
     return written

@@ -1,0 +1,216 @@
+"""The web pages in a real browser (Debian's Chromium driven by Playwright) and in the Nu HTML Checker.
+
+Every page loads without console errors, every download link returns its file, axe-core finds
+no violations, and neither at 375 px nor at 1280 px does a page scroll sideways. The tools are
+installed by .ci/install-tools.sh; without them these tests skip, saying which tool is missing.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+
+from tests.conftest import ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+NODE_TOOLS = ROOT / ".tools" / "node" / "node_modules"
+AXE = NODE_TOOLS / "axe-core" / "axe.min.js"
+VNU = NODE_TOOLS / "vnu-jar" / "build" / "dist" / "vnu.jar"
+WIDTHS = (375, 1280)
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+               "--disable-sync", "--no-first-run"]
+BUILDS = ["fixture_built", "real_built"]
+
+
+def pages(out: Path) -> list[str]:
+    """Every HTML page of a build, as a path relative to the output folder."""
+    return ["index.html", *sorted(f"read/{p.name}" for p in (out / "read").glob("*.html"))]
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the whole module."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"Chromium is not installed ({CHROMIUM}); .ci/install-tools.sh installs it")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module", params=BUILDS)
+def site(request: pytest.FixtureRequest) -> Iterator[tuple[str, Path]]:
+    """A build's output folder served over HTTP on 127.0.0.1 (a free port): (base URL, folder)."""
+    out = request.getfixturevalue(request.param).out
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(out)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/", out
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@pytest.fixture(scope="module")
+def tabs(browser: Any) -> Iterator[dict[int, Any]]:
+    """A tab at each width."""
+    found = {width: browser.new_page(viewport={"width": width, "height": 900}) for width in WIDTHS}
+    yield found
+    for tab in found.values():
+        tab.close()
+
+
+def test_every_page_loads_without_console_errors(site, tabs):
+    base, out = site
+    tab = tabs[1280]
+    problems: list[str] = []
+    handlers = {
+        "console": lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
+        "pageerror": lambda e: problems.append(f"page error: {e}"),
+        "requestfailed": lambda r: problems.append(f"request failed: {r.url}"),
+        "response": lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None,
+    }
+    for event, handler in handlers.items():
+        tab.on(event, handler)
+    try:
+        for path in pages(out):
+            response = tab.goto(base + path, wait_until="networkidle")
+            assert response is not None and response.ok, path
+            tab.evaluate("document.fonts.ready")
+            assert tab.title(), path
+    finally:
+        for event, handler in handlers.items():
+            tab.remove_listener(event, handler)
+    assert problems == []
+
+
+def test_every_link_to_a_file_returns_it(site, tabs):
+    base, out = site
+    tab = tabs[1280]
+    checked = 0
+    for path in pages(out):
+        tab.goto(base + path)
+        hrefs = tab.eval_on_selector_all("a[href], link[href], img[src]",
+                                         "els => els.map(e => e.getAttribute('href') || e.getAttribute('src'))")
+        for href in sorted(set(hrefs)):
+            url = urljoin(base + path, href)
+            if not url.startswith(base) or href.startswith("#"):
+                continue
+            response = tab.request.get(url)
+            assert response.status == 200, f"{path}: {href} → HTTP {response.status}"
+            local = out / urlsplit(url).path.lstrip("/")
+            assert response.body() == local.read_bytes(), f"{path}: {href}"
+            checked += 1
+    tab.goto(base + "index.html")
+    downloads = tab.eval_on_selector_all("a[download]", "els => els.map(e => e.getAttribute('href'))")
+    assert len(downloads) == 5  # screen PDF, print PDF, EPUB, .bib, .ris
+    assert checked > len(pages(out))
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_axe_finds_no_violations(site, tabs, width):
+    if not AXE.exists():
+        pytest.skip(f"axe-core is not installed ({AXE}); .ci/install-tools.sh installs it")
+    base, out = site
+    tab = tabs[width]
+    found = []
+    for path in pages(out):
+        tab.goto(base + path)
+        tab.add_script_tag(path=str(AXE))
+        result = tab.evaluate("axe.run(document)")
+        for violation in result["violations"]:
+            targets = [node["target"] for node in violation["nodes"]][:5]
+            found.append(f"{path} @{width}px: {violation['id']} ({violation['impact']}): {targets}")
+    assert found == [], "\n".join(found)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_no_page_scrolls_sideways(site, tabs, width):
+    base, out = site
+    tab = tabs[width]
+    wide = []
+    for path in pages(out):
+        tab.goto(base + path)
+        tab.evaluate("document.fonts.ready")
+        scroll, client = tab.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        if scroll > client:
+            wide.append(f"{path}: {scroll} px wide in {client} px")
+    assert wide == []
+
+
+def test_keyboard_focus_is_visible_and_the_skip_link_works(site, tabs):
+    base, _ = site
+    tab = tabs[375]
+    tab.goto(base + "read/index.html")
+    tab.keyboard.press("Tab")
+    focused = tab.evaluate("""() => {
+        const el = document.activeElement, box = el.getBoundingClientRect(), style = getComputedStyle(el);
+        return {cls: el.className, top: box.top, outline: style.outlineStyle, width: style.outlineWidth};
+    }""")
+    assert focused["cls"] == "skip-link"
+    assert focused["top"] >= 0 and focused["outline"] != "none" and focused["width"] != "0px"
+    tab.keyboard.press("Enter")
+    assert tab.evaluate("document.activeElement.id") == "main"
+
+
+@pytest.mark.parametrize("built", BUILDS)
+def test_html_passes_the_nu_html_checker(built, request):
+    if not VNU.exists():
+        pytest.skip(f"the Nu HTML Checker is not installed ({VNU}); .ci/install-tools.sh installs it")
+    if not shutil.which("java"):
+        pytest.skip("Java is not installed; .ci/install-tools.sh installs it")
+    out = request.getfixturevalue(built).out
+    files = [str(out / path) for path in pages(out)] + [str(out / "assets" / "web.css")]
+    result = subprocess.run(["java", "-jar", str(VNU), "--errors-only", "--also-check-css", "--format", "json",
+                             "--stdout", *files], capture_output=True, text=True, timeout=300)
+    messages = json.loads(result.stdout)["messages"]
+    errors = [f"{Path(m.get('url', '')).name}:{m.get('lastLine')}: {m.get('message')}" for m in messages]
+    assert errors == []
+    assert result.returncode == 0
+
+
+def test_the_preview_reloads_the_open_page_and_shows_build_errors(browser, content, tmp_path):
+    from publisher.pipeline import BuildOptions
+    from publisher.serve import Preview
+
+    preview = Preview(BuildOptions(content, tmp_path / "out", ("web",)), port=0)
+    preview.start()
+    tab = browser.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        tab.goto(preview.url + "read/01-context.html")
+        assert tab.text_content("h1") == "Context of the Basin"
+        chapter = content / "chapters" / "01-context.md"
+        good = chapter.read_text(encoding="utf-8")
+        with tab.expect_navigation(timeout=30_000):
+            chapter.write_text(good.replace("title: Context of the Basin", "title: A New Title", 1), encoding="utf-8")
+        assert tab.text_content("h1") == "A New Title"
+        chapter.write_text(good + "\nA broken citation [@no-such-key].\n", encoding="utf-8")
+        banner = tab.wait_for_selector("pre[role=alert]", timeout=30_000)
+        assert "no-such-key" in banner.text_content()
+        with tab.expect_navigation(timeout=30_000):
+            chapter.write_text(good, encoding="utf-8")
+        assert tab.text_content("h1") == "Context of the Basin"
+        assert tab.query_selector("pre[role=alert]") is None
+    finally:
+        tab.close()
+        preview.stop()
+    assert errors == []
