@@ -77,27 +77,71 @@ def content_options(func: Any) -> Any:
                         default=Path("content"), show_default=True, help=HELP_CONTENT)(func)
 
 
-@main.command("build")
-@click.argument("targets", nargs=-1, type=click.Choice(TARGETS))
-@content_options
-def build_command(targets: tuple[str, ...], content: Path, out: Path, strict: bool, verbose: int,
-                  quiet: bool) -> None:
-    """Build the outputs (default: pdf, epub and web)."""
-    counter = _setup_logging(verbose, quiet)
-    if not content.is_dir():
-        raise click.UsageError(f"content folder {str(content)!r} does not exist")
+def _report_errors(action: Any) -> Any:
+    """Run an action; turn the user's errors into `Error: …` lines and exit code 1."""
     try:
-        build(BuildOptions(content, out, targets or TARGETS, strict))
+        return action()
     except ContentError as exc:
         for problem in exc.problems:
             click.echo(f"Error: {problem}", err=True)
-        sys.exit(1)
     except ReportError as exc:
         click.echo(f"Error: {exc}", err=True)
-        sys.exit(1)
+    sys.exit(1)
+
+
+HELP_FORCE = "Rebuild every output even if its inputs did not change."
+HELP_EDITIONS = "The editions archive (default: editions/ beside the content folder)."
+
+
+@main.command("build")
+@click.argument("targets", nargs=-1, type=click.Choice(TARGETS))
+@content_options
+@click.option("--force", is_flag=True, help=HELP_FORCE)
+@click.option("--editions", type=click.Path(path_type=Path, file_okay=False), help=HELP_EDITIONS)
+def build_command(targets: tuple[str, ...], content: Path, out: Path, strict: bool, verbose: int,
+                  quiet: bool, force: bool, editions: Path | None) -> None:
+    """Build the outputs that are out of date (default: pdf, epub and web)."""
+    counter = _setup_logging(verbose, quiet)
+    if not content.is_dir():
+        raise click.UsageError(f"content folder {str(content)!r} does not exist")
+    _report_errors(lambda: build(BuildOptions(content, out, targets or TARGETS, strict, force, editions)))
     if strict and counter.count:
         click.echo(f"Error: {counter.count} warning(s) with --strict", err=True)
         sys.exit(1)
+
+
+@main.command("release")
+@content_options
+@click.option("--editions", type=click.Path(path_type=Path, file_okay=False), help=HELP_EDITIONS)
+def release_command(content: Path, out: Path, strict: bool, verbose: int, quiet: bool,
+                    editions: Path | None) -> None:
+    """Freeze the current edition: copy its PDFs and EPUB into the editions archive.
+
+    The edition number and date in report.yaml must be newer than the last release, and the
+    content must have changed since it. Released files never change afterwards.
+    """
+    from .pipeline import release_edition
+
+    _setup_logging(verbose, quiet)
+    if not content.is_dir():
+        raise click.UsageError(f"content folder {str(content)!r} does not exist")
+    folder = _report_errors(lambda: release_edition(BuildOptions(content, out, TARGETS, strict, False, editions)))
+    click.echo(f"Released into {folder}")
+
+
+@main.command("check")
+@content_options
+def check_command(content: Path, out: Path, strict: bool, verbose: int, quiet: bool) -> None:
+    """Validate the content and the outputs already built (EPUBCheck, PDF checks), without building."""
+    from .check import check_outputs
+
+    _setup_logging(verbose, quiet)
+    problems = _report_errors(lambda: check_outputs(content, out, strict))
+    for problem in problems:
+        click.echo(f"Error: {problem}", err=True)
+    if problems:
+        sys.exit(1)
+    click.echo("Content and outputs are valid.")
 
 
 @main.command("serve")

@@ -88,14 +88,16 @@ class Changes:
 
 # --- snapshots ---------------------------------------------------------------------------
 
-def _sections(chapter: Chapter) -> dict[str, dict[str, str]]:
-    """Section id → title and text, from the chapter's web HTML (the text before the first
-    section belongs to the pseudo-section "" so that an edited lead paragraph counts too)."""
-    parts = re.split(r'(<h[23] id="([^"]+)">.*?</h[23]>)', chapter.html_web, flags=re.S)
-    sections = {"": {"title": "(opening)", "text": visible_text(parts[0])}}
+def _sections(chapter: Chapter) -> list[dict[str, str]]:
+    """The sections in order (id, title, text), from the chapter's web HTML; the text before the
+    first section is the pseudo-section "" so that an edited lead paragraph counts too."""
+    # Citation numbers shift when a source is added earlier in the text: compare without them.
+    html = re.sub(r'<span class="citation">.*?</span>', "", chapter.html_web, flags=re.S)
+    parts = re.split(r'(<h[23] id="([^"]+)">.*?</h[23]>)', html, flags=re.S)
+    sections = [{"id": "", "title": "(opening)", "text": visible_text(parts[0])}]
     for i in range(1, len(parts) - 1, 3):
         title = re.sub(r"^\s*[\d.]+\s+", "", visible_text(parts[i])).strip()
-        sections[parts[i + 1]] = {"title": title, "text": visible_text(parts[i + 2])}
+        sections.append({"id": parts[i + 1], "title": title, "text": visible_text(parts[i + 2])})
     return sections
 
 
@@ -111,7 +113,8 @@ def snapshot(report: Report) -> dict[str, Any]:
 
 
 def _words(text: str) -> list[str]:
-    return re.findall(r"\S+", text)
+    """Words as the word counts count them: punctuation is not a word."""
+    return re.findall(r"[^\W_]+(?:[’'-][^\W_]+)*", text)
 
 
 def compare(old: dict[str, Any], new: dict[str, Any], since: int, note: str) -> Changes:
@@ -122,7 +125,7 @@ def compare(old: dict[str, Any], new: dict[str, Any], since: int, note: str) -> 
     for slug, chapter in new_chapters.items():
         before = old_chapters.get(slug)
         if before is None:
-            words = sum(len(_words(s["text"])) for s in chapter["sections"].values())
+            words = sum(len(_words(s["text"])) for s in chapter["sections"])
             changes.append(ChapterChange(slug, chapter["title"], "added", words_added=words))
             continue
         changed = _chapter_change(before, chapter)
@@ -130,7 +133,7 @@ def compare(old: dict[str, Any], new: dict[str, Any], since: int, note: str) -> 
             changes.append(changed)
     for slug, chapter in old_chapters.items():
         if slug not in new_chapters:
-            words = sum(len(_words(s["text"])) for s in chapter["sections"].values())
+            words = sum(len(_words(s["text"])) for s in chapter["sections"])
             changes.append(ChapterChange(slug, chapter["title"], "removed", words_removed=words))
 
     def diff(kind: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -142,12 +145,13 @@ def compare(old: dict[str, Any], new: dict[str, Any], since: int, note: str) -> 
 
 
 def _chapter_change(before: dict[str, Any], after: dict[str, Any]) -> ChapterChange | None:
-    old_s, new_s = before["sections"], after["sections"]
+    old_s = {s["id"]: s for s in before["sections"]}
+    new_s = {s["id"]: s for s in after["sections"]}
     added = tuple(new_s[k]["title"] for k in new_s if k not in old_s)
     removed = tuple(old_s[k]["title"] for k in old_s if k not in new_s)
     edited = tuple(new_s[k]["title"] for k in new_s if k in old_s and new_s[k] != old_s[k])
-    old_words = [w for s in old_s.values() for w in _words(s["text"])]
-    new_words = [w for s in new_s.values() for w in _words(s["text"])]
+    old_words = [w for s in before["sections"] for w in _words(s["text"])]
+    new_words = [w for s in after["sections"] for w in _words(s["text"])]
     plus = minus = 0
     for op, a1, a2, b1, b2 in difflib.SequenceMatcher(None, old_words, new_words, autojunk=False).get_opcodes():
         if op in ("replace", "delete"):

@@ -74,6 +74,11 @@ def _documents(report: Report, env: jinja2.Environment) -> list[Document]:
         Document("cover.xhtml", "Cover", render(env, "epub/cover.xhtml", **common), in_toc=False),
         Document("titlepage.xhtml", "Title page and imprint",
                  render(env, "epub/titlepage.xhtml", citation=plain_citation(report), **common)),
+    ]
+    if report.changes:
+        docs.append(Document("changes.xhtml", "Changes in this edition", render(
+            env, "epub/changes.xhtml", **common)))
+    docs += [
         Document("introduction.xhtml", "Introduction", render(
             env, "epub/section.xhtml", title="Introduction", anchor="introduction", number=None,
             summary="", epub_type="introduction", role="doc-introduction",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import logging
 import os
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,9 +19,13 @@ log = logging.getLogger(__name__)
 
 @contextmanager
 def build_lock(out: Path, timeout: float = 600.0) -> Iterator[None]:
-    """Hold an exclusive lock on OUT/.build/lock; the kernel releases it if the build dies."""
-    path = out / ".build" / "lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Hold an exclusive lock for OUT; the kernel releases it if the build dies.
+
+    The lock file lives in the temporary folder, keyed by the output folder's path, so that a
+    build that stops on a content error leaves no trace in the output folder.
+    """
+    key = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:16]
+    path = Path(tempfile.gettempdir()) / f"publisher-{key}.lock"
     handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         waited = False

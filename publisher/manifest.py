@@ -48,13 +48,29 @@ def input_digests(content: Path, archive: Path, extra: dict[str, list[Path]]) ->
             .hexdigest() for target in DEPENDS}
 
 
-def load(out: Path) -> dict[str, str]:
-    path = out / ".build" / "manifest.json"
+def _read(out: Path) -> dict[str, dict[str, object]]:
     try:
-        return {str(k): str(v) for k, v in json.loads(path.read_text(encoding="utf-8")).items()}
+        data = json.loads((out / ".build" / "manifest.json").read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
     except (OSError, ValueError):
         return {}
 
 
-def save(out: Path, digests: dict[str, str]) -> None:
-    write_atomic(out / ".build" / "manifest.json", json.dumps(digests, indent=1, sort_keys=True))
+def load(out: Path) -> dict[str, str]:
+    """The input digest each output was last built from."""
+    return {t: str(v.get("digest", "")) for t, v in _read(out).items() if isinstance(v, dict)}
+
+
+def outputs_exist(out: Path, target: str) -> bool:
+    """Whether every file the target wrote last time is still there."""
+    entry = _read(out).get(target)
+    files = entry.get("files") if isinstance(entry, dict) else None
+    return isinstance(files, list) and bool(files) and all((out / str(f)).exists() for f in files)
+
+
+def save(out: Path, digests: dict[str, str], files: dict[str, list[Path]]) -> None:
+    """Record the digests and files of the targets just built."""
+    data = _read(out)
+    for target, digest in digests.items():
+        data[target] = {"digest": digest, "files": sorted(p.as_posix() for p in files.get(target, []))}
+    write_atomic(out / ".build" / "manifest.json", json.dumps(data, indent=1, sort_keys=True))

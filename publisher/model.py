@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .edition import Changes, Release
 
 
 @dataclass(frozen=True)
@@ -153,6 +157,9 @@ class Report:
     glossary: tuple[GlossaryEntry, ...]
     assets: tuple[Asset, ...]
     characters: frozenset[str] = field(compare=False, repr=False, default=frozenset())
+    # Filled from the editions archive after loading (pipeline.with_editions).
+    releases: tuple[Release, ...] = ()
+    changes: Changes | None = None
 
     @property
     def figures(self) -> tuple[Figure, ...]:

