@@ -131,7 +131,8 @@ def _with_page_breaks(documents: list[Document], anchors: dict[str, int]) -> tup
     return updated, pages
 
 
-def build_epub(report: Report, env: jinja2.Environment, anchors: dict[str, int] | None = None) -> bytes:
+def build_epub(report: Report, env: jinja2.Environment, anchors: dict[str, int] | None = None,
+               cache: Path | None = None) -> bytes:
     """The EPUB as bytes: identical for an unchanged report and page map.
 
     `anchors` maps element ids to pages of the print PDF; with it, the book gets page-break
@@ -189,7 +190,8 @@ def build_epub(report: Report, env: jinja2.Environment, anchors: dict[str, int] 
     for font in sorted((STYLES / "fonts").iterdir()):
         if font.suffix in FONT_TYPES:
             book.add_item(epub.EpubItem(uid=f"font-{font.stem}", file_name=f"styles/fonts/{font.name}",
-                                        media_type=FONT_TYPES[font.suffix], content=subset_font(font, text)))
+                                        media_type=FONT_TYPES[font.suffix],
+                                        content=subset_font(font, text, cache)))
     nav.properties = ["nav"]
     book.add_item(nav)
     items = []
@@ -230,5 +232,6 @@ def _repack(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def write_epub(report: Report, env: jinja2.Environment, out: Path, anchors: dict[str, int] | None = None) -> Path:
-    return write_atomic(out / epub_name(report), build_epub(report, env, anchors))
+def write_epub(report: Report, env: jinja2.Environment, out: Path, anchors: dict[str, int] | None = None,
+               cache: Path | None = None) -> Path:
+    return write_atomic(out / epub_name(report), build_epub(report, env, anchors, cache))

@@ -113,6 +113,7 @@ def _write(report: Report, options: BuildOptions, stage: Path, plan: tuple[str, 
     from .templates import make_env
     from .web import write_web
 
+    started = time.perf_counter()
     env = make_env()
     out = options.out
     files: dict[str, list[Path]] = {}
@@ -123,9 +124,12 @@ def _write(report: Report, options: BuildOptions, stage: Path, plan: tuple[str, 
             # The EPUB's page list follows the print edition: use its fresh layout when the PDFs
             # are being rebuilt (it arrives before they are written), else the last one.
             anchors = jobs.layout("print") if jobs else load_page_map(out, "print")
-            files["epub"] = [write_epub(report, env, stage, anchors)]
+            log.debug("Print layout ready after %.1f s", time.perf_counter() - started)
+            files["epub"] = [write_epub(report, env, stage, anchors, out / ".build" / "fonts")]
+            log.debug("EPUB written after %.1f s", time.perf_counter() - started)
         if jobs:
             pdfs = jobs.finish()
+            log.debug("PDFs written after %.1f s", time.perf_counter() - started)
             files["pdf"] = [pdf.path for pdf in pdfs]
             save_page_map(out, pdfs)
     finally:
