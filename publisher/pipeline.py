@@ -11,11 +11,15 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__, manifest
 from .errors import ReportError
 from .lock import build_lock
 from .model import Report
+
+if TYPE_CHECKING:
+    from .progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -82,30 +86,38 @@ def build(options: BuildOptions) -> list[Path]:
         log.info("Up to date: nothing to build (%.2f s)", time.perf_counter() - started)
         return []
     from .loader import load_report
+    from .progress import Progress
 
-    report, warnings = load_report(options.content, options.strict)
-    for warning in warnings:
-        log.warning("%s", warning)
-    report = with_editions(report, options.editions)
-    log.debug("Loaded %d chapters, %d references, %d words", len(report.chapters),
-              len(report.references), report.word_count)
-    stage = Stage(options.out)
+    progress = Progress(2 + len(plan) + ("pdf" in plan))
     try:
-        files = _write(report, options, stage.path, tuple(plan))
-        with build_lock(options.out):
-            written = stage.commit(files, clean=("read",) if "web" in plan else ())
-            # Inputs as they were when this build read them; products as this build left them.
-            products = _products(options.out)
-            manifest.save(options.out, {t: d + products.get(t, "") for t, d in plan.items()}, files)
+        progress.step("Reading the content")
+        report, warnings = load_report(options.content, options.strict)
+        for warning in warnings:
+            log.warning("%s", warning)
+        report = with_editions(report, options.editions)
+        log.debug("Loaded %d chapters, %d references, %d words", len(report.chapters),
+                  len(report.references), report.word_count)
+        stage = Stage(options.out)
+        try:
+            files = _write(report, options, stage.path, tuple(plan), progress)
+            progress.step("Moving the files into place")
+            with build_lock(options.out):
+                written = stage.commit(files, clean=("read",) if "web" in plan else ())
+                # Inputs as they were when this build read them; products as this build left them.
+                products = _products(options.out)
+                manifest.save(options.out, {t: d + products.get(t, "") for t, d in plan.items()}, files)
+        finally:
+            stage.discard()
     finally:
-        stage.discard()
+        progress.close()
     for path in written:
         log.info("Wrote %s", path)
     log.info("Built %d files in %.1f s", len(written), time.perf_counter() - started)
     return written
 
 
-def _write(report: Report, options: BuildOptions, stage: Path, plan: tuple[str, ...]) -> dict[str, list[Path]]:
+def _write(report: Report, options: BuildOptions, stage: Path, plan: tuple[str, ...],
+           progress: Progress) -> dict[str, list[Path]]:
     """Run the writers into the stage; return the files of each target (relative paths)."""
     from .epub import write_epub
     from .pagelist import load_page_map, save_page_map
@@ -118,6 +130,8 @@ def _write(report: Report, options: BuildOptions, stage: Path, plan: tuple[str, 
     out = options.out
     files: dict[str, list[Path]] = {}
     pdfs: list[RenderedPdf] = []
+    if "pdf" in plan:
+        progress.step("Laying out the PDF editions")
     jobs = PdfJobs(report, env, stage, options.content, ("screen", "print"), __version__) if "pdf" in plan else None
     try:
         if "epub" in plan:
@@ -125,9 +139,11 @@ def _write(report: Report, options: BuildOptions, stage: Path, plan: tuple[str, 
             # are being rebuilt (it arrives before they are written), else the last one.
             anchors = jobs.layout("print") if jobs else load_page_map(out, "print")
             log.debug("Print layout ready after %.1f s", time.perf_counter() - started)
+            progress.step("Writing the EPUB")
             files["epub"] = [write_epub(report, env, stage, anchors, out / ".build" / "fonts")]
             log.debug("EPUB written after %.1f s", time.perf_counter() - started)
         if jobs:
+            progress.step("Writing the PDF editions")
             pdfs = jobs.finish()
             log.debug("PDFs written after %.1f s", time.perf_counter() - started)
             files["pdf"] = [pdf.path for pdf in pdfs]
@@ -136,6 +152,7 @@ def _write(report: Report, options: BuildOptions, stage: Path, plan: tuple[str, 
         if jobs:
             jobs.stop()
     if "web" in plan:
+        progress.step("Writing the web pages")
         _link_current(out, stage, report)
         written = write_web(report, env, stage, pages={pdf.path.name: pdf.pages for pdf in pdfs})
         if report.changes is not None:

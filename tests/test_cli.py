@@ -49,3 +49,25 @@ def test_unchanged_source_gives_identical_files(content, tmp_path):
     assert digests[0] == digests[1]
     assert {"river-basin-note-ed2-screen.pdf", "river-basin-note-ed2-print.pdf",
             "river-basin-note-ed2.epub", "index.html"} <= digests[0].keys()
+
+
+def test_progress_is_plain_log_lines_without_a_terminal(content, tmp_path):
+    result = run_cli("--content", str(content), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0
+    steps = [line.split(" (")[0] for line in result.output.splitlines() if line.endswith(" s)")]
+    assert steps == ["Reading the content", "Laying out the PDF editions", "Writing the EPUB",
+                     "Writing the PDF editions", "Writing the web pages", "Moving the files into place"]
+    assert result.output.splitlines()[-1].startswith("Built ")
+
+
+def test_progress_bar_on_a_terminal(capsys):
+    import logging
+
+    from publisher.progress import Progress
+
+    logging.getLogger("publisher").setLevel(logging.INFO)
+    progress = Progress(2, bar=True)
+    progress.step("One")
+    progress.step("Two")
+    progress.close()
+    assert "Building" in capsys.readouterr().err
