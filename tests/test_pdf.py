@@ -121,7 +121,7 @@ def test_missing_glyph_fails_the_build(content, tmp_path):
     chapter = content / "chapters" / "03-outlook.md"
     chapter.write_text(chapter.read_text(encoding="utf-8") + "\nThe word 対話 means dialogue.\n", encoding="utf-8")
     out = tmp_path / "out"
-    result = run_cli("pdf", "--content", str(content), "--out", str(out))
+    result = run_cli("pdf", "--content", str(content), "--out", str(out), "-q")
     assert result.exit_code == 1
     assert result.output.startswith(f"Error: {chapter.relative_to(content.parent)}: character '対' (U+5BFE) "
                                     "is not in any bundled font (and 1 more); the PDF would silently drop it")
