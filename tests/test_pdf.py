@@ -26,8 +26,11 @@ def test_file_names_carry_the_edition(fixture_built):
     assert names == ["river-basin-note-ed2-print.pdf", "river-basin-note-ed2-screen.pdf"]
 
 
-def test_metadata_comes_from_the_content(screen):
+def test_metadata_comes_from_the_content(screen, fixture_built):
     info = run("pdfinfo", str(screen))
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    assert 10 <= pages <= 20  # cover, title, imprint, contents, lists, front matter, 3 chapters, back matter
+    assert pages == len(page_texts(screen))
     assert "Title:           Water Sharing in the Aral Basin" in info
     assert "Author:          Ada Fixture, Ben Editor" in info
     assert "Keywords:        water, basin, testing" in info
