@@ -88,27 +88,25 @@ def build(options: BuildOptions) -> list[Path]:
     from .loader import load_report
     from .progress import Progress
 
-    progress = Progress(2 + len(plan) + ("pdf" in plan))
+    report, warnings = load_report(options.content, options.strict)
+    for warning in warnings:
+        log.warning("%s", warning)
+    report = with_editions(report, options.editions)
+    log.debug("Loaded %d chapters, %d references, %d words", len(report.chapters),
+              len(report.references), report.word_count)
+    # Progress starts once the content is valid: bad input gets nothing but its error lines.
+    progress = Progress(1 + len(plan) + ("pdf" in plan))
+    stage = Stage(options.out)
     try:
-        progress.step("Reading the content")
-        report, warnings = load_report(options.content, options.strict)
-        for warning in warnings:
-            log.warning("%s", warning)
-        report = with_editions(report, options.editions)
-        log.debug("Loaded %d chapters, %d references, %d words", len(report.chapters),
-                  len(report.references), report.word_count)
-        stage = Stage(options.out)
-        try:
-            files = _write(report, options, stage.path, tuple(plan), progress)
-            progress.step("Moving the files into place")
-            with build_lock(options.out):
-                written = stage.commit(files, clean=("read",) if "web" in plan else ())
-                # Inputs as they were when this build read them; products as this build left them.
-                products = _products(options.out)
-                manifest.save(options.out, {t: d + products.get(t, "") for t, d in plan.items()}, files)
-        finally:
-            stage.discard()
+        files = _write(report, options, stage.path, tuple(plan), progress)
+        progress.step("Moving the files into place")
+        with build_lock(options.out):
+            written = stage.commit(files, clean=("read",) if "web" in plan else ())
+            # Inputs as they were when this build read them; products as this build left them.
+            products = _products(options.out)
+            manifest.save(options.out, {t: d + products.get(t, "") for t, d in plan.items()}, files)
     finally:
+        stage.discard()
         progress.close()
     for path in written:
         log.info("Wrote %s", path)

@@ -55,7 +55,7 @@ def test_progress_is_plain_log_lines_without_a_terminal(content, tmp_path):
     result = run_cli("--content", str(content), "--out", str(tmp_path / "out"))
     assert result.exit_code == 0
     steps = [line.split(" (")[0] for line in result.output.splitlines() if line.endswith(" s)")]
-    assert steps == ["Reading the content", "Laying out the PDF editions", "Writing the EPUB",
+    assert steps == ["Laying out the PDF editions", "Writing the EPUB",
                      "Writing the PDF editions", "Writing the web pages", "Moving the files into place"]
     assert result.output.splitlines()[-1].startswith("Built ")
 
