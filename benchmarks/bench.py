@@ -63,7 +63,8 @@ Path({str(out / "final.html")!r}).write_text(render_html(report, make_env(), "sc
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 fonts = FontConfiguration()
-css = [CSS(filename={str(ROOT / "styles")!r} + "/" + n, font_config=fonts) for n in ("fonts.css", "common.css", "print.css")]
+css = [CSS(filename={str(ROOT / "styles")!r} + "/" + n, font_config=fonts)
+       for n in ("fonts.css", "common.css", "print.css")]
 HTML(filename={str(out / "final.html")!r}, base_url={str(content)!r} + "/").write_pdf(
     {str(out / "baseline.pdf")!r}, stylesheets=css, font_config=fonts, pdf_variant="pdf/ua-1")
 """

@@ -109,7 +109,8 @@ MARKABLE = re.compile(r'<(section|p|li|h[1-6]|figure|table|aside|dt|div)\b[^>]*?
 OUTSIDE = ("table",)  # a marker may not be a child of these: it goes before the tag
 
 
-def _with_page_breaks(documents: list[Document], anchors: dict[str, int]) -> tuple[list[Document], list[dict[str, str]]]:
+def _with_page_breaks(documents: list[Document],
+                      anchors: dict[str, int]) -> tuple[list[Document], list[dict[str, str]]]:
     """Put print-page markers into the documents; return them and the page-list entries."""
     located = [(doc_index, m.group(2)) for doc_index, doc in enumerate(documents)
                for m in MARKABLE.finditer(doc.html)]

@@ -64,7 +64,7 @@ def timeline_svg(ident: str, rows: Sequence[dict[str, Any]], alt: str) -> str:
         tick = x(date(year, 1, 1))
         out.append(f'<line x1="{tick:.1f}" x2="{tick:.1f}" y1="{axis}" y2="{axis + 4}" stroke="#333"/>')
         out.append(f'<text x="{tick:.1f}" y="{axis + 16}" text-anchor="middle" fill="#333">{year}</text>')
-    for row, day in zip(rows, dates):
+    for row, day in zip(rows, dates, strict=True):
         level = str(row.get("level"))
         y = top + lane * levels.index(level) + lane / 2
         colour = LEVEL_COLOURS.get(level, "#555")

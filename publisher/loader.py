@@ -18,7 +18,7 @@ from .figure import (
 )
 from .markdown import (
     CITATION, CITE_ITEM, XREF, Block, Context, Scan, Target, html_id, install_rules, make_parser,
-    render_markdown, resolve_refs, scan_markdown,
+    render_markdown, scan_markdown,
 )
 from .model import Asset, Chapter, Edition, Figure, GlossaryEntry, Heading, Meta, Person, Reference, Report, Table
 from .reference import format_reference
@@ -482,7 +482,8 @@ def _stem(slug: str, number: int | None) -> str:
 def _meta(data: Node, intro: dict[str, str]) -> Meta:
     edition = data["edition"]
     rights = data["rights"]
-    identifier = str(data.get("identifier") or f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'report:' + str(data['id']))}")
+    derived = uuid.uuid5(uuid.NAMESPACE_URL, "report:" + str(data["id"]))
+    identifier = str(data.get("identifier") or f"urn:uuid:{derived}")
     return Meta(
         id=str(data["id"]), title=str(data["title"]), subtitle=str(data.get("subtitle") or ""),
         standfirst=str(data["standfirst"]).strip(),

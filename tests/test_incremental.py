@@ -13,7 +13,6 @@ import zipfile
 from pathlib import Path
 
 import pikepdf
-import pytest
 
 from publisher import templates
 from tests.conftest import ROOT, run_cli
