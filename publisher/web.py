@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import logging
+import shutil
+import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +15,7 @@ import jinja2
 
 from .citation import bibtex, plain_citation, ris
 from .cover import cover_jpeg
+from .pdf import pdf_name
 from .download import Download, downloads, offered
 from .model import Report
 from .output import write_atomic
@@ -21,6 +26,7 @@ log = logging.getLogger(__name__)
 
 # The thumbnail is drawn at twice the size it is shown at, for high-density screens.
 COVER_WIDTH = 480
+A4_HEIGHT = COVER_WIDTH * 297 // 210 // 2 * 2  # even: the page shows it at half size
 LANGUAGES = {
     "en": "English", "ja": "Japanese", "ru": "Russian", "kk": "Kazakh", "ky": "Kyrgyz", "tg": "Tajik",
     "tk": "Turkmen", "uz": "Uzbek", "de": "German", "fr": "French", "es": "Spanish", "zh": "Chinese",
@@ -96,11 +102,31 @@ def write_assets(report: Report, out: Path) -> tuple[list[Path], Cover]:
                write_atomic(assets / "favicon.svg", (TEMPLATES / "web" / "favicon.svg").read_bytes())]
     for font in sorted((STYLES / "fonts").glob("*.[ot]tf")):
         written.append(write_atomic(assets / "fonts" / font.name, font.read_bytes()))
-    # The same drawing as the EPUB cover (Pillow), not a render of the PDF's first page: that
-    # would need poppler at build time, and the page must build when no PDF was built.
-    written.append(write_atomic(assets / "cover.jpg", cover_jpeg(report.meta, COVER_WIDTH)))
-    cover = Cover("assets/cover.jpg", COVER_WIDTH, COVER_WIDTH * 3 // 2, f"Cover of {report.meta.title}")
+    image, height = _pdf_cover(out / pdf_name(report, "screen"))
+    if image is None:
+        # No PDF yet, or no poppler: the same design drawn with Pillow (the EPUB's cover).
+        image, height = cover_jpeg(report.meta, COVER_WIDTH), COVER_WIDTH * 3 // 2
+    written.append(write_atomic(assets / "cover.jpg", image))
+    cover = Cover("assets/cover.jpg", COVER_WIDTH, height, f"Cover of {report.meta.title}")
     return written, cover
+
+
+def _pdf_cover(pdf: Path) -> tuple[bytes | None, int]:
+    """The screen PDF's first page as a JPEG thumbnail, rendered by poppler's pdftoppm."""
+    if not pdf.is_file() or not shutil.which("pdftoppm"):
+        return None, 0
+    with tempfile.TemporaryDirectory() as temp:
+        result = subprocess.run(["pdftoppm", "-f", "1", "-l", "1", "-singlefile", "-jpeg", "-jpegopt",
+                                 "quality=88", "-scale-to-x", str(COVER_WIDTH), "-scale-to-y", str(A4_HEIGHT),
+                                 str(pdf), f"{temp}/cover"], capture_output=True)
+        path = Path(temp) / "cover.jpg"
+        if result.returncode != 0 or not path.exists():
+            return None, 0
+        data = path.read_bytes()
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as picture:
+        return data, picture.height
 
 
 def write_citations(report: Report, out: Path) -> dict[str, str]:
