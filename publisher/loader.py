@@ -360,7 +360,6 @@ class Loader:
             slug=doc.slug, number=doc.number, title=title,
             short_title=str(doc.meta.get("short_title") or title),
             summary=str(doc.meta.get("summary") or ""),
-            key_points_html=(),
             html_print=html["print"], html_epub=html["epub"], html_web=html["web"],
             headings=tuple(numbering.headings[doc.slug]),
             figures=tuple(numbering.figures[doc.slug]), tables=tuple(numbering.tables[doc.slug]),

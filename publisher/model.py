@@ -98,7 +98,6 @@ class Chapter:
     title: str
     short_title: str
     summary: str
-    key_points_html: tuple[str, ...]
     html_print: str
     html_epub: str
     html_web: str
@@ -156,7 +155,6 @@ class Report:
     references: tuple[Reference, ...]
     glossary: tuple[GlossaryEntry, ...]
     assets: tuple[Asset, ...]
-    characters: frozenset[str] = field(compare=False, repr=False, default=frozenset())
     # Filled from the editions archive after loading (pipeline.with_editions).
     releases: tuple[Release, ...] = ()
     changes: Changes | None = None

@@ -163,12 +163,3 @@ class PdfJobs:
                 process.terminate()
                 process.join()
 
-
-def write_pdfs(report: Report, env: jinja2.Environment, out: Path, content: Path,
-               editions: tuple[str, ...], version: str) -> list[RenderedPdf]:
-    """Write the PDF editions (in parallel) and wait for them."""
-    jobs = PdfJobs(report, env, out, content, editions, version)
-    try:
-        return jobs.finish()
-    finally:
-        jobs.stop()
