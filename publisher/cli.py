@@ -98,13 +98,14 @@ HELP_EDITIONS = "The editions archive (default: editions/ beside the content fol
 @content_options
 @click.option("--force", is_flag=True, help=HELP_FORCE)
 @click.option("--editions", type=click.Path(path_type=Path, file_okay=False), help=HELP_EDITIONS)
+@click.option("--archival", is_flag=True, help="Also write a PDF/A-3u archival edition of the PDF.")
 def build_command(targets: tuple[str, ...], content: Path, out: Path, strict: bool, verbose: int,
-                  quiet: bool, force: bool, editions: Path | None) -> None:
+                  quiet: bool, force: bool, editions: Path | None, archival: bool) -> None:
     """Build the outputs that are out of date (default: pdf, epub and web)."""
     counter = _setup_logging(verbose, quiet)
     if not content.is_dir():
         raise click.UsageError(f"content folder {str(content)!r} does not exist")
-    _report_errors(lambda: build(BuildOptions(content, out, targets or TARGETS, strict, force, editions)))
+    _report_errors(lambda: build(BuildOptions(content, out, targets or TARGETS, strict, force, editions, archival)))
     if strict and counter.count:
         click.echo(f"Error: {counter.count} warning(s) with --strict", err=True)
         sys.exit(1)

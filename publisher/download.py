@@ -36,7 +36,7 @@ class Download:
 def offered(report: Report) -> list[tuple[str, str]]:
     """The outputs the detail page offers, in display order: (file name, label)."""
     return [(pdf_name(report, "screen"), "PDF for screens"), (pdf_name(report, "print"), "PDF for print"),
-            (epub_name(report), "EPUB e-book")]
+            (epub_name(report), "EPUB e-book"), (pdf_name(report, "archive"), "PDF/A for archives")]
 
 
 def page_count(data: bytes) -> int | None:

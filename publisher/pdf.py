@@ -26,6 +26,8 @@ EDITIONS = {
     # edition: (extra stylesheets, PDF variant)
     "screen": (("fonts.css", "common.css", "print.css"), "pdf/ua-1"),
     "print": (("fonts.css", "common.css", "print.css", "press.css"), None),
+    # Optional (--archival): PDF/A-3u for long-term archiving; no crop marks (transparency).
+    "archive": (("fonts.css", "common.css", "print.css"), "pdf/a-3u"),
 }
 
 

@@ -38,6 +38,7 @@ class BuildOptions:
     strict: bool = False
     force: bool = False
     archive: Path | None = None  # the editions archive; default: editions/ beside the content
+    archival: bool = False  # also write the PDF/A-3u archival edition
 
     @property
     def editions(self) -> Path:
@@ -57,6 +58,8 @@ def stale_targets(options: BuildOptions) -> dict[str, str]:
     """The requested targets that need building, with the digests of their inputs."""
     digests = manifest.input_digests(options.content, options.editions, {})
     built = {} if options.force else manifest.load(options.out)
+    if options.archival:  # the archival edition is one more PDF: rebuild the PDFs to add it
+        digests["pdf"] = digests["pdf"] + "+archive"
     products = _products(options.out)
     current = {t: digests[t] + products.get(t, "") for t in TARGETS}
     stale = {t for t in options.targets
@@ -130,7 +133,8 @@ def _write(report: Report, options: BuildOptions, stage: Path, plan: tuple[str, 
     pdfs: list[RenderedPdf] = []
     if "pdf" in plan:
         progress.step("Laying out the PDF editions")
-    jobs = PdfJobs(report, env, stage, options.content, ("screen", "print"), __version__) if "pdf" in plan else None
+    editions = ("screen", "print", "archive") if options.archival else ("screen", "print")
+    jobs = PdfJobs(report, env, stage, options.content, editions, __version__) if "pdf" in plan else None
     try:
         if "epub" in plan:
             # The EPUB's page list follows the print edition: use its fresh layout when the PDFs

@@ -129,3 +129,17 @@ def test_missing_glyph_fails_the_build(content, tmp_path):
     assert result.output.startswith(f"Error: {chapter.relative_to(content.parent)}: character '対' (U+5BFE) "
                                     "is not in any bundled font (and 1 more); the PDF would silently drop it")
     assert not out.exists() or not list(out.glob("*.pdf"))
+
+
+def test_archival_edition_on_request(content, tmp_path):
+    from tests.conftest import run_cli
+
+    out = tmp_path / "out"
+    assert run_cli("pdf", "web", "--archival", "--content", str(content), "--out", str(out), "-q").exit_code == 0
+    archive = out / "river-basin-note-ed2-archive.pdf"
+    with pikepdf.open(archive) as pdf:
+        meta = pdf.open_metadata()
+        assert meta.get("pdfaid:part") == "3" and meta.get("pdfaid:conformance") == "U"
+        assert "/OutputIntents" in pdf.Root
+    assert subprocess.run(["qpdf", "--check", str(archive)], capture_output=True).returncode == 0
+    assert 'href="river-basin-note-ed2-archive.pdf"' in (out / "index.html").read_text(encoding="utf-8")
