@@ -216,7 +216,14 @@ def resolve_refs(html: str, ctx: Context) -> str:
         return (f'<a class="xref xref-{kind}" href="{ctx.href(target.chapter, target.anchor)}">'
                 f"{target.label}</a>")
 
-    return XREF.sub(xref, CITATION.sub(cite, html))
+    html = XREF.sub(xref, CITATION.sub(cite, html))
+    if ctx.mode == "print":
+        # WeasyPrint 70 sometimes breaks the line before an inline element badly (a lone word or
+        # a word fragment on a line of its own, e.g. "what" / "Credit-"); an invisible zero-width
+        # space at the element's start keeps its line breaking right.
+        html = html.replace('<span class="citation">', '\u200b<span class="citation">')
+        html = html.replace('<a class="xref', '\u200b<a class="xref').replace('<a class="gls"', '\u200b<a class="gls"')
+    return html
 
 
 def render_markdown(md: MarkdownIt, body: str, ctx: Context) -> tuple[str, str]:
