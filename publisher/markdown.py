@@ -132,6 +132,9 @@ def _scan_inline(token: Token, line: int, path: str, scan: Scan) -> None:
                                              "use @sec:/@fig:/@tbl: for internal references"))
     for match in CITATION.finditer(text):
         at = line + text.count("\n", 0, match.start())
+        if "\n" in match.group(0):
+            scan.problems.append(Problem(path, at, "citation", "a citation must not be split across lines"))
+            continue
         for part in match.group(1).split(";"):
             item = CITE_ITEM.match(part)
             if item:

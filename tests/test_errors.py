@@ -74,6 +74,8 @@ CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
      ["content/chapters/03-outlook.md:5: not valid UTF-8 (byte 28)"]),
     ("unknown-citation", lambda c: edit(c / CH3, "[@treaty-1998]", "[@treaty-1999]"),
      ["content/chapters/03-outlook.md:5: citation: unknown reference key 'treaty-1999'"]),
+    ("citation-split-across-lines", lambda c: edit(c / CH3, "[@treaty-1998]", "[@treaty-1998;\n@basin-atlas]"),
+     ["content/chapters/03-outlook.md:5: citation: a citation must not be split across lines"]),
     ("malformed-citation", lambda c: edit(c / CH3, "[@treaty-1998]", "[@treaty-1998; p. 4]"),
      ["content/chapters/03-outlook.md:5: citation: malformed citation 'p. 4'"]),
     ("unknown-xref", lambda c: edit(c / CH3, "@tbl:states", "@tbl:nations"),
