@@ -9,6 +9,8 @@ from typing import Any
 
 from markdown_it.common.utils import escapeHtml as esc
 
+from .markdown import html_id
+
 # Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
 LEVEL_COLOURS = {
     "summit": "#D55E00",
@@ -113,7 +115,7 @@ def bar_svg(ident: str, rows: Sequence[dict[str, Any]], alt: str, unit: str = ""
 
 def figure_html(spec: dict[str, Any], number: int, body: str, inline: Callable[[str], str]) -> str:
     """A numbered figure with its caption and optional source line."""
-    anchor = spec["id"].replace(":", "-")
+    anchor = html_id(spec["id"])
     source = f' <span class="fig-source">Source: {inline(str(spec["source"]))}</span>' \
         if spec.get("source") else ""
     return (f'<figure class="figure figure-{spec["kind"]}" id="{anchor}">'
@@ -147,7 +149,7 @@ def image_html(src: str, alt: str) -> str:
 def table_html(spec: dict[str, Any], number: int, rows: Sequence[dict[str, Any]],
                inline: Callable[[str], str]) -> str:
     """A numbered data table: caption, header cells with scope, cells as inline Markdown."""
-    anchor = spec["id"].replace(":", "-")
+    anchor = html_id(spec["id"])
     columns = spec["columns"]
     head = "".join(f'<th scope="col">{esc(str(c["label"]))}</th>' for c in columns)
     body = []

@@ -369,7 +369,7 @@ class Loader:
     def block_html(self, doc: _Doc, line: int, spec: dict[str, Any], numbering: _Numbering,
                    inline: Any, mode: str) -> str:
         target = numbering.targets[spec["id"]]
-        number = int(target.label.split()[-1])
+        number = target.number
         rows = doc.rows[line]
         if "columns" in spec:
             return table_html(spec, number, rows, inline)
@@ -434,11 +434,11 @@ class _Numbering:
             where = f"{doc.shown}:{line + doc.offset + 1}"
             if "columns" in spec:
                 number = sum(len(t) for t in self.tables.values()) + 1
-                self.define(spec["id"], Target(f"Table {number}", doc.slug, html_id(spec["id"])), where)
+                self.define(spec["id"], Target(f"Table {number}", doc.slug, html_id(spec["id"]), number), where)
                 self.tables[doc.slug].append(Table(html_id(spec["id"]), number, _plain(str(spec["caption"])), doc.slug))
             else:
                 number = sum(len(f) for f in self.figures.values()) + 1
-                self.define(spec["id"], Target(f"Figure {number}", doc.slug, html_id(spec["id"])), where)
+                self.define(spec["id"], Target(f"Figure {number}", doc.slug, html_id(spec["id"]), number), where)
                 self.figures[doc.slug].append(Figure(html_id(spec["id"]), number, _plain(str(spec["caption"])),
                                                      str(spec["alt"]), doc.slug))
 
@@ -486,7 +486,7 @@ def _meta(data: Node, intro: dict[str, str]) -> Meta:
     return Meta(
         id=str(data["id"]), title=str(data["title"]), subtitle=str(data.get("subtitle") or ""),
         standfirst=str(data["standfirst"]).strip(),
-        introduction_html=intro["print"], introduction_epub=intro["epub"],
+        introduction_print=intro["print"], introduction_epub=intro["epub"],
         introduction_web=intro["web"], introduction_page=intro["page"],
         category=str(data["category"]), language=str(data["language"]),
         published=str(data["published"]),

@@ -167,6 +167,7 @@ class Target:
     label: str  # "Figure 3"
     chapter: str  # slug of the document that holds it
     anchor: str  # html id
+    number: int = 0  # of a figure or table
 
 
 @dataclass
@@ -196,6 +197,10 @@ class Context:
 
 def resolve_refs(html: str, ctx: Context) -> str:
     """Turn citation, cross-reference and abbreviation syntax in escaped text into links."""
+    # WeasyPrint 70 sometimes breaks the line before an inline element badly (a lone word or a
+    # word fragment on a line of its own, e.g. "what" / "Credit-"); an invisible zero-width
+    # space before each link keeps its line breaking right. Only the PDF needs it.
+    lead = "\u200b" if ctx.mode == "print" else ""
 
     def cite(match: re.Match[str]) -> str:
         links = []
@@ -207,26 +212,19 @@ def resolve_refs(html: str, ctx: Context) -> str:
             number = ctx.citations[key]
             text = f"{number}, {locator}" if locator else str(number)
             links.append(f'<a class="cite" href="{ctx.href("bibliography", "ref-" + key)}">{text}</a>')
-        return '<span class="citation">[' + ", ".join(links) + "]</span>"
+        return lead + '<span class="citation">[' + ", ".join(links) + "]</span>"
 
     def xref(match: re.Match[str]) -> str:
         kind, ref = match.group(1), f"{match.group(1)}:{match.group(2)}"
         if kind == "gls":
             anchor, expansion = ctx.glossary[match.group(2)]
-            return (f'<a class="gls" href="{ctx.href("glossary", anchor)}">'
+            return (f'{lead}<a class="gls" href="{ctx.href("glossary", anchor)}">'
                     f'<abbr title="{escapeHtml(expansion)}">{escapeHtml(match.group(2))}</abbr></a>')
         target = ctx.targets[ref]
-        return (f'<a class="xref xref-{kind}" href="{ctx.href(target.chapter, target.anchor)}">'
+        return (f'{lead}<a class="xref xref-{kind}" href="{ctx.href(target.chapter, target.anchor)}">'
                 f"{target.label}</a>")
 
-    html = XREF.sub(xref, CITATION.sub(cite, html))
-    if ctx.mode == "print":
-        # WeasyPrint 70 sometimes breaks the line before an inline element badly (a lone word or
-        # a word fragment on a line of its own, e.g. "what" / "Credit-"); an invisible zero-width
-        # space at the element's start keeps its line breaking right.
-        html = html.replace('<span class="citation">', '\u200b<span class="citation">')
-        html = html.replace('<a class="xref', '\u200b<a class="xref').replace('<a class="gls"', '\u200b<a class="gls"')
-    return html
+    return XREF.sub(xref, CITATION.sub(cite, html))
 
 
 def render_markdown(md: MarkdownIt, body: str, ctx: Context) -> tuple[str, str]:

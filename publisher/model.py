@@ -34,7 +34,7 @@ class Meta:
     title: str
     subtitle: str
     standfirst: str
-    introduction_html: str  # rendered for the PDF
+    introduction_print: str  # rendered for the PDF
     introduction_epub: str
     introduction_web: str  # for pages in read/
     introduction_page: str  # for the detail page, which links into read/

@@ -119,14 +119,5 @@ def write_site(report: Report, env: jinja2.Environment, out: Path) -> list[Path]
         written.append(write_atomic(folder / page.file, html))
     for asset in report.assets:
         written.append(write_atomic(folder / asset.name, asset.data))
-    _remove_stale(folder, set(written))
     return written
 
-
-def _remove_stale(folder: Path, keep: set[Path]) -> None:
-    for path in sorted(folder.rglob("*"), reverse=True):
-        if path.is_file() and path not in keep:
-            log.debug("Removed stale %s", path)
-            path.unlink()
-        elif path.is_dir() and not any(path.iterdir()):
-            path.rmdir()
