@@ -157,7 +157,7 @@ def table_html(spec: dict[str, Any], number: int, rows: Sequence[dict[str, Any]]
         cells = []
         for i, column in enumerate(columns):
             value = row.get(column["key"])
-            text = "" if value is None else inline(_cell_text(value))
+            text = "" if value is None else inline(cell_text(value))
             tag = "th" if i == 0 else "td"
             scope = ' scope="row"' if i == 0 else ""
             cells.append(f"<{tag}{scope}>{text}</{tag}>")
@@ -176,7 +176,8 @@ def table_html(spec: dict[str, Any], number: int, rows: Sequence[dict[str, Any]]
             f"{source}</div>\n")
 
 
-def _cell_text(value: Any) -> str:
+def cell_text(value: Any) -> str:
+    """A table cell's Markdown: a list of values is joined with semicolons."""
     if isinstance(value, list):
         return "; ".join(str(v) for v in value)
     return str(value)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import logging
 import re
 import uuid
@@ -13,22 +15,24 @@ from markdown_it import MarkdownIt
 
 from . import schema
 from .errors import ContentError, Problem, display_path
+from .files import UnsafeFile, read_regular
 from .figure import (
-    bar_svg, figure_html, image_html, picture_html, svg_file, svg_png, table_html, timeline_svg,
+    bar_svg, cell_text, figure_html, image_html, picture_html, svg_file, svg_png, table_html, timeline_svg,
 )
+from .image import ImageError, check_image
 from .markdown import (
-    CITATION, CITE_ITEM, XREF, Block, Context, Scan, Target, html_id, install_rules, make_parser,
-    render_markdown, scan_markdown,
+    CITATION, Block, Context, Ref, Scan, Target, html_id, install_rules, make_parser, render_markdown,
+    find_refs, scan_markdown, scan_text,
 )
 from .model import Asset, Chapter, Edition, Figure, GlossaryEntry, Heading, Meta, Person, Reference, Report, Table
 from .reference import format_reference
-from .yamlfile import CONTROL, Node, Seq, parse_yaml, read_text
+from .yamlfile import CONTROL, Node, Seq, decode_text, parse_yaml
 
 log = logging.getLogger(__name__)
 
 MAX_YAML = 1_000_000  # bytes: a report.yaml or data file larger than this is a mistake
 MAX_CHAPTER = 2_000_000
-IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
+MAX_IMAGE = 10_000_000
 MODES = ("print", "epub", "web")
 CHAPTER_NAME = re.compile(r"(\d+)-([a-z0-9]+(?:-[a-z0-9]+)*)\.md")
 
@@ -47,6 +51,7 @@ class _Doc:
     scan: Scan
     specs: dict[int, dict[str, Any]] = field(default_factory=dict)  # fence line → block spec
     rows: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    refs: list[Ref] = field(default_factory=list)  # made in key points, captions, sources and cells
 
 
 class Loader:
@@ -56,17 +61,21 @@ class Loader:
         self.root = content.resolve()
         self.strict = strict
         self.problems: list[Problem] = []
-        self.md: MarkdownIt = make_parser()
-        self.renderer: MarkdownIt = install_rules(make_parser())
+        self.md: MarkdownIt = make_parser(scan=True)
+        self.renderer: MarkdownIt = install_rules(make_parser(scan=False))
         self.assets: dict[str, Asset] = {}
         self.data_cache: dict[str, Any] = {}
+        # Every content file this report reads, with its SHA-256 ("absent" for an optional file
+        # that is not there): the up-to-date check hashes these and nothing else.
+        self.sources: dict[str, str] = {}
 
     # --- reading -------------------------------------------------------------------------
     def shown(self, path: Path) -> str:
         return display_path(path, self.root.parent)
 
     def inside(self, relative: Any, where: str, line: int, name: str) -> Path | None:
-        """Resolve a path from the content; refuse URLs and anything outside the folder."""
+        """Resolve a path from the content; refuse URLs, anything outside the folder (also by a
+        symbolic link) and anything that is not a regular file."""
         text = str(relative)
         if re.match(r"[a-z][a-z0-9+.-]*:", text, re.I):
             self.problems.append(Problem(where, line, name,
@@ -76,19 +85,45 @@ class Loader:
         if not path.is_relative_to(self.root):
             self.problems.append(Problem(where, line, name, f"{text!r} points outside the content folder"))
             return None
-        if not path.is_file():
+        if not path.exists():
             self.problems.append(Problem(where, line, name, f"file {text!r} does not exist"))
+            return None
+        if not path.is_file():
+            self.problems.append(Problem(where, line, name, f"{text!r} is not a regular file"))
             return None
         return path
 
+    def read(self, path: Path, limit: int) -> bytes | None:
+        """The bytes of a content file (a resolved path inside the folder), recorded in `sources`."""
+        try:
+            data = read_regular(path, limit)
+        except UnsafeFile as exc:
+            self.problems.append(Problem(self.shown(path), 0, "", str(exc)))
+            return None
+        self.sources[path.relative_to(self.root).as_posix()] = hashlib.sha256(data).hexdigest()
+        return data
+
+    def text(self, path: Path, limit: int) -> str | None:
+        data = self.read(path, limit)
+        if data is None:
+            return None
+        text, problems = decode_text(data, self.shown(path))
+        self.problems += problems
+        return text
+
     def yaml_file(self, path: Path, required: bool = True) -> Any:
+        """A top-level YAML file (report.yaml, references.yaml, glossary.yaml) or a data file."""
         shown = self.shown(path)
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():
             if required:
                 self.problems.append(Problem(shown, 0, "", "file is missing"))
+            else:
+                self.sources[path.relative_to(self.root).as_posix()] = "absent"
             return None
-        text, problems = read_text(path, shown, MAX_YAML)
-        self.problems += problems
+        resolved = self.inside(path.relative_to(self.root).as_posix(), shown, 0, "")
+        if resolved is None:
+            return None
+        text = self.text(resolved, MAX_YAML)
         if text is None:
             return None
         data, problems = parse_yaml(text, shown)
@@ -121,8 +156,7 @@ class Loader:
                                          f"chapter file {path.name!r} must be named NN-slug.md"))
             return None
         slug = name.group(2) if name else re.sub(r"[^a-z0-9-]", "-", path.stem.lower())
-        text, problems = read_text(path, shown, MAX_CHAPTER)
-        self.problems += problems
+        text = self.text(path, MAX_CHAPTER)
         if text is None:
             return None
         match = re.match(r"---[ \t]*\n(.*?\n)?---[ \t]*\n", text, re.S)
@@ -142,9 +176,18 @@ class Loader:
         if scan.words == 0 and not scan.blocks:
             self.problems.append(Problem(shown, offset + 1, "body", "the chapter has no text"))
         doc = _Doc(path, shown, slug, number, meta, body, offset, scan)
+        points = meta.get("key_points") or []
+        for i, point in enumerate(points):
+            self.scan_field(doc, str(point), shown, points.line_of(i), f"key_points[{i + 1}]")
         for block in scan.blocks.values():
             self.read_block(doc, block)
         return doc
+
+    def scan_field(self, doc: _Doc, text: str, shown: str, line: int, name: str) -> None:
+        """Inline Markdown held in YAML: the body's rules (no raw HTML, only http(s) links)."""
+        found = scan_text(self.md, text, shown, line, name)
+        self.problems += found.problems
+        doc.refs += [dataclasses.replace(ref, path=shown) for ref in found.refs]
 
     def read_block(self, doc: _Doc, block: Block) -> None:
         spec, problems = parse_yaml(block.spec, doc.shown, first_line=block.line + 1)
@@ -154,13 +197,26 @@ class Loader:
             if spec is None and not problems:
                 self.problems.append(Problem(doc.shown, block.line, block.kind, "empty block"))
             return
-        rows = self.block_rows(doc, block, spec)
-        if rows is None:
+        found = self.block_rows(doc, block, spec)
+        if found is None:
             return
+        rows, rows_path = found
+        for key in ("caption", "source"):
+            if spec.get(key):
+                self.scan_field(doc, str(spec[key]), doc.shown, spec.line_of(key), f"{block.kind}.{key}")
+        for i, row in enumerate(rows, 1):
+            for key, value in row.items():
+                if value is None:
+                    continue
+                if block.kind == "table":  # the cells are inline Markdown too
+                    self.scan_field(doc, cell_text(value), rows_path, row.line_of(str(key)), f"row {i}: {key}")
+                else:  # a chart's data is drawn as plain text; its citations back the figure
+                    doc.refs += find_refs(str(value), rows_path, row.line_of(str(key)))
         doc.specs[block.line - doc.offset - 1] = spec
-        doc.rows[block.line - doc.offset - 1] = rows
+        doc.rows[block.line - doc.offset - 1] = [dict(r) for r in rows]
 
-    def block_rows(self, doc: _Doc, block: Block, spec: Node) -> list[dict[str, Any]] | None:
+    def block_rows(self, doc: _Doc, block: Block, spec: Node) -> tuple[list[Node], str] | None:
+        """The rows of a figure or table block, and the file they come from (for messages)."""
         name = f"{block.kind}.data"
         if block.kind == "figure" and spec["kind"] == "image":
             src = spec.get("src")
@@ -170,14 +226,19 @@ class Loader:
             path = self.inside(src, doc.shown, spec.line_of("src"), "figure.src")
             if path is None:
                 return None
-            media = IMAGE_TYPES.get(path.suffix.lower())
-            if not media:
-                self.problems.append(Problem(doc.shown, spec.line_of("src"), "figure.src",
-                                             f"unsupported image type {path.suffix!r}"))
-                return None
             rel = path.relative_to(self.root).as_posix()
-            self.assets[rel] = Asset(rel, path.read_bytes(), media)
-            return []
+            if rel not in self.assets:
+                data = self.read(path, MAX_IMAGE)
+                if data is None:
+                    return None
+                try:
+                    media = check_image(data, path.name)
+                except ImageError as exc:
+                    self.problems.append(Problem(doc.shown, spec.line_of("src"), "figure.src", f"{src}: {exc}"))
+                    return None
+                self.assets[rel] = Asset(rel, data, media)
+            return [], doc.shown
+        rows_path = doc.shown
         if "rows" in spec and block.kind == "table":
             rows = spec["rows"]
         elif spec.get("data"):
@@ -188,6 +249,7 @@ class Loader:
             if key not in self.data_cache:
                 self.data_cache[key] = self.yaml_file(path)
             rows = self.data_cache[key]
+            rows_path = self.shown(path)
         else:
             self.problems.append(Problem(doc.shown, spec.line, name,
                                          "needs a data file" + (" or inline rows" if block.kind == "table" else "")))
@@ -216,7 +278,7 @@ class Loader:
                 self.problems.append(Problem(doc.shown, spec.line_of("data"), name,
                                              f"row {i + 1}: value must be a number"))
                 return None
-        return [dict(r) for r in rows]
+        return list(rows), rows_path
 
     # --- the whole report ------------------------------------------------------------------
     def load(self) -> tuple[Report, list[Problem]]:
@@ -268,11 +330,12 @@ class Loader:
         numbering = _Numbering(self.problems)
         for doc in docs:
             numbering.add(doc)
-        intro_scan = scan_markdown(self.md, str(data["introduction"]), self.shown(self.root / "report.yaml"),
-                                   data.line_of("introduction"), "introduction")
+        intro_scan = scan_text(self.md, str(data["introduction"]), self.shown(self.root / "report.yaml"),
+                               data.line_of("introduction"), "introduction", block=True)
+        self.problems += intro_scan.problems
         numbering.cite_order(intro_scan.refs)
         for doc in docs:
-            numbering.cite_order(doc.scan.refs + numbering.block_refs(doc))
+            numbering.cite_order(doc.scan.refs + doc.refs)
         self.check_refs(docs, intro_scan, numbering, refs, terms)
         if self.errors():
             raise ContentError(self.errors())
@@ -290,15 +353,17 @@ class Loader:
             glossary=tuple(GlossaryEntry(k, glossary[k][0], str(v["expansion"]), str(v.get("definition") or ""))
                            for k, v in sorted(terms.items(), key=lambda kv: kv[0].lower())),
             assets=tuple(self.assets[k] for k in sorted(self.assets)),
+            sources=tuple(sorted(self.sources.items())),
         )
 
     def check_refs(self, docs: list[_Doc], intro: Scan, numbering: _Numbering,
                    refs: dict[str, Node], terms: dict[str, Node]) -> None:
         used: set[str] = set()
         scans = [(self.shown(self.root / "report.yaml"), intro.refs)]
-        scans += [(d.shown, d.scan.refs + numbering.block_refs(d)) for d in docs]
-        for shown, found in scans:
+        scans += [(d.shown, d.scan.refs + d.refs) for d in docs]
+        for default, found in scans:
             for ref in found:
+                shown = ref.path or default
                 if ref.kind == "cite":
                     used.add(ref.key)
                     if ref.key not in refs:
@@ -441,24 +506,6 @@ class _Numbering:
                 self.define(spec["id"], Target(f"Figure {number}", doc.slug, html_id(spec["id"]), number), where)
                 self.figures[doc.slug].append(Figure(html_id(spec["id"]), number, _plain(str(spec["caption"])),
                                                      str(spec["alt"]), doc.slug))
-
-    def block_refs(self, doc: _Doc) -> list[Any]:
-        """References made inside figure and table blocks (captions, sources, cells)."""
-        from .markdown import Ref
-
-        found = []
-        for line, spec in doc.specs.items():
-            texts = [str(spec.get("caption", "")), str(spec.get("source") or "")]
-            texts += [str(v) for row in doc.rows[line] for v in row.values()]
-            for text in texts:
-                for match in CITATION.finditer(text):
-                    for part in match.group(1).split(";"):
-                        item = CITE_ITEM.match(part)
-                        if item:
-                            found.append(Ref("cite", item.group(1), line + doc.offset + 1))
-                for match in XREF.finditer(text):
-                    found.append(Ref(match.group(1), f"{match.group(1)}:{match.group(2)}", line + doc.offset + 1))
-        return found
 
     def cite_order(self, refs: list[Any]) -> None:
         for ref in refs:

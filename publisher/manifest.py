@@ -3,14 +3,21 @@
 Hashing the inputs takes milliseconds, so a build can tell that nothing changed before it
 loads the content or imports a renderer. An output is stale when any input it depends on
 changed, when it is missing, or when the code changed.
+
+Of the content folder only the files the report read last time are hashed (the loader lists
+them, with their digests): any change to what the report uses changes one of those files, and
+files the report does not use — or links and special files that it must not read — are never
+opened.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import stat
 from pathlib import Path
 
+from .files import UnsafeFile, read_regular, regular_files
 from .output import write_atomic
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -29,23 +36,62 @@ DEPENDS = {
 
 
 def digest_paths(paths: list[Path]) -> str:
-    """SHA-256 over the names and bytes of every file under the paths, in a stable order."""
+    """SHA-256 over the names and bytes of every file under the paths, in a stable order.
+
+    Symbolic links are not followed: a link counts by where it points, never by what it points
+    at, and pipes, sockets and devices are skipped.
+    """
     digest = hashlib.sha256()
     for root in paths:
-        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
-        for path in files:
-            if path.suffix == ".pyc" or not path.exists():
+        if root.is_symlink() or not root.exists():
+            continue
+        for path in regular_files(root) if root.is_dir() else [root]:
+            if path.suffix == ".pyc":
                 continue
             digest.update(str(path.relative_to(root.parent)).encode() + b"\0")
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+            if path.is_symlink():
+                digest.update(b"link:" + str(path.readlink()).encode())
+            elif stat.S_ISREG(path.lstat().st_mode):
+                digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 
 
-def input_digests(content: Path, archive: Path, extra: dict[str, list[Path]]) -> dict[str, str]:
-    """One digest per output: its own inputs plus the content, the editions archive and the code."""
-    shared = digest_paths([content, *CODE] + ([archive] if archive.exists() else []))
-    return {target: hashlib.sha256((shared + digest_paths(DEPENDS[target] + extra.get(target, []))).encode())
-            .hexdigest() for target in DEPENDS}
+def digest_sources(sources: dict[str, str]) -> str:
+    """One digest for the content: the names and digests of the files the report read."""
+    return hashlib.sha256(json.dumps(sorted(sources.items())).encode()).hexdigest()
+
+
+def current_sources(content: Path, recorded: dict[str, str]) -> dict[str, str]:
+    """The recorded content files as they are now: path → SHA-256, "absent", or "unreadable".
+
+    Paths come from our own manifest but are checked anyway: only regular files inside the
+    content folder are read, within the loader's limits.
+    """
+    root = content.resolve()
+    found = {}
+    for name in recorded:
+        path = (root / name).resolve()
+        if not path.is_relative_to(root):
+            found[name] = "unreadable"
+        elif not path.exists():
+            found[name] = "absent"
+        else:
+            try:
+                found[name] = hashlib.sha256(read_regular(path, MAX_SOURCE)).hexdigest()
+            except UnsafeFile:
+                found[name] = "unreadable"
+    return found
+
+
+MAX_SOURCE = 20_000_000  # bytes; larger than any file the loader accepts
+
+
+def input_digests(content: str, archive: Path) -> dict[str, str]:
+    """One digest per output: its own inputs plus the content digest (`digest_sources`), the
+    editions archive and the code."""
+    shared = content + digest_paths([*CODE] + ([archive] if archive.exists() else []))
+    return {target: hashlib.sha256((shared + digest_paths(DEPENDS[target])).encode()).hexdigest()
+            for target in DEPENDS}
 
 
 def _read(out: Path) -> dict[str, dict[str, object]]:
@@ -58,7 +104,15 @@ def _read(out: Path) -> dict[str, dict[str, object]]:
 
 def load(out: Path) -> dict[str, str]:
     """The input digest each output was last built from."""
-    return {t: str(v.get("digest", "")) for t, v in _read(out).items() if isinstance(v, dict)}
+    return {t: str(v.get("digest", "")) for t, v in _read(out).items() if isinstance(v, dict) and t in DEPENDS}
+
+
+def load_sources(out: Path) -> dict[str, str]:
+    """The content files the last build read, with their digests (empty when unknown)."""
+    sources = _read(out).get("sources")
+    if not isinstance(sources, dict) or not all(isinstance(v, str) for v in sources.values()):
+        return {}
+    return {str(k): v for k, v in sources.items()}
 
 
 def outputs_exist(out: Path, target: str) -> bool:
@@ -68,9 +122,10 @@ def outputs_exist(out: Path, target: str) -> bool:
     return isinstance(files, list) and bool(files) and all((out / str(f)).exists() for f in files)
 
 
-def save(out: Path, digests: dict[str, str], files: dict[str, list[Path]]) -> None:
-    """Record the digests and files of the targets just built."""
+def save(out: Path, digests: dict[str, str], files: dict[str, list[Path]], sources: dict[str, str]) -> None:
+    """Record the digests and files of the targets just built, and the content files read."""
     data = _read(out)
+    data["sources"] = dict(sorted(sources.items()))
     for target, digest in digests.items():
         data[target] = {"digest": digest, "files": sorted(p.as_posix() for p in files.get(target, []))}
     write_atomic(out / ".build" / "manifest.json", json.dumps(data, indent=1, sort_keys=True))

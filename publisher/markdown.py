@@ -8,6 +8,7 @@ Two passes, so that numbers are known before anything is rendered:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,14 +37,26 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:48] or "section"
 
 
-def make_parser() -> MarkdownIt:
-    """The one Markdown parser: CommonMark, GitHub tables, footnotes, typographer quotes."""
-    md = MarkdownIt("commonmark", {"typographer": True, "html": True})
+SAFE_LINK = re.compile(r"(https?://|mailto:)", re.I)
+
+
+def make_parser(scan: bool = True) -> MarkdownIt:
+    """The Markdown parser: CommonMark, GitHub tables, footnotes, typographer quotes.
+
+    Two flavours with the same syntax. The scanning parser (`scan=True`, pass one) sees raw
+    HTML and every link, so that the scan can refuse them with a message and a line; the
+    rendering parser (pass two) treats raw HTML as text and drops links that are not http(s)
+    or mailto, so that nothing the scan missed can ever reach a reader as markup.
+    """
+    md = MarkdownIt("commonmark", {"typographer": True, "html": scan})
     md.enable(["table", "replacements", "smartquotes"])
     md.use(footnote_plugin)
-    # markdown-it silently turns a javascript: link into plain text; let every link through so
-    # that the scan can reject what is not http(s) or mailto with a message instead.
-    md.validateLink = lambda url: True
+    if scan:
+        # markdown-it silently turns a javascript: link into plain text; let every link through
+        # so that the scan can reject what is not http(s) or mailto with a message instead.
+        md.validateLink = lambda url: True
+    else:
+        md.validateLink = lambda url: bool(SAFE_LINK.match(url.strip()))
     return md
 
 
@@ -54,6 +67,7 @@ class Ref:
     kind: str  # cite | ch | sec | fig | tbl | gls
     key: str
     line: int
+    path: str = ""  # the file, when it is not the document's own (a data file's cells)
 
 
 @dataclass
@@ -88,10 +102,40 @@ def scan_markdown(md: MarkdownIt, body: str, path: str, offset: int, slug: str) 
         elif token.type == "fence" and token.info.strip() in BLOCK_KINDS:
             scan.blocks[line] = Block(token.info.strip(), token.content, line)
         elif token.type in ("html_block", "html_inline"):
-            scan.problems.append(Problem(path, line, "body", "raw HTML is not allowed"))
+            scan.problems.append(Problem(path, line, "body", RAW_HTML))
         elif token.type == "inline":
             _scan_inline(token, line, path, scan)
     return scan
+
+
+def scan_text(md: MarkdownIt, text: str, path: str, line: int, name: str, block: bool = False) -> Scan:
+    """Pass one for Markdown held in a YAML field (captions, sources, cells, key points, the
+    introduction): the same rules as a chapter body, errors named after the field.
+
+    `line` is the field's line in `path`; `block` allows paragraphs and lists (the
+    introduction), otherwise the text is one inline run.
+    """
+    if block:
+        scan = scan_markdown(md, text, path, line, "text")
+        scan.problems = [dataclasses.replace(p, field=name) if p.field == "body" else p for p in scan.problems]
+        return scan
+    scan = Scan()
+    for token in md.parseInline(text, {}):
+        _scan_inline(token, line, path, scan, name)
+    return scan
+
+
+def find_refs(text: str, path: str, line: int) -> list[Ref]:
+    """The citations and cross-references in plain text that is not rendered as Markdown
+    (a chart's data): they count for numbering and checking like any other."""
+    found = []
+    for match in CITATION.finditer(text):
+        for part in match.group(1).split(";"):
+            item = CITE_ITEM.match(part)
+            if item:
+                found.append(Ref("cite", item.group(1), line, path))
+    found += [Ref(m.group(1), f"{m.group(1)}:{m.group(2)}", line, path) for m in XREF.finditer(text)]
+    return found
 
 
 def _scan_heading(token: Token, inline: Token, line: int, path: str, slug: str, scan: Scan,
@@ -116,18 +160,21 @@ def _scan_heading(token: Token, inline: Token, line: int, path: str, slug: str, 
     scan.headings.append((level, ref, title, line))
 
 
-def _scan_inline(token: Token, line: int, path: str, scan: Scan) -> None:
+RAW_HTML = "raw HTML is not allowed (write \\< for a literal '<')"
+
+
+def _scan_inline(token: Token, line: int, path: str, scan: Scan, name: str = "body") -> None:
     text = token.content
     for child in token.children or []:
         if child.type == "image":
-            scan.problems.append(Problem(path, line, "body",
+            scan.problems.append(Problem(path, line, name,
                                          "inline images are not allowed: use a figure block with alt text"))
         elif child.type == "html_inline":
-            scan.problems.append(Problem(path, line, "body", "raw HTML is not allowed"))
+            scan.problems.append(Problem(path, line, name, RAW_HTML))
         elif child.type == "link_open":
             href = str(child.attrs.get("href", ""))
-            if not re.match(r"(https?://|mailto:)", href):
-                scan.problems.append(Problem(path, line, "body",
+            if not SAFE_LINK.match(href):
+                scan.problems.append(Problem(path, line, name,
                                              f"link target {href!r} must be an http(s) URL; "
                                              "use @sec:/@fig:/@tbl: for internal references"))
     for match in CITATION.finditer(text):

@@ -155,6 +155,7 @@ class Report:
     references: tuple[Reference, ...]
     glossary: tuple[GlossaryEntry, ...]
     assets: tuple[Asset, ...]
+    sources: tuple[tuple[str, str], ...] = ()  # content files read: (path in the folder, SHA-256)
     # Filled from the editions archive after loading (pipeline.with_editions).
     releases: tuple[Release, ...] = ()
     changes: Changes | None = None

@@ -18,7 +18,7 @@ from .fonts import check_glyphs
 from .model import Report
 from .output import write_atomic
 from .sandbox import OfflineFetcher
-from .templates import PROJECT, STYLES, render
+from .templates import STYLES, render
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +52,13 @@ def render_html(report: Report, env: jinja2.Environment, edition: str, version: 
                   citation=plain_citation(report), version=version)
 
 
-def render_pdf(html: str, edition: str, target: Path, roots: tuple[Path, ...],
+def render_pdf(html: str, edition: str, target: Path, base: Path, files: dict[Path, bytes],
                on_layout: Callable[[int, dict[str, int]], None] | None = None) -> RenderedPdf:
     """Render one edition in this process and write it.
 
-    `on_layout` is told the page count and the element → page map as soon as the layout is
+    `base` is the folder relative links resolve against (the content folder); the renderer
+    may read only `files` (the report's checked images, resolved path → bytes) and the
+    bundled styles and fonts. `on_layout` is told the page count and the element → page map as soon as the layout is
     done, before the (slow) write, so that the EPUB can be built meanwhile.
     """
     from weasyprint import CSS, HTML
@@ -68,9 +70,9 @@ def render_pdf(html: str, edition: str, target: Path, roots: tuple[Path, ...],
     try:
         sheets, variant = EDITIONS[edition]
         fonts = FontConfiguration()
-        fetcher = OfflineFetcher(roots)
+        fetcher = OfflineFetcher((STYLES,), files)
         css = [CSS(filename=str(STYLES / name), font_config=fonts, url_fetcher=fetcher) for name in sheets]
-        document = HTML(string=html, base_url=str(roots[0]) + "/", url_fetcher=fetcher).render(
+        document = HTML(string=html, base_url=str(base) + "/", url_fetcher=fetcher).render(
             stylesheets=css, font_config=fonts, pdf_variant=variant, pdf_tags=variant is not None)
         anchors: dict[str, int] = {}
         for number, page in enumerate(document.pages, 1):
@@ -94,10 +96,10 @@ class _Collect(logging.Handler):
         self.into.append(record.getMessage())
 
 
-def _worker(html: str, edition: str, target: Path, roots: tuple[Path, ...], pipe: Connection) -> None:
+def _worker(html: str, edition: str, target: Path, base: Path, files: dict[Path, bytes], pipe: Connection) -> None:
     """A render process: reports the layout, then the finished file, or the error."""
     try:
-        result = render_pdf(html, edition, target, roots, lambda n, a: pipe.send(("layout", n, a)))
+        result = render_pdf(html, edition, target, base, files, lambda n, a: pipe.send(("layout", n, a)))
         pipe.send(("done", result))
     except BaseException as exc:  # noqa: BLE001 - every failure must reach the parent
         pipe.send(("error", f"{type(exc).__name__}: {exc}"))
@@ -117,6 +119,8 @@ class PdfJobs:
         import weasyprint  # noqa: F401 - imported before forking, shared by the workers
 
         context = multiprocessing.get_context("fork")
+        base = content.resolve()
+        files = {base / asset.name: asset.data for asset in report.assets}
         self.jobs: dict[str, tuple[Any, Connection]] = {}
         self.layouts: dict[str, tuple[int, dict[str, int]]] = {}
         for edition in editions:
@@ -124,7 +128,7 @@ class PdfJobs:
             check_glyphs(html, report)
             mine, theirs = context.Pipe(duplex=False)
             process = context.Process(target=_worker, daemon=True, args=(
-                html, edition, out / pdf_name(report, edition), (content.resolve(), PROJECT), theirs))
+                html, edition, out / pdf_name(report, edition), base, files, theirs))
             self.jobs[edition] = (process, mine)
         for process, _ in self.jobs.values():
             process.start()

@@ -56,7 +56,9 @@ def _products(out: Path) -> dict[str, str]:
 
 def stale_targets(options: BuildOptions) -> dict[str, str]:
     """The requested targets that need building, with the digests of their inputs."""
-    digests = manifest.input_digests(options.content, options.editions, {})
+    recorded = manifest.load_sources(options.out)
+    content = manifest.digest_sources(manifest.current_sources(options.content, recorded)) if recorded else "?"
+    digests = manifest.input_digests(content, options.editions)
     built = {} if options.force else manifest.load(options.out)
     if options.archival:  # the archival edition is one more PDF: rebuild the PDFs to add it
         digests["pdf"] = digests["pdf"] + "+archive"
@@ -95,6 +97,9 @@ def build(options: BuildOptions) -> list[Path]:
     for warning in warnings:
         log.warning("%s", warning)
     report = with_editions(report, options.editions)
+    # The digests of what this build actually read (the list of files may have changed).
+    digests = manifest.input_digests(manifest.digest_sources(dict(report.sources)), options.editions)
+    plan = {t: digests[t] + ("+archive" if t == "pdf" and options.archival else "") for t in plan}
     log.debug("Loaded %d chapters, %d references, %d words", len(report.chapters),
               len(report.references), report.word_count)
     # Progress starts once the content is valid: bad input gets nothing but its error lines.
@@ -107,7 +112,8 @@ def build(options: BuildOptions) -> list[Path]:
             written = stage.commit(files, clean=("read",) if "web" in plan else ())
             # Inputs as they were when this build read them; products as this build left them.
             products = _products(options.out)
-            manifest.save(options.out, {t: d + products.get(t, "") for t, d in plan.items()}, files)
+            manifest.save(options.out, {t: d + products.get(t, "") for t, d in plan.items()}, files,
+                          dict(report.sources))
     finally:
         stage.discard()
         progress.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -112,14 +111,8 @@ def _shift_lines(data: Any, shift: int) -> None:
             _shift_lines(value, shift)
 
 
-def read_text(path: Path, shown: str, limit: int) -> tuple[str | None, list[Problem]]:
-    """Read a UTF-8 file within a size limit; report problems instead of raising."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return None, [Problem(shown, 0, "", f"cannot read file: {exc.strerror}")]
-    if len(raw) > limit:
-        return None, [Problem(shown, 0, "", f"file is larger than the limit of {limit} bytes")]
+def decode_text(raw: bytes, shown: str) -> tuple[str | None, list[Problem]]:
+    """Decode a content file's bytes as UTF-8 text; report problems instead of raising."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

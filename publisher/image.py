@@ -1,0 +1,183 @@
+"""Images from the content folder, checked once at load: type by content, size, and safety.
+
+An image is copied into the web edition and the EPUB and drawn into the PDF, so it must be
+what its name says (a browser or e-reader decides by the name and the manifest type), small
+enough to decode, and, for SVG, free of anything active: an SVG file is a document that can
+carry script, and a reader who opens `read/images/x.svg` on its own would run it.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+
+MAX_BYTES = 10_000_000  # per image file
+MAX_PIXELS = 40_000_000  # width × height of a raster image (an A4 page at 600 dpi is 35 Mpx)
+MAX_SIDE = 12_000  # pixels, either side
+MAX_SVG_ELEMENTS = 100_000
+
+TYPES = {"png": "image/png", "jpeg": "image/jpeg", "svg": "image/svg+xml"}
+SUFFIXES = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".svg": "svg"}
+
+SVG_NS = "http://www.w3.org/2000/svg"
+XLINK_NS = "http://www.w3.org/1999/xlink"
+# Metadata that drawing programs leave in SVG files; browsers ignore these elements.
+INERT_NS = {
+    "http://www.inkscape.org/namespaces/inkscape",
+    "http://sodipodi.sourceforge.net/DTD/sodipodi-0.dtd",
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "http://creativecommons.org/ns#",
+    "http://purl.org/dc/elements/1.1/",
+    "http://purl.org/dc/terms/",
+}
+# Static drawing only: no script, no foreignObject (HTML inside SVG), no animation (which can
+# rewrite a link's target), no feImage (which loads other files).
+SVG_ELEMENTS = frozenset("""
+    svg g defs desc title metadata symbol use switch a
+    path rect circle ellipse line polyline polygon text tspan textPath image
+    clipPath mask pattern marker linearGradient radialGradient stop style
+    filter feBlend feColorMatrix feComponentTransfer feComposite feConvolveMatrix feDiffuseLighting
+    feDisplacementMap feDistantLight feDropShadow feFlood feFuncA feFuncB feFuncG feFuncR
+    feGaussianBlur feMerge feMergeNode feMorphology feOffset fePointLight feSpecularLighting
+    feSpotLight feTile feTurbulence
+""".split())
+EMBEDDED_RASTER = re.compile(r"data:image/(png|jpeg);base64,[A-Za-z0-9+/=\s]*", re.I)
+CSS_URL = re.compile(r"url\(\s*['\"]?\s*([^)'\"\s]*)", re.I)
+
+
+class ImageError(Exception):
+    """An image that may not be used; the message names what is wrong with it."""
+
+
+def sniff(data: bytes) -> str | None:
+    """The image type of `data` by its first bytes: "png", "jpeg", "svg", or None."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith((b"<?xml", b"<svg", b"<!--", b"<!DOCTYPE svg")) and b"<svg" in data[:4096]:
+        return "svg"
+    return None
+
+
+def check_image(data: bytes, name: str) -> str:
+    """Check an image file's bytes; return its media type ("image/png", "image/jpeg",
+    "image/svg+xml").
+
+    Rules: at most MAX_BYTES; the type read from the content must match the name's suffix
+    (.png, .jpg/.jpeg, .svg); raster images at most MAX_SIDE px a side and MAX_PIXELS in all,
+    and decodable to the end; SVG see `check_svg`. Raises ImageError.
+    """
+    if len(data) > MAX_BYTES:
+        raise ImageError(f"image is larger than the limit of {MAX_BYTES} bytes")
+    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    expected = SUFFIXES.get(suffix)
+    if expected is None:
+        raise ImageError(f"unsupported image type {suffix!r}: use .png, .jpg or .svg")
+    found = sniff(data)
+    if found is None:
+        raise ImageError(f"the file is not a PNG, JPEG or SVG image (its name ends {suffix!r})")
+    if found != expected:
+        raise ImageError(f"the file holds a {found.upper()} image but its name ends {suffix!r}")
+    if found == "svg":
+        check_svg(data)
+    else:
+        _check_raster(data)
+    return TYPES[found]
+
+
+def _check_raster(data: bytes) -> None:
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as picture:
+                width, height = picture.size
+                if max(width, height) > MAX_SIDE or width * height > MAX_PIXELS:
+                    raise ImageError(f"image of {width} × {height} px exceeds the limit of {MAX_SIDE} px a side "
+                                     f"and {MAX_PIXELS // 1_000_000} megapixels")
+                picture.verify()  # the file's structure and checksums, to its end
+            with Image.open(io.BytesIO(data)) as picture:
+                picture.load()  # and the pixels decode
+    except ImageError:
+        raise
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageError(f"the image cannot be decoded ({exc})") from None
+
+
+def check_svg(data: bytes) -> None:
+    """Refuse an SVG that is not a static drawing.
+
+    Parsed with defusedxml: no entity declarations (billion laughs), no external entities or
+    DTDs. Refused: elements outside a static-drawing allowlist (script, foreignObject,
+    animation, feImage, any HTML element), event-handler attributes (on…), links and
+    references that leave the file (only `#fragment` references, and embedded PNG/JPEG data
+    in <image>), and style sheets that import or load anything. Raises ImageError.
+    """
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import fromstring
+    from xml.etree.ElementTree import ParseError
+
+    try:
+        root = fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise ImageError(f"SVG refused: {type(exc).__name__} (entity and external declarations are not allowed)") \
+            from None
+    except ParseError as exc:
+        raise ImageError(f"SVG is not well-formed XML ({exc})") from None
+    if root.tag != f"{{{SVG_NS}}}svg":
+        raise ImageError("SVG refused: the root element is not <svg> in the SVG namespace")
+    for count, element in enumerate(root.iter(), 1):
+        if count > MAX_SVG_ELEMENTS:
+            raise ImageError(f"SVG has more than {MAX_SVG_ELEMENTS} elements")
+        _check_element(element)
+
+
+def _split(tag: str) -> tuple[str, str]:
+    if tag.startswith("{"):
+        namespace, local = tag[1:].split("}", 1)
+        return namespace, local
+    return "", tag
+
+
+def _check_element(element: object) -> None:
+    tag = getattr(element, "tag", None)
+    if not isinstance(tag, str):  # comments and processing instructions
+        return
+    namespace, local = _split(tag)
+    if namespace in INERT_NS:
+        return
+    if namespace != SVG_NS or local not in SVG_ELEMENTS:
+        raise ImageError(f"SVG refused: element <{local}> is not allowed (only static drawing elements)")
+    for key, value in element.attrib.items():  # type: ignore[attr-defined]
+        attr_ns, attr = _split(key)
+        if attr.lower().startswith("on"):
+            raise ImageError(f"SVG refused: event handler attribute {attr!r} on <{local}>")
+        if attr == "href" and attr_ns in ("", XLINK_NS):
+            _check_reference(value, local)
+        elif "url(" in value.lower() or "javascript:" in value.lower():
+            _check_css(value, local)
+    if local == "style":
+        _check_css(element.text or "", local)  # type: ignore[attr-defined]
+
+
+def _check_reference(value: str, local: str) -> None:
+    value = value.strip()
+    if value.startswith("#"):
+        return
+    if local == "image" and EMBEDDED_RASTER.fullmatch(value):
+        return
+    shown = value if len(value) < 60 else value[:57] + "…"
+    raise ImageError(f"SVG refused: <{local}> refers to {shown!r}; only references inside the file are allowed")
+
+
+def _check_css(css: str, local: str) -> None:
+    lowered = css.lower()
+    if "@import" in lowered or "javascript:" in lowered or "expression(" in lowered:
+        raise ImageError(f"SVG refused: <{local}> has a style that imports or runs code")
+    for match in CSS_URL.finditer(css):
+        if not match.group(1).startswith("#"):
+            raise ImageError(f"SVG refused: <{local}> loads {match.group(1)!r}; only url(#…) is allowed")
