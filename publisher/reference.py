@@ -40,7 +40,8 @@ def format_reference(entry: Any) -> tuple[str, str]:
     if author and publisher:
         pieces_html.append(f"{esc(publisher)},")
         pieces_text.append(f"{publisher},")
-    when = format_date(str(entry["date"]))
+    # A source that gives no date is "n.d."; a date is never guessed.
+    when = format_date(str(entry["date"])) if entry.get("date") else "n.d."
     pieces_html.append(f"{esc(when)}.")
     pieces_text.append(f"{when}.")
     language = LANGUAGES.get(str(entry.get("language") or ""), "")

@@ -78,7 +78,7 @@ REFERENCE = (
     Field("title", "str", True),
     Field("author", "str"),
     Field("publisher", "str"),
-    Field("date", "date", True, "YYYY, YYYY-MM or YYYY-MM-DD."),
+    Field("date", "date", False, "YYYY, YYYY-MM or YYYY-MM-DD; leave it out when the source gives none (n.d.)."),
     Field("url", "url"),
     Field("accessed", "date"),
     Field("language", "str"),
