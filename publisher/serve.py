@@ -5,6 +5,12 @@ the PDFs in a separate process, each followed by the detail page, which lists th
 Every HTML page is served with a few lines of script that wait for the next build and reload
 the page if it (or the stylesheet, or an image) changed; the files in dist/ are never changed
 by the server.
+
+The server is reachable by any page the browser shows, so it trusts no request: it answers only
+GET and HEAD for its own address (not another name that resolves to it: DNS rebinding), serves
+only regular files inside dist/ that are not hidden (no folder listings, nothing under .build/,
+no symlink out), and bounds both the time a client may take to send a request and the number of
+connections it answers at once.
 """
 
 from __future__ import annotations
@@ -12,19 +18,23 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import io
 import json
 import logging
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from typing import Any, BinaryIO
+from urllib.parse import parse_qs, quote, unquote
 
 import watchfiles
 
@@ -36,6 +46,16 @@ log = logging.getLogger(__name__)
 
 BUILD_PATH = "/__build"
 LONG_POLL = 20.0  # seconds a browser's request for a new build may wait
+REQUEST_TIMEOUT = 5.0  # seconds a client has to send a request's line and headers; also for each write
+MAX_HANDLERS = 32  # connections answered at once; more are refused (503)
+MAX_PATH = 1024  # characters in a URL path
+
+_BAD_ESCAPE = re.compile("%(?![0-9A-Fa-f]{2})")
+_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\\]")  # control characters and backslashes
+_BUSY_MESSAGE = b"503 Service Unavailable: too many connections\n"
+_BUSY = b"HTTP/1.0 503 Service Unavailable\r\n" + "".join(f"{name}: {value}\r\n" for name, value in (
+    ("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", len(_BUSY_MESSAGE)), ("Retry-After", 1),
+    ("Cache-Control", "no-store"), ("Connection", "close"))).encode() + b"\r\n" + _BUSY_MESSAGE
 
 # Reload when this page changed; show the last build's error in a banner.
 # %s: the state as JSON, then the build endpoint.
@@ -75,16 +95,22 @@ class _Quiet(logging.Filter):
 
 
 class Preview:
-    """A build that follows its sources, and an HTTP server for its output."""
+    """A build that follows its sources, and an HTTP server for its output.
 
-    def __init__(self, options: BuildOptions, port: int = 8000, host: str = "127.0.0.1") -> None:
+    The server answers only requests for its own address (by number, or as localhost) and port;
+    `request_timeout` is the seconds a client has to send a whole request's line and headers (and
+    for each write of the response); at most `max_handlers` connections are answered at once.
+    Raises OSError if it cannot listen on `host` and `port`.
+    """
+
+    def __init__(self, options: BuildOptions, port: int = 8000, host: str = "127.0.0.1", *,
+                 request_timeout: float = REQUEST_TIMEOUT, max_handlers: int = MAX_HANDLERS) -> None:
         self.options = options
         self.epub = "epub" in options.targets
         self.pdf = "pdf" in options.targets
         self.background = self.epub or self.pdf
         self.watched = (options.content, TEMPLATES, STYLES)
-        self.server = ThreadingHTTPServer((host, port), functools.partial(_Handler, preview=self))
-        self.server.daemon_threads = True
+        self.server = _Server((host, port), functools.partial(_Handler, preview=self), request_timeout, max_handlers)
         self._session = f"{time.time_ns():x}"  # a restarted server has new build ids
         self._count = 0
         self._error = ""
@@ -100,8 +126,9 @@ class Preview:
 
     @property
     def url(self) -> str:
+        """The server's address, e.g. http://127.0.0.1:8000/."""
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}/"
+        return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
 
     @property
     def error(self) -> str:
@@ -253,37 +280,244 @@ class Preview:
                 self.rebuild()
 
 
+class Refused(Exception):
+    """A request the server answers with an error status and a short message, never with a file."""
+
+    def __init__(self, status: HTTPStatus, message: str = "", location: str = "") -> None:
+        super().__init__(f"{status.value} {status.phrase}" + (f": {message}" if message else ""))
+        self.status = status
+        self.location = location  # where a 301 points
+
+
+def resolve(root: Path, url_path: str) -> Path:
+    """The regular file inside `root` that `url_path` (percent-encoded, without the query) names:
+    the file itself, or for a folder URL ending in "/" the folder's index.html.
+
+    Symlinks are resolved first: the file they lead to must itself be inside `root`. Raises Refused:
+    414 for a path over MAX_PATH characters; 400 for one that does not start with "/", has bad
+    percent-encoding, is not UTF-8, or holds control characters or backslashes; 404 for a name
+    starting with a dot anywhere in the path (dotfiles, /.build/, "." and ".."), and for anything
+    that is not a regular file inside `root`; 301 with the folder URL for a folder named without
+    its final "/" that has an index.html.
+    """
+    segments = _segments(url_path)
+    base = root.resolve()
+    folder_url = not segments or url_path.endswith("/")
+    real = _inside(base, base.joinpath(*segments, *(["index.html"] if folder_url else [])))
+    if real.is_dir() and not folder_url:
+        _inside(base, real / "index.html")
+        raise Refused(HTTPStatus.MOVED_PERMANENTLY, location="/" + "/".join(map(quote, segments)) + "/")
+    if not real.is_file():  # a folder, a device, a socket or a FIFO
+        raise Refused(HTTPStatus.NOT_FOUND)
+    return real
+
+
+def _segments(url_path: str) -> list[str]:
+    """The decoded, non-empty names in a URL path; raises Refused as resolve() describes."""
+    if len(url_path) > MAX_PATH:
+        raise Refused(HTTPStatus.REQUEST_URI_TOO_LONG)
+    if not url_path.startswith("/") or _BAD_ESCAPE.search(url_path):
+        raise Refused(HTTPStatus.BAD_REQUEST, "malformed path")
+    try:
+        path = unquote(url_path, errors="strict")
+    except UnicodeDecodeError:
+        raise Refused(HTTPStatus.BAD_REQUEST, "path is not UTF-8") from None
+    if _FORBIDDEN.search(path):
+        raise Refused(HTTPStatus.BAD_REQUEST, "control character or backslash in path")
+    segments = [name for name in path.split("/") if name]
+    if any(name.startswith(".") for name in segments):
+        raise Refused(HTTPStatus.NOT_FOUND)
+    return segments
+
+
+def _inside(base: Path, path: Path) -> Path:
+    """`path` with its symlinks resolved, if that is inside `base` (itself resolved) and has no
+    hidden name below it; raises Refused (404) otherwise, or if it does not exist."""
+    try:
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError, ValueError):  # missing, a symlink loop, a name the system refuses
+        raise Refused(HTTPStatus.NOT_FOUND) from None
+    if not real.is_relative_to(base) or any(name.startswith(".") for name in real.relative_to(base).parts):
+        raise Refused(HTTPStatus.NOT_FOUND)
+    return real
+
+
+class _DeadlineReader(io.RawIOBase):
+    """Reads from a socket until a deadline: a request's line and headers must arrive in time,
+    however slowly they trickle in. Raises TimeoutError once the deadline has passed."""
+
+    def __init__(self, sock: socket.socket, timeout: float) -> None:
+        super().__init__()
+        self._sock = sock
+        self._timeout = timeout
+        self.deadline = time.monotonic() + timeout
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("request not received in time")
+        self._sock.settimeout(min(left, self._timeout))
+        try:
+            return self._sock.recv_into(buffer)
+        finally:
+            self._sock.settimeout(self._timeout)  # the limit for each write of the response
+
+
+class _Server(ThreadingHTTPServer):
+    """A threaded HTTP server that answers at most `max_handlers` connections at once, refusing
+    more with 503, and logs (not prints) the errors of its handlers."""
+
+    daemon_threads = True
+    request_queue_size = 64  # connections the system holds until accepted (socketserver's 5 drops bursts)
+
+    def __init__(self, address: tuple[str, int], handler: Callable[..., Any], request_timeout: float,
+                 max_handlers: int) -> None:
+        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        self.request_timeout = request_timeout
+        self._slots = threading.BoundedSemaphore(max_handlers)
+        super().__init__(address, handler)
+
+    def allowed_hosts(self, local_address: str) -> set[str]:
+        """The Host headers answered: localhost or the address the client connected to (given,
+        e.g. "127.0.0.1" or "::1"), with the port this server is bound to."""
+        port = self.server_address[1]
+        names = {"localhost", f"[{local_address}]" if ":" in local_address else local_address}
+        return {f"{name}:{port}" for name in names} | (names if port == 80 else set())
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            log.debug("Refused a connection from %s: too many connections", client_address[0])
+            with contextlib.suppress(OSError):
+                request.setblocking(False)
+                request.send(_BUSY)
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError | TimeoutError):
+            log.debug("Connection from %s ended: %r", client_address[0], error)
+        else:
+            log.exception("Error while answering %s", client_address[0])
+
+
 class _Handler(SimpleHTTPRequestHandler):
-    """Serves the output folder, uncached; adds the reload script to HTML pages."""
+    """Answers GET and HEAD for this server's own host names only: the build state, the output
+    folder's regular files (HTML pages with the reload script), uncached; never a folder listing,
+    a hidden file, or a file outside the output folder."""
+
+    server: _Server
 
     def __init__(self, *args: Any, preview: Preview, **kwargs: Any) -> None:
         self.preview = preview
         super().__init__(*args, directory=str(preview.options.out), **kwargs)
 
-    def do_GET(self) -> None:
-        """The build state, an HTML page with the reload script, or any other file as it is."""
-        url = urlsplit(self.path)
-        if url.path == BUILD_PATH:
-            query = parse_qs(url.query)
-            since = query.get("build", [""])[0]
-            if since.isdigit():
-                self.preview.wait_for_build(int(since), LONG_POLL)
-            state = self.preview.state(self._page(query.get("page", ["/"])[0]))
-            self._send(HTTPStatus.OK, "application/json", json.dumps(state).encode())
-            return
-        path = self._page(url.path)
-        if path.suffix == ".html" and path.is_file():
-            data = path.read_bytes()
-            self._send(HTTPStatus.OK, "text/html; charset=utf-8", self._with_script(data, path))
-        elif path.suffix == ".html" and self.preview.error:
-            page = b"<!DOCTYPE html><html lang=en><title>Build failed</title><body><p>No page yet.</p></body>"
-            self._send(HTTPStatus.NOT_FOUND, "text/html; charset=utf-8", self._with_script(page, path))
-        else:
-            super().do_GET()
+    def setup(self) -> None:
+        self.timeout = self.server.request_timeout
+        super().setup()
+        self.rfile.close()
+        self._reader = _DeadlineReader(self.connection, self.timeout)
+        self.rfile = io.BufferedReader(self._reader)
 
-    def _page(self, url_path: str) -> Path:
-        path = Path(self.translate_path(url_path))
-        return path / "index.html" if url_path.endswith("/") else path
+    def handle_one_request(self) -> None:
+        self._reader.deadline = time.monotonic() + self.timeout
+        super().handle_one_request()
+
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        hosts = self.headers.get_all("Host") or []
+        local = self.connection.getsockname()[0]
+        if len(hosts) != 1 or hosts[0].strip().lower() not in self.server.allowed_hosts(local):
+            self._refuse(Refused(HTTPStatus.FORBIDDEN, f"this server answers only for {self.preview.url}"))
+            return False
+        if self.command not in ("GET", "HEAD"):
+            self._refuse(Refused(HTTPStatus.METHOD_NOT_ALLOWED))
+            return False
+        return True
+
+    def do_GET(self) -> None:
+        """The build state, an HTML page with the reload script, any other file as it is, or an error."""
+        self._answer(body=True)
+
+    def do_HEAD(self) -> None:
+        """As GET, without the body (and without waiting for a build)."""
+        self._answer(body=False)
+
+    def _answer(self, body: bool) -> None:
+        path, _, query = self.path.partition("?")
+        if path == BUILD_PATH:
+            self._send_state(parse_qs(query), body)
+            return
+        try:
+            file = resolve(self.preview.options.out, path)
+            content = file.read_bytes() if file.suffix == ".html" else file.open("rb")
+        except Refused as refused:
+            self._not_served(refused, path, body)
+            return
+        except OSError:  # removed or replaced by a build since it was found
+            self._not_served(Refused(HTTPStatus.NOT_FOUND), path, body)
+            return
+        if isinstance(content, bytes):
+            self._send(HTTPStatus.OK, "text/html; charset=utf-8", self._with_script(content, file), body)
+        else:
+            with content:
+                self._send_file(content, self.guess_type(str(file)), body)
+
+    def _send_state(self, query: dict[str, list[str]], body: bool) -> None:
+        """The build state as JSON; for a GET whose query names the last build seen, after the next
+        build (or LONG_POLL seconds)."""
+        since = query.get("build", [""])[0]
+        if body and re.fullmatch("[0-9]{1,18}", since):
+            self.preview.wait_for_build(int(since), LONG_POLL)
+        try:
+            page: Path | None = resolve(self.preview.options.out, query.get("page", ["/"])[0])
+        except Refused:
+            page = None
+        self._send(HTTPStatus.OK, "application/json", json.dumps(self.preview.state(page)).encode(), body)
+
+    def _send_file(self, file: BinaryIO, media_type: str, body: bool) -> None:
+        self.send_response(HTTPStatus.OK)
+        self._send_headers(media_type, os.fstat(file.fileno()).st_size)
+        if body:
+            self.copyfile(file, self.wfile)
+
+    def _not_served(self, refused: Refused, path: str, body: bool) -> None:
+        """While the last build failed, a missing page is a page with the reload script (and the
+        error banner); anything else refused is a short message."""
+        if refused.status == HTTPStatus.NOT_FOUND and self.preview.error and path.endswith(("/", ".html")):
+            page = b"<!DOCTYPE html><html lang=en><title>Build failed</title><body><p>No page yet.</p></body>"
+            self._send(HTTPStatus.NOT_FOUND, "text/html; charset=utf-8", self._with_script(page, None), body)
+        else:
+            self._refuse(refused)
+
+    def _refuse(self, refused: Refused) -> None:
+        """An error status with a one-line plain-text body; the connection is closed after it."""
+        self.close_connection = True
+        self.send_response(refused.status)
+        if refused.status == HTTPStatus.METHOD_NOT_ALLOWED:
+            self.send_header("Allow", "GET, HEAD")
+        if refused.location:
+            self.send_header("Location", refused.location)
+        self.send_header("Connection", "close")
+        message = f"{refused}\n".encode()
+        self._send_headers("text/plain; charset=utf-8", len(message))
+        if self.command != "HEAD":
+            self.wfile.write(message)
 
     def end_headers(self) -> None:
         # Always the file as it is now: the browser must never show an earlier build.
@@ -293,18 +527,22 @@ class _Handler(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("HTTP %s", format % args)
 
-    def _with_script(self, page: bytes, path: Path) -> bytes:
-        state = self.preview.state(path, page if path.is_file() else None)
+    def _with_script(self, page: bytes, path: Path | None) -> bytes:
+        state = self.preview.state(path, page if path else None)
         script = (RELOAD_SCRIPT % (json.dumps(state).replace("<", "\\u003c"), BUILD_PATH)).encode()
         at = page.rfind(b"</body>")
         return page[:at] + script + page[at:] if at >= 0 else page + script
 
-    def _send(self, status: HTTPStatus, media_type: str, body: bytes) -> None:
+    def _send(self, status: HTTPStatus, media_type: str, data: bytes, body: bool = True) -> None:
         self.send_response(status)
+        self._send_headers(media_type, len(data))
+        if body:
+            self.wfile.write(data)
+
+    def _send_headers(self, media_type: str, length: int) -> None:
         self.send_header("Content-Type", media_type)
-        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Length", str(length))
         self.end_headers()
-        self.wfile.write(body)
 
 
 def quiet_writes() -> None:

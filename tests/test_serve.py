@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -111,15 +115,42 @@ def test_a_missing_page_during_an_error_gets_the_reload_script(preview, content)
     assert BUILD_PATH.encode() in body
 
 
-def test_stop_ends_the_server_and_the_pdf_build(content, tmp_path):
-    server = Preview(BuildOptions(content, tmp_path / "out"), port=0)
+# Stands in for the PDF build: a process that starts a worker (as WeasyPrint does) and both run on.
+SLOW_PDF_BUILD = """
+import subprocess, sys, time
+worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+open(sys.argv[1], "w").write(str(worker.pid))
+time.sleep(60)
+"""
+
+
+def running(pid: int) -> bool:
+    """Whether the process exists and has not ended (a zombie has ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_stop_ends_the_server_and_the_pdf_build(content, tmp_path, monkeypatch):
+    server = Preview(BuildOptions(content, tmp_path / "out", ("web", "pdf")), port=0)
+    worker_pid = tmp_path / "worker.pid"
+    monkeypatch.setattr(server, "_pdf_command", lambda: [sys.executable, "-c", SLOW_PDF_BUILD, str(worker_pid)])
     server.start()
     url = server.url
-    server.stop()
-    with pytest.raises(OSError):
-        urllib.request.urlopen(url, timeout=5)
-    process = server._pdf_process
-    assert process is None or process.poll() is not None
+    process = wait_until(lambda: server._pdf_process, timeout=30)
+    try:
+        worker = int(wait_until(lambda: worker_pid.exists() and worker_pid.read_text(), timeout=30))
+        assert process.poll() is None and running(worker)
+        server.stop()
+        with pytest.raises(OSError):
+            urllib.request.urlopen(url, timeout=5)
+        assert process.poll() == -signal.SIGTERM
+        wait_until(lambda: not running(worker), timeout=5)
+    finally:  # if stop() failed to, end them: they would outlive the tests
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def test_serve_command_reports_a_busy_port(content, tmp_path):
