@@ -72,10 +72,15 @@ def stale_targets(options: BuildOptions) -> dict[str, str]:
 
 
 def with_editions(report: Report, archive: Path) -> Report:
-    """The report with the released editions and what changed since the last one."""
-    from .edition import changes_since_last, releases
+    """The report with the released editions and what changed since the last one.
 
-    return dataclasses.replace(report, releases=releases(archive), changes=changes_since_last(report, archive))
+    The archive is untrusted: raises ContentError (naming the manifest or snapshot and the field)
+    if it is malformed or a released file differs from its manifest, before anything is written.
+    """
+    from .edition import changes_since, releases
+
+    found = releases(archive)
+    return dataclasses.replace(report, releases=found, changes=changes_since(report, found))
 
 
 def build(options: BuildOptions) -> list[Path]:

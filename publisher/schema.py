@@ -168,7 +168,7 @@ def _check_value(value: Any, field: Field, path: str, line: int, name: str,
             return bad("must not be empty")
         if CONTROL.search(text):
             return bad(f"control character U+{ord(CONTROL.search(text).group()):04X} is not allowed")
-        if kind == "str" and "\n" in text.strip():
+        if kind == "str" and re.search("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]", text.strip(" \t\n")):
             return bad("must be a single line")
         if kind == "url" and not re.fullmatch(r"https?://\S+", text):
             return bad(f"expected an http(s) URL, got {text!r}")

@@ -164,10 +164,16 @@ def write_web(report: Report, env: jinja2.Environment, out: Path,
 
 
 def _copy_releases(report: Report, out: Path) -> list[Path]:
-    """Put every released edition's files beside the detail page, under editions/<number>/."""
+    """Put every released edition's files beside the detail page, under editions/<number>/.
+
+    Each file is read again from the archive and verified against its manifest (plain name,
+    regular file, size, SHA-256) before it is copied; raises ContentError if it differs.
+    """
+    from .edition import read_released
+
     written = []
     for released in report.releases:
         for item in released.files:
-            source = released.folder / item.name
-            written.append(write_atomic(out / "editions" / str(released.number) / item.name, source.read_bytes()))
+            data = read_released(released, item)
+            written.append(write_atomic(out / "editions" / str(released.number) / item.name, data))
     return written

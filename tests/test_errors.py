@@ -148,6 +148,17 @@ CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
     ("glossary-type", lambda c: edit(c / "glossary.yaml", "expansion: Sustainable Development Goals",
                                      "expansion: [Sustainable]"),
      ["content/glossary.yaml:5: [2].expansion: expected text, got a list"]),
+    # Issue 12: a single-line field refuses every line break, not only \n (a CR would start a new RIS tag).
+    ("author-carriage-return", lambda c: edit(c / "report.yaml", "{name: Ada Fixture, role: author}",
+                                              '{name: "Ada\\rFixture", role: author}'),
+     ["content/report.yaml:23: authors[1].name: must be a single line"]),
+    ("title-line-separator", lambda c: edit(c / CH3, "title: Outlook", 'title: "Out\\u2028look"'),
+     ["content/chapters/03-outlook.md:2: title: must be a single line"]),
+    ("publisher-next-line", lambda c: edit(c / "report.yaml", "name: Fixture Institute", 'name: "Fixture\\x85Institute"'),
+     ["content/report.yaml:20: publisher.name: must be a single line"]),
+    ("glossary-paragraph-separator", lambda c: edit(c / "glossary.yaml", "expansion: Sustainable Development Goals",
+                                               'expansion: "Sustainable\\u2029Development Goals"'),
+     ["content/glossary.yaml:5: [2].expansion: must be a single line"]),
 ]
 
 
