@@ -14,15 +14,14 @@ BLEED = 3 / 25.4 * 72
 
 def check_outputs(content: Path, out: Path, strict: bool) -> list[str]:
     """Every problem found (an empty list means all is well). Content errors raise ContentError."""
-    from .epub import epub_name
-    from .pdf import pdf_name
+    from .formats import output_name
 
     report, _ = load_report(content, strict)
     problems: list[str] = []
     for edition in ("screen", "print"):
-        path = out / pdf_name(report, edition)
+        path = out / output_name(report.meta, edition)
         problems += check_pdf(path, edition) if path.exists() else [f"{path}: missing (build it first)"]
-    path = out / epub_name(report)
+    path = out / output_name(report.meta, "epub")
     problems += check_epub(path) if path.exists() else [f"{path}: missing (build it first)"]
     return problems
 

@@ -49,14 +49,14 @@ def ris_text(value: str) -> str:
 
 
 def _authors(report: Report) -> list[str]:
-    return [a.name for a in report.meta.authors if a.role == "author"] or [report.meta.publisher]
+    return [a.name for a in report.meta.authors if a.role == "author"] or [report.meta.publisher.name]
 
 
 def plain_citation(report: Report) -> str:
     meta = report.meta
     title = meta.title + (f": {meta.subtitle}" if meta.subtitle else "")
     return (f"{'; '.join(_authors(report))}. {title}. Edition {meta.edition.number}. "
-            f"{meta.publisher}, {format_date(meta.edition.date)}. {meta.identifier}.")
+            f"{meta.publisher.name}, {format_date(meta.edition.date)}. {meta.urn}.")
 
 
 def bibtex(report: Report) -> str:
@@ -67,12 +67,12 @@ def bibtex(report: Report) -> str:
         ("title", bibtex_text(meta.title.replace('"', "''"))),
         ("subtitle", bibtex_text(meta.subtitle)),
         ("author", " and ".join("{" + bibtex_text(a) + "}" for a in _authors(report))),
-        ("institution", bibtex_text(meta.publisher)),
+        ("institution", bibtex_text(meta.publisher.name)),
         ("year", bibtex_text(meta.edition.date[:4])),
         ("month", bibtex_text(meta.edition.date[5:7])),
         ("edition", str(meta.edition.number)),
-        ("url", bibtex_url(meta.publisher_url)),
-        ("note", bibtex_text(meta.identifier)),
+        ("url", bibtex_url(meta.publisher.url)),
+        ("note", bibtex_text(meta.urn)),
     ]
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields if value)
     return f"@techreport{{{key},\n{body}\n}}\n"
@@ -85,9 +85,9 @@ def ris(report: Report) -> str:
     if meta.subtitle:
         lines.append(("T2", meta.subtitle))
     lines += [("AU", name) for name in _authors(report)]
-    lines += [("PB", meta.publisher), ("PY", meta.edition.date[:4]), ("DA", meta.edition.date.replace("-", "/")),
-              ("ET", str(meta.edition.number)), ("LA", meta.language), ("M3", meta.identifier)]
-    if meta.publisher_url:
-        lines.append(("UR", meta.publisher_url))
+    lines += [("PB", meta.publisher.name), ("PY", meta.edition.date[:4]), ("DA", meta.edition.date.replace("-", "/")),
+              ("ET", str(meta.edition.number)), ("LA", meta.language), ("M3", meta.urn)]
+    if meta.publisher.url:
+        lines.append(("UR", meta.publisher.url))
     lines.append(("ER", ""))
     return "".join(f"{tag}  - {ris_text(value)}\n" for tag, value in lines)

@@ -53,7 +53,7 @@ def cover_jpeg(meta: Meta, width: int = 1600) -> bytes:
     draw.line((margin, foot, width - margin, foot), fill=ACCENT, width=3)
     draw.text((margin, foot + 24), f"{format_date(meta.published)} · Edition {meta.edition.number}",
               font=sans, fill=(255, 255, 255))
-    draw.text((margin, foot + 24 + int(sans.size * 1.5)), meta.publisher, font=sans, fill=(255, 255, 255))
+    draw.text((margin, foot + 24 + int(sans.size * 1.5)), meta.publisher.name, font=sans, fill=(255, 255, 255))
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=88, optimize=True)
     return buffer.getvalue()

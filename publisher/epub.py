@@ -1,4 +1,9 @@
-"""The EPUB writer: our own XHTML for every document, assembled into a package by ebooklib."""
+"""The EPUB writer: our own XHTML for every document, assembled into a package by ebooklib.
+
+Notes are pop-up notes (EPUB footnotes after the text), links go between the book's XHTML
+files, and charts are SVG files with PNG copies for readers without SVG. Print page numbers
+come from the print PDF's page map (a product of the PDF writer).
+"""
 
 from __future__ import annotations
 
@@ -16,13 +21,18 @@ import jinja2
 from ebooklib import epub
 from lxml import etree
 
-from .cover import cover_jpeg
-from .fonts import subset_font, visible_text
 from .citation import plain_citation
-from .model import Chapter, Heading, Report
+from .cover import cover_jpeg
+from .figure import picture_html, svg_file, svg_png
+from .fonts import subset_font, visible_text
+from .formats import FORMATS, STYLES, output_name
+from .markdown import html_id
+from .model import Asset, Chapter, Figure, Heading, Report
 from .output import write_atomic
 from .pagelist import PageBreak, page_breaks
-from .templates import STYLES, render
+from .products import Deferred, Products, describe
+from .render import Renderer, Style, note_anchor
+from .templates import render
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +63,54 @@ class Document:
     svg: bool = False
 
 
-def epub_name(report: Report) -> str:
-    return f"{report.meta.id}-ed{report.meta.edition.number}.epub"
+@dataclass(frozen=True)
+class EpubStyle(Style):
+    """Pop-up notes after the text, links between the book's files, charts as SVG/PNG files."""
+
+    mode: str = "epub"
+
+    def href(self, current: str, target: str, anchor: str) -> str:
+        return f"#{anchor}" if current == target else f"{target}.xhtml#{anchor}"
+
+    def note_call(self, slug: str, number: int, note: str) -> str:
+        note_id, ref_id = note_anchor(slug, number)
+        return (f'<a epub:type="noteref" role="doc-noteref" href="#{note_id}" id="{ref_id}" '
+                f'class="noteref">{number}</a>')
+
+    def notes(self, slug: str, numbers: list[int], notes: dict[int, str]) -> str:
+        if not numbers:
+            return ""
+        parts = []
+        for number in numbers:
+            note_id, ref_id = note_anchor(slug, number)
+            back = f'<a href="#{ref_id}" role="doc-backlink" class="backlink">{number}.</a>'
+            parts.append(f'<aside epub:type="footnote" role="doc-footnote" id="{note_id}" '
+                         f'class="footnote"><p>{back} {notes[number]}</p></aside>')
+        return '<section class="notes">' + "".join(parts) + "</section>"
+
+    def figure_body(self, figure: Figure, drawing: str) -> str:
+        # E-books get a chart as files with a PNG fallback (Kindle rejects inline SVG).
+        if drawing.startswith("<svg"):
+            return picture_html(chart_stem(figure), figure.alt)
+        return drawing
+
+
+def chart_stem(figure: Figure) -> str:
+    """Where a chart's SVG and PNG files go in the book (without the suffix)."""
+    return f"images/{html_id(figure.spec.id)}"
+
+
+def chart_assets(report: Report) -> list[Asset]:
+    """Every chart as an SVG file and a PNG copy at twice its size."""
+    from .figure import draw
+
+    found = []
+    for figure in report.figures:
+        if figure.spec.kind != "image":
+            svg, stem = draw(figure), chart_stem(figure)
+            found += [Asset(f"{stem}.svg", svg_file(svg), "image/svg+xml"),
+                      Asset(f"{stem}.png", svg_png(svg), "image/png")]
+    return found
 
 
 class _Writer(epub.EpubWriter):  # type: ignore[misc]
@@ -69,6 +125,7 @@ class _Writer(epub.EpubWriter):  # type: ignore[misc]
 
 def _documents(report: Report, env: jinja2.Environment) -> list[Document]:
     meta = report.meta
+    renderer = Renderer(report, EpubStyle())
     common = {"report": report, "meta": meta}
     docs = [
         Document("cover.xhtml", "Cover", render(env, "epub/cover.xhtml", **common), in_toc=False),
@@ -82,26 +139,25 @@ def _documents(report: Report, env: jinja2.Environment) -> list[Document]:
         Document("introduction.xhtml", "Introduction", render(
             env, "epub/section.xhtml", title="Introduction", anchor="introduction", number=None,
             summary="", epub_type="introduction", role="doc-introduction",
-            body=meta.introduction_epub, **common)),
+            body=renderer.document(meta.introduction), **common)),
     ]
-    for chapter in report.front + report.chapters:
-        docs.append(_chapter_document(chapter, env, common))
+    for chapter in report.documents:
+        docs.append(_chapter_document(chapter, renderer.chapter(chapter), env, common))
     docs.append(Document("bibliography.xhtml", "Bibliography", render(env, "epub/bibliography.xhtml", **common)))
     if report.glossary:
         docs.append(Document("glossary.xhtml", "Glossary", render(env, "epub/glossary.xhtml", **common)))
     return docs
 
 
-def _chapter_document(chapter: Chapter, env: jinja2.Environment, common: dict[str, object]) -> Document:
-    stem = f"{chapter.number:02d}-{chapter.slug}" if chapter.number else chapter.slug
+def _chapter_document(chapter: Chapter, body: str, env: jinja2.Environment, common: dict[str, object]) -> Document:
     kind, role = ("chapter", "doc-chapter") if chapter.number else ("preface", "doc-preface")
     label = f"{chapter.number}. {chapter.title}" if chapter.number else chapter.title
     html = render(env, "epub/section.xhtml", title=chapter.title, anchor=chapter.anchor,
                   number=chapter.number, summary=chapter.summary, epub_type=kind, role=role,
-                  body=chapter.html_epub, **common)
-    return Document(f"{stem}.xhtml", label, html,
+                  body=body, **common)
+    return Document(f"{chapter.stem}.xhtml", label, html,
                     headings=tuple(h for h in chapter.headings if h.level == 2),
-                    svg="<svg" in chapter.html_epub)
+                    svg="<svg" in body)
 
 
 # Elements that may carry a page marker; ids inside inline SVG (chart titles) never do.
@@ -141,7 +197,7 @@ def build_epub(report: Report, env: jinja2.Environment, anchors: dict[str, int] 
     """
     meta = report.meta
     book = epub.EpubBook()
-    book.set_identifier(meta.identifier)
+    book.set_identifier(meta.urn)
     book.set_title(meta.title)
     book.set_language(meta.language)
     for i, person in enumerate(meta.authors, 1):
@@ -149,16 +205,16 @@ def build_epub(report: Report, env: jinja2.Environment, anchors: dict[str, int] 
             book.add_author(person.name, uid=f"author{i}")
         else:
             book.add_metadata("DC", "contributor", person.name, {"id": f"contributor{i}"})
-    book.add_metadata("DC", "publisher", meta.publisher)
+    book.add_metadata("DC", "publisher", meta.publisher.name)
     book.add_metadata("DC", "date", meta.published)
     book.add_metadata("DC", "description", meta.standfirst)
-    book.add_metadata("DC", "rights", f"{meta.licence}. {meta.rights_holder}.")
+    book.add_metadata("DC", "rights", f"{meta.rights.licence}. {meta.holder}.")
     for keyword in meta.keywords:
         book.add_metadata("DC", "subject", keyword)
     for prop, value in A11Y:
         book.add_metadata(None, "meta", value, {"property": prop})
     book.add_metadata(None, "meta", "EPUB Accessibility 1.1 - WCAG 2.1 Level AA", {"property": "dcterms:conformsTo"})
-    book.add_metadata(None, "meta", meta.publisher, {"property": "a11y:certifiedBy"})
+    book.add_metadata(None, "meta", meta.publisher.name, {"property": "a11y:certifiedBy"})
     book.add_metadata(None, "meta", (
         "The text is fully navigable by chapter and section; every figure has a text alternative and "
         "its data is also given in the text or in a table; tables have captions and header cells."),
@@ -169,7 +225,7 @@ def build_epub(report: Report, env: jinja2.Environment, anchors: dict[str, int] 
     for name in ("fonts.css", "common.css", "epub.css"):
         book.add_item(epub.EpubItem(uid=f"css-{name[:-4]}", file_name=f"styles/{name}",
                                     media_type="text/css", content=(STYLES / name).read_bytes()))
-    for asset in report.assets:
+    for asset in sorted((*report.assets, *chart_assets(report)), key=lambda a: a.name):
         book.add_item(epub.EpubItem(uid=f"asset-{len(book.items)}", file_name=asset.name,
                                     media_type=asset.media_type, content=asset.data))
 
@@ -177,7 +233,7 @@ def build_epub(report: Report, env: jinja2.Environment, anchors: dict[str, int] 
     pages: list[dict[str, str]] = []
     if anchors:
         documents, pages = _with_page_breaks(documents, anchors)
-        source = f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, meta.identifier + '#print-pdf')}"
+        source = f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, meta.urn + '#print-pdf')}"
         book.add_metadata("DC", "source", source, {"id": "pagination-source"})
         book.add_metadata(None, "meta", "pagination", {"refines": "#pagination-source", "property": "source-of"})
         for feature in ("pageBreakMarkers", "pageNavigation", "printPageNumbers"):
@@ -233,6 +289,21 @@ def _repack(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def write_epub(report: Report, env: jinja2.Environment, out: Path, anchors: dict[str, int] | None = None,
-               cache: Path | None = None) -> Path:
-    return write_atomic(out / epub_name(report), build_epub(report, env, anchors, cache))
+class EpubWriter:
+    """Writes the EPUB; its description is a product (the detail page offers it)."""
+
+    target = "epub"
+
+    def __init__(self, env: jinja2.Environment, cache: Path | None = None) -> None:
+        self.env = env
+        self.cache = cache  # subset fonts, kept between builds
+
+    def write(self, report: Report, stage: Path, products: Products) -> Products:
+        # The page list follows the print edition: its fresh layout when the PDFs are being
+        # rebuilt (it arrives before they are written), else the last build's.
+        layout = products.layout("print")
+        data = build_epub(report, self.env, layout.anchors if layout else None, self.cache)
+        name = output_name(report.meta, "epub")
+        write_atomic(stage / name, data)
+        described = describe(name, FORMATS["epub"].label, data)
+        return products.add("epub", [Path(name)], outputs={"epub": Deferred(described)})

@@ -9,7 +9,8 @@ from typing import Any
 
 from markdown_it.common.utils import escapeHtml as esc
 
-from .markdown import html_id
+from .markdown import Inline, html_id
+from .model import Figure, Table
 
 # Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
 LEVEL_COLOURS = {
@@ -113,15 +114,30 @@ def bar_svg(ident: str, rows: Sequence[dict[str, Any]], alt: str, unit: str = ""
     return "".join(out)
 
 
-def figure_html(spec: dict[str, Any], number: int, body: str, inline: Callable[[str], str]) -> str:
-    """A numbered figure with its caption and optional source line."""
-    anchor = html_id(spec["id"])
-    source = f' <span class="fig-source">Source: {inline(str(spec["source"]))}</span>' \
-        if spec.get("source") else ""
-    return (f'<figure class="figure figure-{spec["kind"]}" id="{anchor}">'
-            f'<div class="figure-body">{body}</div>'
-            f'<figcaption><span class="label">Figure {number}.</span> '
-            f'{inline(str(spec["caption"]))}{source}</figcaption></figure>\n')
+def draw(figure: Figure) -> str:
+    """The figure's drawing as HTML: an inline SVG chart, or the image (<img>)."""
+    ident, alt = html_id(figure.spec.id), figure.spec.alt
+    if figure.spec.kind == "timeline":
+        return timeline_svg(ident, figure.rows, alt)
+    if figure.spec.kind == "bar":
+        return bar_svg(ident, figure.rows, alt, figure.spec.unit)
+    return f'<img src="{esc(figure.spec.src)}" alt="{esc(alt)}"/>'
+
+
+def figure_html(figure: Figure, body: str, inline: Callable[[Inline], str], boxed: bool = False) -> str:
+    """A numbered figure with its caption and optional source line.
+
+    `boxed`: the drawing scrolls in its own box, which must then be focusable and named.
+    """
+    spec = figure.spec
+    anchor = html_id(spec.id)
+    source = f' <span class="fig-source">Source: {inline(spec.source)}</span>' if spec.source else ""
+    frame = (f'<div class="figure-body" role="region" tabindex="0" aria-label="Figure {figure.number}">' if boxed
+             else '<div class="figure-body">')
+    return (f'<figure class="figure figure-{spec.kind}" id="{anchor}">'
+            f'{frame}{body}</div>'
+            f'<figcaption><span class="label">Figure {figure.number}.</span> '
+            f'{inline(spec.caption)}{source}</figcaption></figure>\n')
 
 
 def svg_file(svg: str) -> bytes:
@@ -142,36 +158,33 @@ def picture_html(stem: str, alt: str) -> str:
             f'<img src="{stem}.png" alt="{esc(alt)}"/></picture>')
 
 
-def image_html(src: str, alt: str) -> str:
-    return f'<img src="{esc(src)}" alt="{esc(alt)}"/>'
+def table_html(table: Table, inline: Callable[[Inline], str], wrap: str = "") -> str:
+    """A numbered data table: caption, header cells with scope, cells as inline Markdown.
 
-
-def table_html(spec: dict[str, Any], number: int, rows: Sequence[dict[str, Any]],
-               inline: Callable[[str], str]) -> str:
-    """A numbered data table: caption, header cells with scope, cells as inline Markdown."""
-    anchor = html_id(spec["id"])
-    columns = spec["columns"]
-    head = "".join(f'<th scope="col">{esc(str(c["label"]))}</th>' for c in columns)
+    `wrap` replaces the opening tag of the table's box (a web page's scrolling region).
+    """
+    spec = table.spec
+    anchor = html_id(spec.id)
+    head = "".join(f'<th scope="col">{esc(c.label)}</th>' for c in spec.columns)
     body = []
-    for row in rows:
+    for row in table.rows:
         cells = []
-        for i, column in enumerate(columns):
-            value = row.get(column["key"])
-            text = "" if value is None else inline(cell_text(value))
+        for i, cell in enumerate(row):
+            text = "" if cell is None else inline(cell)
             tag = "th" if i == 0 else "td"
             scope = ' scope="row"' if i == 0 else ""
             cells.append(f"<{tag}{scope}>{text}</{tag}>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    source = f'<p class="table-source">Source: {inline(str(spec["source"]))}</p>' \
-        if spec.get("source") else ""
+    source = f'<p class="table-source">Source: {inline(spec.source)}</p>' if spec.source else ""
     key_class = re.sub(r"[^a-z0-9-]", "", anchor)
     widths = ""
-    if any(c.get("width") for c in columns):
+    if any(c.width for c in spec.columns):
         widths = "<colgroup>" + "".join(
-            f'<col style="width: {c["width"]}"/>' if c.get("width") else "<col/>" for c in columns
+            f'<col style="width: {c.width}"/>' if c.width else "<col/>" for c in spec.columns
         ) + "</colgroup>"
-    return (f'<div class="table-wrap"><table class="data-table {key_class}" id="{anchor}">'
-            f'<caption><span class="label">Table {number}.</span> {inline(str(spec["caption"]))}'
+    opening = wrap or '<div class="table-wrap">'
+    return (f'{opening}<table class="data-table {key_class}" id="{anchor}">'
+            f'<caption><span class="label">Table {table.number}.</span> {inline(spec.caption)}'
             f"</caption>{widths}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
             f"{source}</div>\n")
 

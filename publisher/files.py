@@ -7,53 +7,57 @@ as /dev/zero that never ends; `read_regular` refuses all three before reading a 
 
 from __future__ import annotations
 
-import errno
 import os
 import stat
 from pathlib import Path
 
 
 class UnsafeFile(Exception):
-    """A file that may not be read: not a regular file, a link, too large, or unreadable."""
+    """A file that may not be read; the message completes "<the file> …" ("is not a regular file")."""
 
 
-def read_regular(path: Path, limit: int) -> bytes:
-    """The bytes of `path`, at most `limit` bytes long.
+def read_regular(path: Path | str, limit: int, dir_fd: int | None = None) -> bytes:
+    """The bytes of the regular file `path` (relative to the open folder `dir_fd`, if given),
+    at most `limit` bytes.
 
-    The last component must not be a symbolic link (callers resolve links themselves and
-    check that the target lies where it may); the file must be a regular file. Opened with
-    O_NONBLOCK so that a named pipe cannot hang the build, and checked with fstat on the open
-    descriptor so that nothing can be swapped in between the check and the read.
-
-    Raises UnsafeFile with a message fit for a `path: message` line.
+    The file is checked with lstat before it is opened (a symbolic link, a pipe, a device or a
+    socket is refused), opened with O_NOFOLLOW and O_NONBLOCK (so that nothing swapped in can
+    be followed or block the build), and checked again on the open descriptor (the same
+    file, still regular). Callers that allow links inside a folder resolve them first and
+    check where they lead. Raises UnsafeFile.
     """
-    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(path, flags)
+        before = os.stat(path, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        raise UnsafeFile("does not exist") from None
     except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise UnsafeFile("is a symbolic link: content files must be regular files") from None
-        raise UnsafeFile(f"cannot read file: {exc.strerror}") from None
+        raise UnsafeFile(f"cannot be read ({exc.strerror})") from None
+    if stat.S_ISLNK(before.st_mode):
+        raise UnsafeFile("is a symbolic link, not a regular file")
+    if not stat.S_ISREG(before.st_mode):
+        raise UnsafeFile("is not a regular file")
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise UnsafeFile("is not a regular file")
-        if info.st_size > limit:
-            raise UnsafeFile(f"file is larger than the limit of {limit} bytes")
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
+    except OSError as exc:
+        raise UnsafeFile(f"cannot be read ({exc.strerror})") from None
+    try:
+        opened = os.fstat(handle)
+        if not stat.S_ISREG(opened.st_mode) or (opened.st_dev, opened.st_ino) != (before.st_dev, before.st_ino):
+            raise UnsafeFile("was replaced while it was being read")
+        if opened.st_size > limit:
+            raise UnsafeFile(f"is larger than the limit of {limit} bytes")
         chunks, size = [], 0
         while size <= limit:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            chunk = os.read(handle, min(1 << 20, limit + 1 - size))
             if not chunk:
-                break
+                return b"".join(chunks)
             chunks.append(chunk)
             size += len(chunk)
-        if size > limit:  # the file grew while it was read
-            raise UnsafeFile(f"file is larger than the limit of {limit} bytes")
-        return b"".join(chunks)
+        raise UnsafeFile(f"is larger than the limit of {limit} bytes")  # it grew while it was read
     except OSError as exc:
-        raise UnsafeFile(f"cannot read file: {exc.strerror}") from None
+        raise UnsafeFile(f"cannot be read ({exc.strerror})") from None
     finally:
-        os.close(fd)
+        os.close(handle)
 
 
 def regular_files(root: Path) -> list[Path]:

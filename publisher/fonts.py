@@ -16,7 +16,7 @@ from fontTools.ttLib import TTFont
 
 from .errors import OutputError
 from .model import Report
-from .templates import STYLES
+from .formats import STYLES
 
 FONT_DIR = STYLES / "fonts"
 
@@ -46,12 +46,12 @@ def check_glyphs(html: str, report: Report) -> None:
         return
     ch = missing[0]
     where = "content"
-    for chapter in report.front + report.chapters:
-        if ch in chapter.html_print:
+    for chapter in report.documents:
+        if ch in chapter.body.source or any(ch in str(v) for v in vars(chapter.head).values()):
             where = chapter.source_path
             break
     else:
-        if any(ch in r.text for r in report.references):
+        if any(ch in str(v) for r in report.references for v in vars(r.entry).values()):
             where = "references.yaml"
     others = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
     raise OutputError(f"{where}: character {ch!r} (U+{ord(ch):04X}) is not in any bundled font"

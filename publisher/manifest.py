@@ -18,21 +18,12 @@ import stat
 from pathlib import Path
 
 from .files import UnsafeFile, read_regular, regular_files
+from .formats import PROJECT, TARGETS, dependencies
 from .output import write_atomic
 
-PROJECT = Path(__file__).resolve().parent.parent
 CODE = [PROJECT / "publisher", PROJECT / "pyproject.toml"]
-TEMPLATES = PROJECT / "templates"
-STYLES = PROJECT / "styles"
-
-# What each output reads besides the content and the code.
-DEPENDS = {
-    "pdf": [TEMPLATES / "print", TEMPLATES / "partials", STYLES / "fonts.css", STYLES / "common.css",
-            STYLES / "print.css", STYLES / "press.css", STYLES / "fonts"],
-    "epub": [TEMPLATES / "epub", TEMPLATES / "partials", STYLES / "fonts.css", STYLES / "common.css",
-             STYLES / "epub.css", STYLES / "fonts"],
-    "web": [TEMPLATES / "web", TEMPLATES / "partials", STYLES / "web.css", STYLES / "fonts"],
-}
+# What each output reads besides the content and the code (from the one table of formats).
+DEPENDS = {target: dependencies(target) for target in TARGETS}
 
 
 def digest_paths(paths: list[Path]) -> str:
@@ -120,6 +111,18 @@ def outputs_exist(out: Path, target: str) -> bool:
     entry = _read(out).get(target)
     files = entry.get("files") if isinstance(entry, dict) else None
     return isinstance(files, list) and bool(files) and all((out / str(f)).exists() for f in files)
+
+
+def files(out: Path, targets: tuple[str, ...]) -> dict[str, list[Path]]:
+    """The files each of the targets wrote last time (relative to the output folder)."""
+    data = _read(out)
+    found: dict[str, list[Path]] = {}
+    for target in targets:
+        entry = data.get(target)
+        names = entry.get("files") if isinstance(entry, dict) else None
+        if isinstance(names, list):
+            found[target] = [Path(str(n)) for n in names if ".." not in Path(str(n)).parts]
+    return found
 
 
 def save(out: Path, digests: dict[str, str], files: dict[str, list[Path]], sources: dict[str, str]) -> None:

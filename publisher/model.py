@@ -1,57 +1,192 @@
-"""The frozen Report model: built once by the loader, read by every writer."""
+"""The frozen, format-neutral Report model: built once by the loader, read by every writer.
+
+The classes in the first part *are* the content schema: each field of each YAML file is
+declared here once, with `spec()` (its type, whether it is required, its rule and a one-line
+description); `schema.convert` fills them from YAML and `schema.reference` documents them.
+The second part holds what the loader derives: numbered chapters with their parsed Markdown,
+figures, tables, references and the glossary. Nothing here is rendered: each writer renders
+the parsed content in its own style (render.py).
+"""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any
 
-if TYPE_CHECKING:
-    from .edition import Changes, Release
+from .archive import Release
+from .changes import Changes
+from .markdown import Document, Inline
+from .schema import SLUG, spec
+
+# --- report.yaml -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Person:
     """An author, editor or contributor."""
 
-    name: str
-    role: str = "author"
+    name: str = spec("The person's or team's name.", required=True)
+    role: str = spec("Their part in the report.", default="author", choices=("author", "editor", "contributor"))
 
 
-@dataclass(frozen=True)
-class Edition:
+@dataclass(frozen=True, kw_only=True)
+class EditionRecord:
     """One edition of the report."""
 
-    number: int
-    date: str
-    note: str = ""
+    number: int = spec("Edition number, counting from 1.", required=True)
+    date: str = spec("Date of the edition.", kind="date", required=True)
+    note: str = spec("What changed in this edition, for readers.", kind="text", default="")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
+class Edition(EditionRecord):
+    """The current edition, and the earlier ones."""
+
+    history: tuple[EditionRecord, ...] = spec("The earlier editions, newest first.", default=())
+
+
+@dataclass(frozen=True, kw_only=True)
+class Publisher:
+    """Who publishes the report."""
+
+    name: str = spec("The publisher's name.", required=True)
+    url: str = spec("The publisher's web site.", kind="url", default="")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rights:
+    """Copyright and licence."""
+
+    licence: str = spec("The licence, e.g. CC BY 4.0.", required=True)
+    url: str = spec("Where the licence is published.", kind="url", default="")
+    holder: str = spec("The copyright holder (default: the publisher).", default="")
+
+
+@dataclass(frozen=True, kw_only=True)
 class Meta:
-    """Everything about the report that is not a chapter."""
+    """report.yaml: everything about the report that is not a chapter."""
 
-    id: str
-    title: str
-    subtitle: str
-    standfirst: str
-    introduction_print: str  # rendered for the PDF
-    introduction_epub: str
-    introduction_web: str  # for pages in read/
-    introduction_page: str  # for the detail page, which links into read/
-    category: str
-    language: str
-    published: str
-    edition: Edition
-    history: tuple[Edition, ...]
-    publisher: str
-    publisher_url: str
-    authors: tuple[Person, ...]
-    keywords: tuple[str, ...]
-    licence: str
-    licence_url: str
-    rights_holder: str
-    identifier: str
-    isbn: str
+    id: str = spec("Slug that names the output files.", required=True, pattern=SLUG)
+    title: str = spec("Title of the report.", required=True)
+    subtitle: str = spec("Subtitle shown on the cover and title page.", default="")
+    standfirst: str = spec("One-paragraph summary of the report.", kind="text", required=True)
+    introduction: Document = spec("The document introduction.", required=True)
+    category: str = spec("Category, shown as the breadcrumb 'Files / <category>'.", required=True)
+    language: str = spec("BCP 47 language tag.", required=True, pattern=r"[a-zA-Z]{2,3}(-[A-Za-z0-9]{2,8})*")
+    published: str = spec("Publication date.", kind="date", required=True)
+    edition: Edition = spec("The current edition and the earlier ones.", required=True)
+    publisher: Publisher = spec("The publisher.", required=True)
+    authors: tuple[Person, ...] = spec("Authors, editors and contributors, in order.", required=True, min_items=1)
+    keywords: tuple[str, ...] = spec("Keywords for metadata.", default=())
+    rights: Rights = spec("Copyright and licence.", required=True)
+    identifier: str = spec("A stable URN; derived from the id when absent.", default="",
+                           pattern=r"urn:[a-z0-9][a-z0-9-]{0,31}:\S+")
+    isbn: str = spec("ISBN-13.", default="", pattern=r"97[89][0-9-]{10,14}")
+    front: tuple[str, ...] = spec("Front-matter Markdown files, in order.", default=())
+    chapters: tuple[str, ...] = spec("Chapter Markdown files, in order.", required=True, min_items=1)
+
+    @property
+    def urn(self) -> str:
+        """The identifier, or one derived from the id (stable across builds and editions)."""
+        return self.identifier or f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'report:' + self.id)}"
+
+    @property
+    def holder(self) -> str:
+        """The copyright holder: the rights' holder, else the publisher."""
+        return self.rights.holder or self.publisher.name
+
+
+# --- chapter front matter, figure and table blocks ---------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChapterMeta:
+    """The YAML front matter of a chapter or front-matter file."""
+
+    title: str = spec("Chapter title.", required=True)
+    short_title: str = spec("Shorter title for running heads.", default="")
+    summary: str = spec("One sentence under the chapter title.", kind="text", default="")
+    key_points: tuple[Inline, ...] = spec("Key points shown at the chapter head.", default=())
+
+
+@dataclass(frozen=True, kw_only=True)
+class FigureSpec:
+    """A `figure` block: a chart drawn from data, or an image."""
+
+    id: str = spec("The figure's id, for @fig: references.", required=True, pattern=r"fig:[A-Za-z0-9_-]+")
+    kind: str = spec("What the figure is.", required=True, choices=("timeline", "bar", "image"))
+    caption: Inline = spec("The caption, after 'Figure N.'.", required=True)
+    alt: str = spec("A text alternative that says what the figure shows.", kind="text", required=True)
+    data: str = spec("A data file (timeline, bar), a path inside the content folder.", default="")
+    src: str = spec("The image file (image), a path inside the content folder.", default="")
+    unit: str = spec("The unit of a bar chart's values.", default="")
+    source: Inline | None = spec("The source line under the caption.", default=None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Column:
+    """A column of a `table` block."""
+
+    key: str = spec("The key of the rows' values shown in this column.", required=True)
+    label: str = spec("The column heading.", required=True)
+    width: str = spec("The column's share of the table width.", default="", pattern=r"\d{1,2}%")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TableSpec:
+    """A `table` block: a numbered table from a data file or inline rows."""
+
+    id: str = spec("The table's id, for @tbl: references.", required=True, pattern=r"tbl:[A-Za-z0-9_-]+")
+    caption: Inline = spec("The caption, after 'Table N.'.", required=True)
+    columns: tuple[Column, ...] = spec("The columns, in order.", required=True, min_items=1)
+    data: str = spec("A data file with the rows, a path inside the content folder.", default="")
+    rows: Any = spec("The rows, inline, when there is no data file.", default=None)
+    source: Inline | None = spec("The source line under the table.", default=None)
+
+
+# --- references.yaml, glossary.yaml ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReferenceEntry:
+    """An entry of references.yaml."""
+
+    key: str = spec("Citation key.", required=True, pattern=r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+    type: str = spec("What kind of source it is.", required=True,
+                     choices=("webpage", "report", "article", "document", "news", "book", "statement", "dataset"))
+    title: str = spec("The source's title.", required=True)
+    author: str = spec("Author (a person or an organisation).", default="")
+    publisher: str = spec("Publisher or site.", default="")
+    date: str = spec("Date of the source; leave it out when the source gives none (n.d.).", kind="partial-date",
+                     default="")
+    url: str = spec("Where the source is published.", kind="url", default="")
+    accessed: str = spec("When the URL was read.", kind="partial-date", default="")
+    language: str = spec("The source's language, if not the report's (BCP 47).", default="")
+    note: str = spec("A note for readers.", kind="text", default="")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Term:
+    """An entry of glossary.yaml."""
+
+    abbr: str = spec("The abbreviation; also the key for @gls:.", required=True, pattern=r"[A-Za-z0-9][A-Za-z0-9+.-]*")
+    expansion: str = spec("What it stands for.", required=True)
+    definition: str = spec("A short definition.", kind="text", default="")
+
+    @property
+    def anchor(self) -> str:
+        from .markdown import html_id
+
+        return f"gls-{html_id(self.abbr.lower())}"
+
+
+# The YAML documents the content format consists of, for the field reference.
+DOCUMENTS = [("report.yaml", Meta), ("Chapter front matter", ChapterMeta), ("`figure` blocks", FigureSpec),
+             ("`table` blocks", TableSpec), ("references.yaml (each entry)", ReferenceEntry),
+             ("glossary.yaml (each entry)", Term)]
+
+# --- derived by the loader --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -66,41 +201,48 @@ class Heading:
 
 @dataclass(frozen=True)
 class Figure:
-    """A numbered figure (generated chart or image)."""
+    """A numbered figure: its block, its data rows (charts) or image file (images)."""
 
     id: str
     number: int
-    caption: str
-    alt: str
+    spec: FigureSpec
     chapter: str
+    rows: tuple[dict[str, Any], ...] = ()
+    asset: str = ""  # the image's path inside the content folder
+
+    @property
+    def caption(self) -> str:
+        """The caption as plain text (lists of figures, bookmarks)."""
+        return self.spec.caption.plain
+
+    @property
+    def alt(self) -> str:
+        return self.spec.alt
 
 
 @dataclass(frozen=True)
 class Table:
-    """A numbered table."""
+    """A numbered table: its block and rows, each cell parsed Markdown (or None)."""
 
     id: str
     number: int
-    caption: str
+    spec: TableSpec
     chapter: str
+    rows: tuple[tuple[Inline | None, ...], ...] = ()
+
+    @property
+    def caption(self) -> str:
+        return self.spec.caption.plain
 
 
 @dataclass(frozen=True)
 class Chapter:
-    """A chapter (numbered) or a front-matter section (number None).
-
-    The body is rendered once per target because notes and links differ:
-    `print` puts notes at the foot of the page, `epub` makes pop-up notes, `web` endnotes.
-    """
+    """A chapter (numbered) or a front-matter section (number None), parsed and numbered."""
 
     slug: str
     number: int | None
-    title: str
-    short_title: str
-    summary: str
-    html_print: str
-    html_epub: str
-    html_web: str
+    head: ChapterMeta
+    body: Document
     headings: tuple[Heading, ...]
     figures: tuple[Figure, ...]
     tables: tuple[Table, ...]
@@ -108,8 +250,25 @@ class Chapter:
     source_path: str = field(compare=False, repr=False, default="")
 
     @property
+    def title(self) -> str:
+        return self.head.title
+
+    @property
+    def short_title(self) -> str:
+        return self.head.short_title or self.head.title
+
+    @property
+    def summary(self) -> str:
+        return self.head.summary
+
+    @property
     def anchor(self) -> str:
         return f"ch-{self.slug}"
+
+    @property
+    def stem(self) -> str:
+        """The file name stem of the chapter in the EPUB and the web edition: 01-overview, summary."""
+        return f"{self.number:02d}-{self.slug}" if self.number else self.slug
 
     @property
     def label(self) -> str:
@@ -120,25 +279,17 @@ class Chapter:
 class Reference:
     """A bibliography entry, numbered in order of first citation."""
 
-    key: str
     number: int
-    html: str
-    text: str
+    entry: ReferenceEntry
 
-
-@dataclass(frozen=True)
-class GlossaryEntry:
-    """An abbreviation and its expansion."""
-
-    abbr: str
-    anchor: str
-    expansion: str
-    definition: str
+    @property
+    def key(self) -> str:
+        return self.entry.key
 
 
 @dataclass(frozen=True)
 class Asset:
-    """A file copied into the outputs (an image a figure uses)."""
+    """A file the outputs carry (an image a figure uses), checked at load."""
 
     name: str
     data: bytes
@@ -147,13 +298,13 @@ class Asset:
 
 @dataclass(frozen=True)
 class Report:
-    """The whole report, validated and rendered to HTML fragments."""
+    """The whole report, validated, numbered and parsed; format-neutral."""
 
     meta: Meta
     front: tuple[Chapter, ...]
     chapters: tuple[Chapter, ...]
     references: tuple[Reference, ...]
-    glossary: tuple[GlossaryEntry, ...]
+    glossary: tuple[Term, ...]
     assets: tuple[Asset, ...]
     sources: tuple[tuple[str, str], ...] = ()  # content files read: (path in the folder, SHA-256)
     # Filled from the editions archive after loading (pipeline.with_editions).
@@ -161,13 +312,17 @@ class Report:
     changes: Changes | None = None
 
     @property
+    def documents(self) -> tuple[Chapter, ...]:
+        return self.front + self.chapters
+
+    @property
     def figures(self) -> tuple[Figure, ...]:
-        return tuple(f for c in self.front + self.chapters for f in c.figures)
+        return tuple(f for c in self.documents for f in c.figures)
 
     @property
     def tables(self) -> tuple[Table, ...]:
-        return tuple(t for c in self.front + self.chapters for t in c.tables)
+        return tuple(t for c in self.documents for t in c.tables)
 
     @property
     def word_count(self) -> int:
-        return sum(c.word_count for c in self.front + self.chapters)
+        return sum(c.word_count for c in self.documents)

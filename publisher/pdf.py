@@ -1,9 +1,18 @@
-"""The PDF writer: two editions (screen, print) from one HTML, rendered in parallel."""
+"""The PDF writer: the editions (screen, print, and on request archive) from one HTML each,
+rendered side by side in separate processes.
+
+Notes are page-foot notes (floated at their call), links are in-document, and charts are
+inline SVG. The print edition's page map goes to the EPUB writer as soon as its layout is
+done, before the (slow) write.
+"""
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import shutil
+import subprocess
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -12,23 +21,41 @@ from typing import Any
 
 import jinja2
 
+from . import __version__
 from .citation import plain_citation
 from .errors import RenderError
 from .fonts import check_glyphs
+from .formats import FORMATS, STYLES, output_name
 from .model import Report
 from .output import write_atomic
+from .products import Deferred, OutputFile, PageMap, Products, describe
+from .render import Renderer, Style, note_anchor
 from .sandbox import OfflineFetcher
-from .templates import STYLES, render
+from .templates import render
 
 log = logging.getLogger(__name__)
 
-EDITIONS = {
-    # edition: (extra stylesheets, PDF variant)
-    "screen": (("fonts.css", "common.css", "print.css"), "pdf/ua-1"),
-    "print": (("fonts.css", "common.css", "print.css", "press.css"), None),
-    # Optional (--archival): PDF/A-3u for long-term archiving; no crop marks (transparency).
-    "archive": (("fonts.css", "common.css", "print.css"), "pdf/a-3u"),
-}
+COVER_WIDTH = 480  # px: the detail page's thumbnail, drawn at twice the size it is shown at
+A4_HEIGHT = COVER_WIDTH * 297 // 210 // 2 * 2  # even: the page shows it at half size
+
+
+@dataclass(frozen=True)
+class PrintStyle(Style):
+    """Page-foot notes at their call, links inside the one document, charts as inline SVG."""
+
+    mode: str = "print"
+
+    @property
+    def lead(self) -> str:
+        # WeasyPrint 70 sometimes breaks the line before an inline element badly (a lone word or
+        # a word fragment on a line of its own, e.g. "what" / "Credit-"); an invisible zero-width
+        # space before each link keeps its line breaking right.
+        return "\u200b"
+
+    def note_call(self, slug: str, number: int, note: str) -> str:
+        note_id, ref_id = note_anchor(slug, number)
+        # The empty anchor marks the call's page; tests compare it with the note's page.
+        return f'<a class="fn-call" id="{ref_id}"></a><span class="footnote" id="{note_id}">{note}</span>'
 
 
 @dataclass(frozen=True)
@@ -42,14 +69,13 @@ class RenderedPdf:
     warnings: tuple[str, ...] = ()
 
 
-def pdf_name(report: Report, edition: str) -> str:
-    return f"{report.meta.id}-ed{report.meta.edition.number}-{edition}.pdf"
-
-
-def render_html(report: Report, env: jinja2.Environment, edition: str, version: str) -> str:
+def render_html(report: Report, env: jinja2.Environment, edition: str) -> str:
     """The whole report as one HTML document for WeasyPrint."""
+    renderer = Renderer(report, PrintStyle())
     return render(env, "print/report.html", report=report, meta=report.meta, edition=edition,
-                  citation=plain_citation(report), version=version)
+                  citation=plain_citation(report), version=__version__,
+                  introduction=renderer.document(report.meta.introduction),
+                  bodies={c.slug: renderer.chapter(c) for c in report.documents})
 
 
 def render_pdf(html: str, edition: str, target: Path, base: Path, files: dict[Path, bytes],
@@ -58,8 +84,9 @@ def render_pdf(html: str, edition: str, target: Path, base: Path, files: dict[Pa
 
     `base` is the folder relative links resolve against (the content folder); the renderer
     may read only `files` (the report's checked images, resolved path → bytes) and the
-    bundled styles and fonts. `on_layout` is told the page count and the element → page map as soon as the layout is
-    done, before the (slow) write, so that the EPUB can be built meanwhile.
+    bundled styles and fonts. `on_layout` is told the page count and the element → page map
+    as soon as the layout is done, before the (slow) write, so that the EPUB can be built
+    meanwhile.
     """
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
@@ -68,10 +95,12 @@ def render_pdf(html: str, edition: str, target: Path, base: Path, files: dict[Pa
     handler = _Collect(warnings)
     logging.getLogger("weasyprint").addHandler(handler)
     try:
-        sheets, variant = EDITIONS[edition]
+        edition_format = FORMATS[edition]
+        variant = edition_format.variant
         fonts = FontConfiguration()
         fetcher = OfflineFetcher((STYLES,), files)
-        css = [CSS(filename=str(STYLES / name), font_config=fonts, url_fetcher=fetcher) for name in sheets]
+        css = [CSS(filename=str(STYLES / name), font_config=fonts, url_fetcher=fetcher)
+               for name in edition_format.stylesheets]
         document = HTML(string=html, base_url=str(base) + "/", url_fetcher=fetcher).render(
             stylesheets=css, font_config=fonts, pdf_variant=variant, pdf_tags=variant is not None)
         anchors: dict[str, int] = {}
@@ -115,7 +144,7 @@ class PdfJobs:
     """
 
     def __init__(self, report: Report, env: jinja2.Environment, out: Path, content: Path,
-                 editions: tuple[str, ...], version: str) -> None:
+                 editions: tuple[str, ...]) -> None:
         import weasyprint  # noqa: F401 - imported before forking, shared by the workers
 
         context = multiprocessing.get_context("fork")
@@ -123,12 +152,13 @@ class PdfJobs:
         files = {base / asset.name: asset.data for asset in report.assets}
         self.jobs: dict[str, tuple[Any, Connection]] = {}
         self.layouts: dict[str, tuple[int, dict[str, int]]] = {}
+        self.results: dict[str, RenderedPdf] = {}
         for edition in editions:
-            html = render_html(report, env, edition, version)
+            html = render_html(report, env, edition)
             check_glyphs(html, report)
             mine, theirs = context.Pipe(duplex=False)
             process = context.Process(target=_worker, daemon=True, args=(
-                html, edition, out / pdf_name(report, edition), base, files, theirs))
+                html, edition, out / output_name(report.meta, edition), base, files, theirs))
             self.jobs[edition] = (process, mine)
         for process, _ in self.jobs.values():
             process.start()
@@ -144,24 +174,28 @@ class PdfJobs:
             raise RenderError(f"{edition} PDF: {message[1]}")
         return message
 
-    def layout(self, edition: str) -> dict[str, int]:
-        """Wait for an edition's layout; return its element → page map."""
+    def layout(self, edition: str) -> PageMap:
+        """Wait for an edition's layout."""
         if edition not in self.layouts:
             _, pages, anchors = self._receive(edition)
             self.layouts[edition] = (pages, anchors)
-        return self.layouts[edition][1]
+        pages, anchors = self.layouts[edition]
+        return PageMap(edition, pages, anchors)
+
+    def result(self, edition: str) -> RenderedPdf:
+        """Wait for an edition to be written."""
+        if edition not in self.results:
+            self.layout(edition)
+            result = self._receive(edition)[1]
+            self.jobs[edition][0].join()
+            for message in result.warnings:
+                log.warning("WeasyPrint: %s", message)
+            self.results[edition] = result
+        return self.results[edition]
 
     def finish(self) -> list[RenderedPdf]:
         """Wait for every edition to be written."""
-        results = []
-        for edition, (process, _) in self.jobs.items():
-            self.layout(edition)
-            results.append(self._receive(edition)[1])
-            process.join()
-        for result in results:
-            for message in result.warnings:
-                log.warning("WeasyPrint: %s", message)
-        return results
+        return [self.result(edition) for edition in self.jobs]
 
     def stop(self) -> None:
         for process, _ in self.jobs.values():
@@ -169,3 +203,55 @@ class PdfJobs:
                 process.terminate()
                 process.join()
 
+
+class PdfWriter:
+    """Writes the PDF editions; their layouts, descriptions and the cover thumbnail are products.
+
+    `write` starts the renders and returns at once with deferred products; the pipeline calls
+    `finish` (or `stop`) when every writer has had its turn.
+    """
+
+    target = "pdf"
+
+    def __init__(self, env: jinja2.Environment, content: Path, editions: tuple[str, ...]) -> None:
+        self.env = env
+        self.content = content
+        self.editions = editions
+        self.jobs: PdfJobs | None = None
+
+    def write(self, report: Report, stage: Path, products: Products) -> Products:
+        jobs = self.jobs = PdfJobs(report, self.env, stage, self.content, self.editions)
+        names = {e: output_name(report.meta, e) for e in self.editions}
+
+        def output(edition: str) -> OutputFile:
+            result = jobs.result(edition)
+            return describe(names[edition], FORMATS[edition].label, result.path.read_bytes(), result.pages)
+
+        return products.add(
+            "pdf", [Path(n) for n in names.values()],
+            layouts={e: Deferred(compute=lambda e=e: jobs.layout(e)) for e in self.editions},
+            outputs={**{k: Deferred() for k in FORMATS if FORMATS[k].target == "pdf"},  # none left from before
+                     **{e: Deferred(compute=lambda e=e: output(e)) for e in self.editions}},
+            cover=Deferred(compute=lambda: cover_thumbnail(jobs.result("screen").path)))
+
+    def finish(self) -> None:
+        if self.jobs:
+            self.jobs.finish()
+
+    def stop(self) -> None:
+        if self.jobs:
+            self.jobs.stop()
+
+
+def cover_thumbnail(pdf: Path) -> bytes | None:
+    """The PDF's first page as a JPEG thumbnail, rendered by poppler's pdftoppm (None without it)."""
+    if not pdf.is_file() or not shutil.which("pdftoppm"):
+        return None
+    with tempfile.TemporaryDirectory() as temp:
+        result = subprocess.run(["pdftoppm", "-f", "1", "-l", "1", "-singlefile", "-jpeg", "-jpegopt",
+                                 "quality=88", "-scale-to-x", str(COVER_WIDTH), "-scale-to-y", str(A4_HEIGHT),
+                                 str(pdf), f"{temp}/cover"], capture_output=True)
+        path = Path(temp) / "cover.jpg"
+        if result.returncode != 0 or not path.exists():
+            return None
+        return path.read_bytes()

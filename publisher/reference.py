@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING
 
 from markdown_it.common.utils import escapeHtml as esc
+
+if TYPE_CHECKING:
+    from .model import ReferenceEntry
 
 LANGUAGES = {"ja": "Japanese", "ru": "Russian", "uz": "Uzbek", "kk": "Kazakh", "ky": "Kyrgyz",
              "tg": "Tajik", "tk": "Turkmen", "zh": "Chinese", "ko": "Korean", "fr": "French",
@@ -25,36 +28,34 @@ def format_date(value: str) -> str:
     return parts[0]
 
 
-def format_reference(entry: Any) -> tuple[str, str]:
+def format_reference(entry: ReferenceEntry) -> tuple[str, str]:
     """Return (html, plain text) for one references.yaml entry."""
-    author = str(entry.get("author") or "")
-    publisher = str(entry.get("publisher") or "")
+    author, publisher = entry.author, entry.publisher
     pieces_html, pieces_text = [], []
     lead = author or publisher
     if lead:
         pieces_html.append(f'<span class="ref-author">{esc(lead)}</span>.')
         pieces_text.append(f"{lead}.")
-    title = str(entry["title"]).strip()
+    title = entry.title.strip()
     pieces_html.append(f"<cite>{esc(title)}</cite>.")
     pieces_text.append(f"{title}.")
     if author and publisher:
         pieces_html.append(f"{esc(publisher)},")
         pieces_text.append(f"{publisher},")
     # A source that gives no date is "n.d."; a date is never guessed.
-    when = format_date(str(entry["date"])) if entry.get("date") else "n.d."
+    when = format_date(entry.date) if entry.date else "n.d."
     pieces_html.append(f"{esc(when)}.")
     pieces_text.append(f"{when}.")
-    language = LANGUAGES.get(str(entry.get("language") or ""), "")
+    language = LANGUAGES.get(entry.language, "")
     if language:
         pieces_html.append(f"In {language}.")
         pieces_text.append(f"In {language}.")
-    if entry.get("note"):
-        note = str(entry["note"]).strip().rstrip(".") + "."
+    if entry.note:
+        note = entry.note.strip().rstrip(".") + "."
         pieces_html.append(f'<span class="ref-note">{esc(note)}</span>')
         pieces_text.append(note)
-    url = str(entry.get("url") or "")
-    if url:
-        accessed = f" (accessed {format_date(str(entry['accessed']))})" if entry.get("accessed") else ""
-        pieces_html.append(f'<a class="ref-url" href="{esc(url)}">{esc(url)}</a>{esc(accessed)}')
-        pieces_text.append(f"{url}{accessed}")
+    if entry.url:
+        accessed = f" (accessed {format_date(entry.accessed)})" if entry.accessed else ""
+        pieces_html.append(f'<a class="ref-url" href="{esc(entry.url)}">{esc(entry.url)}</a>{esc(accessed)}')
+        pieces_text.append(f"{entry.url}{accessed}")
     return " ".join(pieces_html), " ".join(pieces_text)

@@ -1,8 +1,26 @@
-"""The content schema, declared once: every field of every YAML file, with its type."""
+"""The content schema, declared once: typed dataclasses whose fields carry their YAML rules.
+
+Every field of every YAML file is one dataclass field in `model.py`, declared with `spec()`:
+its type (from the annotation), whether it is required, a one-line description, and its rule
+(a kind such as "date" or "url", a pattern, a set of choices). `convert()` turns a parsed
+YAML mapping (with its line numbers, see yamlfile.py) into that dataclass, reporting every
+problem as `path:line: field: message`; `reference()` writes the field reference of
+docs/content-format.md from the same declarations.
+
+Kinds of values:
+- str: one line of text; text: text that may span lines; url: an http(s) URL;
+  date: YYYY-MM-DD (or YYYY[-MM[-DD]] where `partial`); int: a whole number ≥ 0;
+- a nested dataclass: a mapping of its fields; tuple[X, ...]: a list of X;
+- Inline / Block: Markdown, parsed and checked by the `markdown` hook (see `Hooks`).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import types
+import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -11,109 +29,37 @@ from .errors import Problem
 from .yamlfile import CONTROL, Node, Seq
 
 SLUG = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+_PARTIAL_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+_FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
-class Field:
-    """One field: its name, kind (str, text, int, date, bool, list, map, maps) and rules."""
+class Rule:
+    """What `spec()` records about a field (kept in the dataclass field's metadata)."""
 
-    name: str
-    kind: str = "str"
+    doc: str
+    kind: str = ""  # str, text, url, date, partial-date; "" = from the annotation
     required: bool = False
-    doc: str = ""
-    fields: tuple[Field, ...] = ()  # the sub-fields of a `map` or of each item of `maps`
     pattern: str | None = None
     choices: tuple[str, ...] = ()
+    min_items: int = 0
+    example: str = ""
 
 
-def _map(name: str, *fields: Field, required: bool = False, doc: str = "") -> Field:
-    return Field(name, "map", required, doc, fields)
+def spec(doc: str, *, kind: str = "", required: bool = False, default: Any = None, pattern: str | None = None,
+         choices: tuple[str, ...] = (), min_items: int = 0, example: str = "") -> Any:
+    """Declare a content field: a dataclass field with its rule. Required fields have no default."""
+    rule = Rule(doc, kind, required, pattern, choices, min_items, example)
+    if required:
+        return dataclasses.field(metadata={"rule": rule})
+    if isinstance(default, (list, dict, set)):
+        raise TypeError("use a tuple for a default list")
+    return dataclasses.field(default=default, metadata={"rule": rule})
 
 
-def _maps(name: str, *fields: Field, required: bool = False, doc: str = "") -> Field:
-    return Field(name, "maps", required, doc, fields)
-
-
-EDITION_ENTRY = (
-    Field("number", "int", True, "Edition number, counting from 1."),
-    Field("date", "date", True, "Date of the edition (YYYY-MM-DD)."),
-    Field("note", "text", False, "What changed in this edition."),
-)
-
-REPORT = (
-    Field("id", "str", True, "Slug that names the output files.", pattern=SLUG),
-    Field("title", "str", True, "Title of the report."),
-    Field("subtitle", "str", False, "Subtitle shown on the cover and title page."),
-    Field("standfirst", "text", True, "One-paragraph summary of the report."),
-    Field("introduction", "text", True, "The document introduction (Markdown)."),
-    Field("category", "str", True, "Category, shown as the breadcrumb 'Files / <category>'."),
-    Field("language", "str", True, "BCP 47 language tag.", pattern=r"[a-zA-Z]{2,3}(-[A-Za-z0-9]{2,8})*"),
-    Field("published", "date", True, "Publication date (YYYY-MM-DD)."),
-    _map("edition", *EDITION_ENTRY, _maps("history", *EDITION_ENTRY), required=True,
-         doc="The current edition and the earlier ones."),
-    _map("publisher", Field("name", "str", True), Field("url", "url"), required=True),
-    _maps("authors", Field("name", "str", True),
-          Field("role", "str", choices=("author", "editor", "contributor")), required=True),
-    Field("keywords", "list", False, "Keywords for metadata."),
-    _map("rights", Field("licence", "str", True), Field("url", "url"), Field("holder", "str"),
-         required=True),
-    Field("identifier", "str", False, "A stable URN; derived from the id when absent.",
-          pattern=r"urn:[a-z0-9][a-z0-9-]{0,31}:\S+"),
-    Field("isbn", "str", False, "ISBN-13.", pattern=r"97[89][0-9-]{10,14}"),
-    Field("front", "list", False, "Front-matter Markdown files, in order."),
-    Field("chapters", "list", True, "Chapter Markdown files, in order."),
-)
-
-CHAPTER = (
-    Field("title", "str", True, "Chapter title."),
-    Field("short_title", "str", False, "Shorter title for running heads."),
-    Field("summary", "text", False, "One sentence under the chapter title."),
-    Field("key_points", "list", False, "Key points shown at the chapter head (Markdown)."),
-)
-
-REFERENCE = (
-    Field("key", "str", True, "Citation key.", pattern=r"[A-Za-z0-9][A-Za-z0-9_.-]*"),
-    Field("type", "str", True, choices=("webpage", "report", "article", "document", "news",
-                                         "book", "statement", "dataset")),
-    Field("title", "str", True),
-    Field("author", "str"),
-    Field("publisher", "str"),
-    Field("date", "date", False, "YYYY, YYYY-MM or YYYY-MM-DD; leave it out when the source gives none (n.d.)."),
-    Field("url", "url"),
-    Field("accessed", "date"),
-    Field("language", "str"),
-    Field("note", "text"),
-)
-
-GLOSSARY = (
-    Field("abbr", "str", True, "The abbreviation; also the key for @gls:.",
-          pattern=r"[A-Za-z0-9][A-Za-z0-9+.-]*"),
-    Field("expansion", "str", True),
-    Field("definition", "text"),
-)
-
-FIGURE = (
-    Field("id", "str", True, pattern=r"fig:[A-Za-z0-9_-]+"),
-    Field("kind", "str", True, choices=("timeline", "bar", "image")),
-    Field("caption", "text", True),
-    Field("alt", "text", True),
-    Field("data", "str"),
-    Field("src", "str"),
-    Field("unit", "str"),
-    Field("source", "text"),
-)
-
-TABLE = (
-    Field("id", "str", True, pattern=r"tbl:[A-Za-z0-9_-]+"),
-    Field("caption", "text", True),
-    _maps("columns", Field("key", "str", True), Field("label", "str", True),
-          Field("width", "str", pattern=r"\d{1,2}%"), required=True),
-    Field("data", "str"),
-    Field("rows", "rows"),
-    Field("source", "text"),
-)
-
-_PARTIAL_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+def rule_of(item: dataclasses.Field[Any]) -> Rule:
+    return item.metadata["rule"]  # type: ignore[no-any-return]
 
 
 def parse_date(value: str) -> str | None:
@@ -129,87 +75,165 @@ def parse_date(value: str) -> str | None:
     return None
 
 
-def check(data: Any, fields: tuple[Field, ...], path: str, strict: bool,
-          prefix: str = "") -> list[Problem]:
-    """Check a mapping against fields; return every problem (errors and warnings)."""
+@dataclass
+class Hooks:
+    """What `convert` cannot do alone: Markdown fields are parsed by the caller's parser.
+
+    `markdown(text, path, line, field, block)` returns the parsed text (an Inline or Block of
+    markdown.py) and the problems found in it.
+    """
+
+    markdown: Callable[[str, str, int, str, bool], tuple[Any, list[Problem]]] | None = None
+
+
+class _Context:
+    def __init__(self, path: str, strict: bool, hooks: Hooks) -> None:
+        self.path = path
+        self.strict = strict
+        self.hooks = hooks
+        self.problems: list[Problem] = []
+
+    def bad(self, line: int, name: str, message: str) -> None:
+        self.problems.append(Problem(self.path, line, name, message))
+
+
+def convert(cls: type[Any], data: Any, path: str, strict: bool = False, prefix: str = "",
+            hooks: Hooks | None = None) -> tuple[Any, list[Problem]]:
+    """A YAML mapping as an instance of the dataclass `cls`, or None; and every problem found.
+
+    Unknown fields are warnings (errors with `strict`). Raises nothing for bad content.
+    """
+    context = _Context(path, strict, hooks or Hooks())
+    value = _mapping(cls, data, context, prefix, getattr(data, "line", 1))
+    return value, context.problems
+
+
+def _mapping(cls: type[Any], data: Any, context: _Context, prefix: str, line: int) -> Any:
     if not isinstance(data, Node):
-        line = getattr(data, "line", 1)
-        return [Problem(path, line, prefix.rstrip(".") or "", "expected a mapping of fields")]
-    problems: list[Problem] = []
-    known = {f.name for f in fields}
+        context.bad(getattr(data, "line", line), prefix.rstrip(".") or "", "expected a mapping of fields")
+        return None
+    fields = {f.name: f for f in dataclasses.fields(cls) if "rule" in f.metadata}
+    hints = typing.get_type_hints(cls)
     for key in data:
-        if str(key) not in known:
-            severity = "error" if strict else "warning"
-            problems.append(Problem(path, data.line_of(str(key)), prefix + str(key),
-                                    "unknown field", severity))
-    for field in fields:
-        name = prefix + field.name
-        if field.name not in data or data[field.name] is None:
-            if field.required:
-                problems.append(Problem(path, data.line, name, "required field is missing"))
+        if not isinstance(key, str):
+            context.bad(data.line_of(str(key)), prefix.rstrip("."), f"a field name must be text, got {_type_name(key)}")
+        elif key not in fields:
+            severity = "error" if context.strict else "warning"
+            context.problems.append(Problem(context.path, data.line_of(key), prefix + key, "unknown field", severity))
+    values: dict[str, Any] = {}
+    failed = False
+    for name, item in fields.items():
+        rule = rule_of(item)
+        if name not in data or data[name] is None:
+            if rule.required:
+                context.bad(data.line, prefix + name, "required field is missing")
+                failed = True
             continue
-        problems += _check_value(data[field.name], field, path, data.line_of(field.name), name,
-                                 strict)
-    return problems
+        before = len(context.problems)
+        value = _value(hints[name], rule, data[name], context, prefix + name, data.line_of(name))
+        if len(context.problems) > before and any(p.severity == "error" for p in context.problems[before:]):
+            failed = True
+        elif value is not None:
+            values[name] = value
+    return None if failed else cls(**values)
 
 
-def _check_value(value: Any, field: Field, path: str, line: int, name: str,
-                 strict: bool) -> list[Problem]:
-    kind = field.kind
-
-    def bad(message: str) -> list[Problem]:
-        return [Problem(path, line, name, message)]
-
-    if kind in ("str", "text", "url", "date"):
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            return bad(f"expected text, got {_type_name(value)}")
-        text = str(value)
-        if not text.strip():
-            return bad("must not be empty")
-        if CONTROL.search(text):
-            return bad(f"control character U+{ord(CONTROL.search(text).group()):04X} is not allowed")
-        if kind == "str" and re.search("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]", text.strip(" \t\n")):
-            return bad("must be a single line")
-        if kind == "url" and not re.fullmatch(r"https?://\S+", text):
-            return bad(f"expected an http(s) URL, got {text!r}")
-        if kind == "date":
-            message = parse_date(text)
-            return bad(message) if message else []
-        if field.pattern and not re.fullmatch(field.pattern, text):
-            return bad(f"{text!r} does not match the pattern {field.pattern}")
-        if field.choices and text not in field.choices:
-            return bad(f"{text!r} is not one of: {', '.join(field.choices)}")
-        return []
-    if kind == "int":
+def _value(hint: Any, rule: Rule, value: Any, context: _Context, name: str, line: int) -> Any:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        hint = next(a for a in typing.get_args(hint) if a is not type(None))
+        origin = typing.get_origin(hint)
+    if origin is tuple:
+        return _sequence(typing.get_args(hint)[0], rule, value, context, name, line)
+    if getattr(hint, "markdown", None):  # Inline or Document: parsed by the hook
+        text = _text(Rule(rule.doc, "text"), value, context, name, line)
+        if text is None or context.hooks.markdown is None:
+            return None
+        parsed, problems = context.hooks.markdown(text, context.path, line, name, hint.markdown == "block")
+        context.problems += problems
+        return parsed
+    if dataclasses.is_dataclass(hint):
+        return _mapping(hint, value, context, name + ".", line)
+    if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            return bad(f"expected a whole number, got {_type_name(value)}")
-        return [] if value >= 0 else bad("must not be negative")
-    if kind == "list":
-        if not isinstance(value, Seq):
-            return bad(f"expected a list, got {_type_name(value)}")
-        hint = " (a colon followed by a space starts a mapping: quote the text)"
-        return [Problem(path, value.line_of(i), f"{name}[{i + 1}]",
-                        f"expected text, got {_type_name(item)}" + (hint if isinstance(item, Node) else ""))
-                for i, item in enumerate(value)
-                if not isinstance(item, str) or not item.strip()]
-    if kind == "map":
-        return check(value, field.fields, path, strict, name + ".")
-    if kind == "maps":
-        if not isinstance(value, Seq):
-            return bad(f"expected a list, got {_type_name(value)}")
-        problems: list[Problem] = []
-        for i, item in enumerate(value):
-            if not isinstance(item, Node):
-                problems.append(Problem(path, value.line_of(i), f"{name}[{i + 1}]",
-                                        "expected a mapping of fields"))
-                continue
-            problems += check(item, field.fields, path, strict, f"{name}[{i + 1}].")
-        return problems
-    if kind == "rows":
+            return context.bad(line, name, f"expected a whole number, got {_type_name(value)}")
+        if value < 0:
+            return context.bad(line, name, "must not be negative")
+        if value > 1_000_000:
+            return context.bad(line, name, "is too large")
+        return value
+    if hint is str:
+        return _text(rule, value, context, name, line)
+    if hint is typing.Any:  # free-form rows of a table block: checked by the loader
         if not isinstance(value, Seq) or not all(isinstance(r, Node) for r in value):
-            return bad("expected a list of mappings")
-        return []
-    raise AssertionError(f"unknown field kind {kind}")
+            return context.bad(line, name, "expected a list of mappings")
+        return value
+    raise AssertionError(f"no conversion for {hint!r} ({name})")
+
+
+def _sequence(item: Any, rule: Rule, value: Any, context: _Context, name: str, line: int) -> Any:
+    if not isinstance(value, Seq):
+        return context.bad(line, name, f"expected a list, got {_type_name(value)}")
+    if len(value) < rule.min_items:
+        return context.bad(line, name, f"needs at least {rule.min_items} item{'s' * (rule.min_items > 1)}")
+    found = []
+    failed = False
+    for i, element in enumerate(value):
+        where = f"{name}[{i + 1}]"
+        if dataclasses.is_dataclass(item) and not getattr(item, "markdown", None):
+            if not isinstance(element, Node):
+                context.bad(value.line_of(i), where, "expected a mapping of fields")
+                failed = True
+                continue
+            converted = _mapping(item, element, context, where + ".", value.line_of(i))
+        else:
+            if item is str and (not isinstance(element, str) or not element.strip()):
+                hint = " (a colon followed by a space starts a mapping: quote the text)" \
+                    if isinstance(element, Node) else ""
+                context.bad(value.line_of(i), where, f"expected text, got {_type_name(element)}{hint}")
+                failed = True
+                continue
+            converted = _value(item, rule, element, context, where, value.line_of(i))
+        if converted is None:
+            failed = True
+        else:
+            found.append(converted)
+    return None if failed else tuple(found)
+
+
+def _text(rule: Rule, value: Any, context: _Context, name: str, line: int) -> str | None:
+    kind = rule.kind or "str"
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return context.bad(line, name, f"expected text, got {_type_name(value)}")
+    text = value if isinstance(value, str) else _number_text(value)
+    if text is None:
+        return context.bad(line, name, "the number is too long: quote it as text")
+    if not text.strip():
+        return context.bad(line, name, "must not be empty")
+    bad = CONTROL.search(text)
+    if bad:
+        return context.bad(line, name, f"control character U+{ord(bad.group()):04X} is not allowed")
+    if kind in ("str", "url", "date", "partial-date") and LINE_BREAKS.search(text.strip()):
+        return context.bad(line, name, "must be a single line")
+    if kind == "url" and not re.fullmatch(r"https?://\S+", text):
+        return context.bad(line, name, f"expected an http(s) URL, got {text!r}")
+    if kind in ("date", "partial-date"):
+        message = parse_date(text)
+        if not message and kind == "date" and not _FULL_DATE.fullmatch(text):
+            message = f"expected a date as YYYY-MM-DD, got {text!r}"
+        return context.bad(line, name, message) if message else text
+    if rule.pattern and not re.fullmatch(rule.pattern, text):
+        return context.bad(line, name, f"{text!r} does not match the pattern {rule.pattern}")
+    if rule.choices and text not in rule.choices:
+        return context.bad(line, name, f"{text!r} is not one of: {', '.join(rule.choices)}")
+    return text.strip() if kind == "text" else text
+
+
+def _number_text(value: int | float) -> str | None:
+    """A YAML number used where text is expected (e.g. a title "2025"), as written."""
+    if isinstance(value, int) and abs(value) >= 10 ** 30:
+        return None
+    return str(value)
 
 
 def _type_name(value: Any) -> str:
@@ -220,3 +244,60 @@ def _type_name(value: Any) -> str:
     if isinstance(value, bool):
         return "true/false"
     return {int: "a number", float: "a number", str: "text"}.get(type(value), type(value).__name__)
+
+
+# --- the reference in docs/content-format.md -------------------------------------------------
+
+def _describe(hint: Any, rule: Rule) -> str:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        hint = next(a for a in typing.get_args(hint) if a is not type(None))
+        origin = typing.get_origin(hint)
+    if origin is tuple:
+        inner = typing.get_args(hint)[0]
+        return "list of " + ("mappings" if _is_mapping(inner) else _describe(inner, rule))
+    if getattr(hint, "markdown", None):
+        return f"Markdown ({hint.markdown})"
+    if dataclasses.is_dataclass(hint):
+        return "mapping"
+    if hint is int:
+        return "whole number"
+    if hint is typing.Any:
+        return "list of mappings"
+    return {"": "text (one line)", "str": "text (one line)", "text": "text", "url": "http(s) URL",
+            "date": "date YYYY-MM-DD", "partial-date": "date YYYY, YYYY-MM or YYYY-MM-DD"}[rule.kind]
+
+
+def _is_mapping(hint: Any) -> bool:
+    return dataclasses.is_dataclass(hint) and not getattr(hint, "markdown", None)
+
+
+def _rows(cls: type[Any], prefix: str = "") -> list[str]:
+    hints = typing.get_type_hints(cls)
+    rows = []
+    for item in dataclasses.fields(cls):
+        if "rule" not in item.metadata:
+            continue
+        rule, hint = rule_of(item), hints[item.name]
+        kind = _describe(hint, rule)
+        notes = [rule.doc]
+        if rule.choices:
+            notes.append("One of: " + ", ".join(f"`{c}`" for c in rule.choices) + ".")
+        if rule.pattern and not rule.choices:
+            notes.append(f"Pattern: `{rule.pattern}`.")
+        if rule.min_items:
+            notes.append(f"At least {rule.min_items}.")
+        rows.append(f"| `{prefix}{item.name}` | {kind} | {'yes' if rule.required else ''} | {' '.join(notes)} |")
+        inner = typing.get_args(hint)[0] if typing.get_origin(hint) is tuple else hint
+        if _is_mapping(inner):
+            rows += _rows(inner, f"{prefix}{item.name}{'[]' if inner is not hint else ''}.")
+    return rows
+
+
+def reference(documents: list[tuple[str, type[Any]]]) -> str:
+    """The field reference: one Markdown table per document, from the declarations."""
+    parts = []
+    for title, cls in documents:
+        parts.append(f"### {title}\n\n| field | value | required | meaning |\n| --- | --- | --- | --- |\n"
+                     + "\n".join(_rows(cls)) + "\n")
+    return "\n".join(parts)

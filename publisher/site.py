@@ -1,27 +1,66 @@
-"""The reading edition: the whole report as linked HTML pages in dist/read/."""
+"""The reading edition: the whole report as linked HTML pages in dist/read/.
+
+Notes are endnotes at the end of each page, links go between the pages, charts are inline
+SVG, and wide tables and charts scroll in their own focusable box.
+"""
 
 from __future__ import annotations
 
-import itertools
 import logging
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
-from markupsafe import escape
 
 from .citation import plain_citation
 from .model import Chapter, Heading, Report
 from .output import write_atomic
+from .render import Renderer, Style, note_anchor
 from .templates import render
 
 log = logging.getLogger(__name__)
 
 READ = "read"
-TABLE_WRAP = re.compile(r'<div class="table-wrap"><table class="data-table[^"]*" id="([^"]+)"')
-BARE_TABLE = re.compile(r"<table>(.*?)</table>", re.S)
-SVG_FIGURE = re.compile(r'(<figure class="[^"]*" id="([^"]+)">)<div class="figure-body">(?=<svg)')
+
+
+@dataclass(frozen=True)
+class WebStyle(Style):
+    """The pages of read/: endnotes, links between pages, scrolling boxes for wide things."""
+
+    mode: str = "web"
+
+    def href(self, current: str, target: str, anchor: str) -> str:
+        return f"#{anchor}" if current == target else f"{target}.html#{anchor}"
+
+    def notes(self, slug: str, numbers: list[int], notes: dict[int, str]) -> str:
+        if not numbers:
+            return ""
+        parts = []
+        for number in numbers:
+            note_id, ref_id = note_anchor(slug, number)
+            parts.append(f'<li id="{note_id}"><p>{notes[number]} '
+                         f'<a href="#{ref_id}" role="doc-backlink" class="backlink" '
+                         f'aria-label="Back to note {number} in the text">Back</a></p></li>')
+        return ('<section class="notes" role="doc-endnotes" aria-labelledby="notes-' + slug
+                + '"><h2 id="notes-' + slug + '">Notes</h2><ol>' + "".join(parts) + "</ol></section>")
+
+    def scrolls(self, slug: str) -> bool:
+        # On a phone a wide table, or a chart kept at a legible size, scrolls inside its own box;
+        # a box that scrolls must be focusable (WCAG 2.1.1), and a focusable box needs a name.
+        return slug != "introduction"
+
+
+@dataclass(frozen=True)
+class PageStyle(WebStyle):
+    """Text on the detail page (dist/index.html), which links into read/."""
+
+    mode: str = "page"
+
+    def href(self, current: str, target: str, anchor: str) -> str:
+        return f"#{anchor}" if current == target else f"read/{target}.html#{anchor}"
+
+    def scrolls(self, slug: str) -> bool:
+        return False
 
 
 @dataclass(frozen=True)
@@ -42,23 +81,24 @@ class Page:
 
 def page_file(chapter: Chapter) -> str:
     """`01-overview.html` for a chapter, `summary.html` for a front-matter section."""
-    return f"{chapter.number:02d}-{chapter.slug}.html" if chapter.number else f"{chapter.slug}.html"
+    return f"{chapter.stem}.html"
 
 
 def pages(report: Report) -> list[Page]:
     """Every page in reading order: contents, introduction, front matter, chapters, back matter."""
     meta = report.meta
+    renderer = Renderer(report, WebStyle())
     found = [
         Page("index.html", "Contents", "Contents", "contents", meta.standfirst),
         Page("introduction.html", "Introduction", "Introduction", "section",
-             f"The introduction to {meta.title}.", anchor="introduction", body=meta.introduction_web),
+             f"The introduction to {meta.title}.", anchor="introduction",
+             body=renderer.document(meta.introduction)),
     ]
-    for chapter in report.front + report.chapters:
+    for chapter in report.documents:
         label = f"{chapter.number}. {chapter.title}" if chapter.number else chapter.title
         found.append(Page(page_file(chapter), chapter.title, label, "section",
                           chapter.summary or f"{chapter.label} of {meta.title}.", anchor=chapter.anchor,
-                          number=chapter.number, chapter=chapter,
-                          body=scroll_boxes(chapter),
+                          number=chapter.number, chapter=chapter, body=renderer.chapter(chapter),
                           sections=tuple(h for h in chapter.headings if h.level == 2)))
     found.append(Page("bibliography.html", "Bibliography", "Bibliography", "bibliography",
                       f"The sources cited in {meta.title}."))
@@ -66,37 +106,6 @@ def pages(report: Report) -> list[Page]:
         found.append(Page("glossary.html", "Glossary", "Glossary", "glossary",
                           f"The abbreviations used in {meta.title}."))
     return found
-
-
-def scroll_boxes(chapter: Chapter) -> str:
-    """The chapter's web body with every box that may scroll sideways made reachable by keyboard.
-
-    On a phone a wide table, or a chart kept at a legible size, scrolls inside its own box; a
-    box that scrolls must be focusable (WCAG 2.1.1), and a focusable box needs a name.
-    Pipe tables, which the Markdown renderer leaves bare, get the same box.
-    """
-    names = {t.id: f"Table {t.number}" for t in chapter.tables}
-    names.update({f.id: f"Figure {f.number}" for f in chapter.figures})
-
-    def box(kind: str, name: str) -> str:
-        return f'<div class="{kind}" role="region" tabindex="0" aria-label="{escape(name)}">'
-
-    def table(match: re.Match[str]) -> str:
-        return match.group(0).replace('<div class="table-wrap">',
-                                      box("table-wrap", names.get(match.group(1), "Table")))
-
-    def figure(match: re.Match[str]) -> str:
-        return match.group(1) + box("figure-body", names.get(match.group(2), "Figure"))
-
-    bare = itertools.count(1)
-
-    def pipe_table(match: re.Match[str]) -> str:
-        # Landmarks need distinct names, and a pipe table has no caption or number of its own.
-        return box("table-wrap", f"Unnumbered table {next(bare)}") + f"<table>{match.group(1)}</table></div>"
-
-    html = TABLE_WRAP.sub(table, chapter.html_web)
-    html = SVG_FIGURE.sub(figure, html)
-    return BARE_TABLE.sub(pipe_table, html)
 
 
 def write_site(report: Report, env: jinja2.Environment, out: Path) -> list[Path]:

@@ -7,12 +7,14 @@ from typing import Any
 
 import jinja2
 
-from .errors import RenderError
-from .reference import format_date
+from markupsafe import Markup
 
-PROJECT = Path(__file__).resolve().parent.parent
-TEMPLATES = PROJECT / "templates"
-STYLES = PROJECT / "styles"
+from .errors import RenderError
+from .formats import PROJECT, STYLES, TEMPLATES
+from .model import Reference
+from .reference import format_date, format_reference
+
+__all__ = ["PROJECT", "STYLES", "TEMPLATES", "make_env", "render"]
 
 
 def day_first(value: str) -> str:
@@ -29,6 +31,11 @@ def human_size(size: int) -> str:
     raise AssertionError
 
 
+def reference_html(reference: Reference) -> Markup:
+    """A bibliography entry as HTML, the same in every format (reference.py escapes it)."""
+    return Markup(format_reference(reference.entry)[0])
+
+
 def make_env(templates: Path = TEMPLATES) -> jinja2.Environment:
     """StrictUndefined so that a typo fails the build; autoescape for every markup file."""
     env = jinja2.Environment(
@@ -43,6 +50,7 @@ def make_env(templates: Path = TEMPLATES) -> jinja2.Environment:
     env.filters["long_date"] = format_date
     env.filters["day_first"] = day_first
     env.filters["human_size"] = human_size
+    env.filters["reference_html"] = reference_html
     return env
 
 

@@ -1,12 +1,13 @@
-"""The web writer: the detail and download page, its assets, and the reading edition."""
+"""The web writer: the detail and download page, its assets, and the reading edition (site.py).
+
+The page describes the outputs of this and earlier builds from the products (sizes, digests,
+page counts, the cover thumbnail), never by reading the files.
+"""
 
 from __future__ import annotations
 
 import io
 import logging
-import shutil
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,18 +16,17 @@ import jinja2
 
 from .citation import bibtex, plain_citation, ris
 from .cover import cover_jpeg
-from .pdf import pdf_name
-from .download import Download, downloads, offered
+from .formats import OFFERED, STYLES, TEMPLATES, output_name
 from .model import Report
 from .output import write_atomic
-from .site import page_file, write_site
-from .templates import STYLES, TEMPLATES, render
+from .pdf import COVER_WIDTH
+from .products import OutputFile, Products
+from .render import Renderer
+from .site import PageStyle, page_file, write_site
+from .templates import render
 
 log = logging.getLogger(__name__)
 
-# The thumbnail is drawn at twice the size it is shown at, for high-density screens.
-COVER_WIDTH = 480
-A4_HEIGHT = COVER_WIDTH * 297 // 210 // 2 * 2  # even: the page shows it at half size
 LANGUAGES = {
     "en": "English", "ja": "Japanese", "ru": "Russian", "kk": "Kazakh", "ky": "Kyrgyz", "tg": "Tajik",
     "tk": "Turkmen", "uz": "Uzbek", "de": "German", "fr": "French", "es": "Spanish", "zh": "Chinese",
@@ -48,18 +48,18 @@ def language_name(tag: str) -> str:
     return LANGUAGES.get(tag.split("-")[0].lower(), tag)
 
 
-def structured_data(report: Report, files: list[Download], cover: Cover) -> dict[str, Any]:
+def structured_data(report: Report, files: list[OutputFile], cover: Cover) -> dict[str, Any]:
     """schema.org JSON-LD for the report; URLs are relative, like every link on the page."""
     meta = report.meta
     people: dict[str, list[dict[str, str]]] = {}
     for person in meta.authors:
         people.setdefault(person.role, []).append({"@type": "Person", "name": person.name})
-    identifiers: list[Any] = [meta.identifier]
+    identifiers: list[Any] = [meta.urn]
     if meta.isbn:
         identifiers.append({"@type": "PropertyValue", "propertyID": "ISBN", "value": meta.isbn})
-    publisher = {"@type": "Organization", "name": meta.publisher}
-    if meta.publisher_url:
-        publisher["url"] = meta.publisher_url
+    publisher = {"@type": "Organization", "name": meta.publisher.name}
+    if meta.publisher.url:
+        publisher["url"] = meta.publisher.url
     data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "Report",
@@ -71,10 +71,10 @@ def structured_data(report: Report, files: list[Download], cover: Cover) -> dict
         "dateModified": meta.edition.date,
         "version": str(meta.edition.number),
         "publisher": publisher,
-        "copyrightHolder": {"@type": "Organization", "name": meta.rights_holder},
+        "copyrightHolder": {"@type": "Organization", "name": meta.holder},
         "copyrightYear": int(meta.published[:4]),
-        "license": meta.licence_url or meta.licence,
-        "identifier": identifiers if len(identifiers) > 1 else meta.identifier,
+        "license": meta.rights.url or meta.rights.licence,
+        "identifier": identifiers if len(identifiers) > 1 else meta.urn,
         "image": cover.src,
         "thumbnailUrl": cover.src,
         "isAccessibleForFree": True,
@@ -95,38 +95,25 @@ def structured_data(report: Report, files: list[Download], cover: Cover) -> dict
     return data
 
 
-def write_assets(report: Report, out: Path) -> tuple[list[Path], Cover]:
-    """The stylesheet, the icon, the cover thumbnail and (when changed) the fonts, in dist/assets/."""
+def write_assets(report: Report, out: Path, thumbnail: bytes | None) -> tuple[list[Path], Cover]:
+    """The stylesheet, the icon, the cover thumbnail and the fonts, in dist/assets/.
+
+    `thumbnail` is the screen PDF's cover (a product of the PDF writer); without one (no PDF
+    built yet, or no poppler) the same design is drawn with Pillow, as for the EPUB's cover.
+    """
     assets = out / "assets"
     written = [write_atomic(assets / "web.css", (STYLES / "web.css").read_bytes()),
                write_atomic(assets / "favicon.svg", (TEMPLATES / "web" / "favicon.svg").read_bytes())]
     for font in sorted((STYLES / "fonts").glob("*.[ot]tf")):
         written.append(write_atomic(assets / "fonts" / font.name, font.read_bytes()))
-    image, height = _pdf_cover(out / pdf_name(report, "screen"))
-    if image is None:
-        # No PDF yet, or no poppler: the same design drawn with Pillow (the EPUB's cover).
-        image, height = cover_jpeg(report.meta, COVER_WIDTH), COVER_WIDTH * 3 // 2
+    image = thumbnail or cover_jpeg(report.meta, COVER_WIDTH)
+    from PIL import Image
+
+    with Image.open(io.BytesIO(image)) as picture:
+        height = picture.height
     written.append(write_atomic(assets / "cover.jpg", image))
     cover = Cover("assets/cover.jpg", COVER_WIDTH, height, f"Cover of {report.meta.title}")
     return written, cover
-
-
-def _pdf_cover(pdf: Path) -> tuple[bytes | None, int]:
-    """The screen PDF's first page as a JPEG thumbnail, rendered by poppler's pdftoppm."""
-    if not pdf.is_file() or not shutil.which("pdftoppm"):
-        return None, 0
-    with tempfile.TemporaryDirectory() as temp:
-        result = subprocess.run(["pdftoppm", "-f", "1", "-l", "1", "-singlefile", "-jpeg", "-jpegopt",
-                                 "quality=88", "-scale-to-x", str(COVER_WIDTH), "-scale-to-y", str(A4_HEIGHT),
-                                 str(pdf), f"{temp}/cover"], capture_output=True)
-        path = Path(temp) / "cover.jpg"
-        if result.returncode != 0 or not path.exists():
-            return None, 0
-        data = path.read_bytes()
-    from PIL import Image
-
-    with Image.open(io.BytesIO(data)) as picture:
-        return data, picture.height
 
 
 def write_citations(report: Report, out: Path) -> dict[str, str]:
@@ -138,24 +125,38 @@ def write_citations(report: Report, out: Path) -> dict[str, str]:
             "bibtex_file": f"{stem}.bib", "ris_file": f"{stem}.ris"}
 
 
-def write_web(report: Report, env: jinja2.Environment, out: Path,
-              files: list[tuple[str, str]] | None = None, pages: dict[str, int] | None = None) -> list[Path]:
-    """Write dist/index.html, its assets and the reading edition in dist/read/.
+class WebWriter:
+    """Writes the detail page, its assets and downloads (citations, released editions, the
+    change log) and the reading edition in read/."""
 
-    Runs after the PDF and EPUB writers, so it describes the files they wrote; a file that
-    is missing (not built in this run, nor before) is left off the page.
-    """
-    written, cover = write_assets(report, out)
+    target = "web"
+
+    def __init__(self, env: jinja2.Environment) -> None:
+        self.env = env
+
+    def write(self, report: Report, stage: Path, products: Products) -> Products:
+        """Runs after the PDF and EPUB writers: it describes the files they wrote in this build or
+        an earlier one (a file that was never built is left off the page)."""
+        written = write_web(report, self.env, stage, products)
+        if report.changes is not None:
+            written.append(write_atomic(stage / output_name(report.meta, "changes"), report.changes.to_json()))
+        return products.add("web", [p.relative_to(stage) for p in written])
+
+
+def write_web(report: Report, env: jinja2.Environment, out: Path, products: Products) -> list[Path]:
+    """Write dist/index.html, its assets and the reading edition in dist/read/."""
+    written, cover = write_assets(report, out, products.cover.get())
     citation = write_citations(report, out)
     written += [out / citation["bibtex_file"], out / citation["ris_file"]]
-    found = downloads(out, files if files is not None else offered(report), pages or {})
+    found = [item for key in OFFERED if (item := products.output(key))]
     page_total = next((d.pages for d in found if d.pages), None)
     html = render(env, "web/index.html", report=report, meta=report.meta, root="", current="",
                   downloads=found, formats=list(dict.fromkeys(["HTML"] + [d.format for d in found])),
                   pages=page_total, language=language_name(report.meta.language), cover=cover,
-                  citation=citation, editions=(report.meta.edition, *report.meta.history),
-                  changes_file=f"{report.meta.id}-ed{report.meta.edition.number}-changes.json",
+                  citation=citation, editions=(report.meta.edition, *report.meta.edition.history),
+                  changes_file=output_name(report.meta, "changes"),
                   chapters=[(c, page_file(c)) for c in report.chapters],
+                  introduction=Renderer(report, PageStyle()).document(report.meta.introduction),
                   structured_data=structured_data(report, found, cover))
     written += write_site(report, env, out)
     written += _copy_releases(report, out)
@@ -169,7 +170,7 @@ def _copy_releases(report: Report, out: Path) -> list[Path]:
     Each file is read again from the archive and verified against its manifest (plain name,
     regular file, size, SHA-256) before it is copied; raises ContentError if it differs.
     """
-    from .edition import read_released
+    from .archive import read_released
 
     written = []
     for released in report.releases:

@@ -1,0 +1,155 @@
+"""What one writer learns and the next needs, passed as typed values: the products of a build.
+
+The PDF writer learns the print layout's page map (the EPUB places its page-break markers
+from it) and the page counts, sizes and digests of the PDFs, and renders the cover thumbnail
+(the detail page shows and describes them); the EPUB writer learns its file's size and digest.
+Each writer takes the products so far and returns them with its own added
+(`Writer.write(report, stage, products) -> products`); a value that is still being computed
+(the PDFs render in other processes) is `Deferred` and waited for only by whoever reads it.
+
+Products outlive a build in `OUT/.build/products.json` (and `cover.jpg`), so that an EPUB or a
+detail page rebuilt on its own describes the PDFs of the last build without reading them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Generic, Protocol, TypeVar
+
+from .model import Report
+from .output import write_atomic
+
+T = TypeVar("T")
+STATE = ".build"
+
+
+class Deferred(Generic[T]):
+    """A value now, or one computed when first asked for (`get()`), then kept."""
+
+    def __init__(self, value: T | None = None, compute: Callable[[], T] | None = None) -> None:
+        self._value = value
+        self._compute = compute
+
+    def get(self) -> T:
+        if self._compute is not None:
+            self._value, self._compute = self._compute(), None
+        return self._value  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class PageMap:
+    """Where the elements of a PDF edition fall: element id → the page it starts on (1-based)."""
+
+    edition: str
+    pages: int
+    anchors: dict[str, int]
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    """An output file as the detail page offers it: name, label, size in bytes, SHA-256, pages."""
+
+    name: str
+    label: str
+    format: str  # PDF, EPUB
+    media_type: str
+    size: int
+    sha256: str
+    pages: int | None = None
+
+
+MEDIA = {".pdf": ("PDF", "application/pdf"), ".epub": ("EPUB", "application/epub+zip")}
+
+
+def describe(name: str, label: str, data: bytes, pages: int | None = None) -> OutputFile:
+    """The description of an output file from its bytes."""
+    kind, media_type = MEDIA[Path(name).suffix]
+    return OutputFile(name, label, kind, media_type, len(data), hashlib.sha256(data).hexdigest(), pages)
+
+
+@dataclass(frozen=True)
+class Products:
+    """The products of the writers so far (see the module's docstring)."""
+
+    files: dict[str, tuple[Path, ...]] = field(default_factory=dict)  # target → files written, stage-relative
+    layouts: dict[str, Deferred[PageMap]] = field(default_factory=dict)  # PDF edition → page map
+    outputs: dict[str, Deferred[OutputFile]] = field(default_factory=dict)  # output key → its description
+    cover: Deferred[bytes | None] = field(default_factory=Deferred)  # JPEG thumbnail of the screen PDF
+
+    def add(self, target: str, files: list[Path], **changes: object) -> Products:
+        """These products with a target's files and its other products (merged into the maps)."""
+        merged: dict[str, object] = {"files": {**self.files, target: tuple(files)}}
+        for name, value in changes.items():
+            current = getattr(self, name)
+            merged[name] = {**current, **value} if isinstance(current, dict) else value  # type: ignore[dict-item]
+        return dataclasses.replace(self, **merged)  # type: ignore[arg-type]
+
+    def layout(self, edition: str) -> PageMap | None:
+        found = self.layouts.get(edition)
+        return found.get() if found else None
+
+    def output(self, key: str) -> OutputFile | None:
+        found = self.outputs.get(key)
+        return found.get() if found else None
+
+    # --- kept between builds --------------------------------------------------------------
+    def save(self, out: Path) -> None:
+        """Record the resolved products in OUT/.build/ (after the build's files were committed)."""
+        state = {
+            "layouts": {k: dataclasses.asdict(v) for k in sorted(self.layouts) if (v := self.layout(k))},
+            "outputs": {k: dataclasses.asdict(v) for k in sorted(self.outputs) if (v := self.output(k))},
+        }
+        write_atomic(out / STATE / "products.json", json.dumps(state, indent=1, sort_keys=True))
+        cover = self.cover.get()
+        if cover:
+            write_atomic(out / STATE / "cover.jpg", cover)
+        else:
+            (out / STATE / "cover.jpg").unlink(missing_ok=True)
+
+    def commit(self, out: Path, owned: list[str]) -> None:
+        """Save the products this build made (`owned`: "layouts", "cover", output keys) over those
+        on disk, which a build running beside this one may have changed meanwhile."""
+        current = Products.load(out)
+        layouts = self.layouts if "layouts" in owned else current.layouts
+        outputs = {**current.outputs, **{k: v for k, v in self.outputs.items() if k in owned}}
+        cover = self.cover if "cover" in owned else current.cover
+        Products({}, layouts, outputs, cover).save(out)
+
+    @classmethod
+    def load(cls, out: Path) -> Products:
+        """The products of the last builds (empty if there were none, or they are unreadable)."""
+        try:
+            state = json.loads((out / STATE / "products.json").read_text(encoding="utf-8"))
+            layouts = {k: Deferred(PageMap(**v)) for k, v in state["layouts"].items()}
+            outputs = {k: Deferred(OutputFile(**v)) for k, v in state["outputs"].items()}
+        except (OSError, ValueError, KeyError, TypeError):
+            return cls()
+        cover_path = out / STATE / "cover.jpg"
+        cover = cover_path.read_bytes() if cover_path.is_file() else None
+        return cls({}, layouts, outputs, Deferred(cover))  # type: ignore[arg-type]
+
+    def digest(self, *parts: str) -> str:
+        """A digest of some of the products (e.g. "layouts", "outputs"), for the up-to-date check."""
+        state = {
+            "layouts": {k: dataclasses.asdict(v) for k in sorted(self.layouts) if (v := self.layout(k))},
+            "outputs": {k: dataclasses.asdict(v) for k in sorted(self.outputs) if (v := self.output(k))},
+        }
+        return hashlib.sha256(json.dumps([state[p] for p in parts], sort_keys=True).encode()).hexdigest()
+
+
+class Writer(Protocol):
+    """The one contract of every output format's writer."""
+
+    target: str
+
+    def write(self, report: Report, stage: Path, products: Products) -> Products:
+        """Write this target's files into `stage`; return the products with its own added.
+
+        Raises ReportError (RenderError, OutputError) when the output cannot be made.
+        """
+        ...

@@ -1,0 +1,150 @@
+"""The source revision of a release, read without running anything.
+
+The content folder may be a repository of its own, whose configuration can make git run any
+command (core.fsmonitor, hooks, filters …). So git is never run: its files are read instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import stat
+from pathlib import Path
+from typing import Any
+
+from .files import UnsafeFile, read_regular
+
+
+GIT_LIMIT = 16 << 20  # bytes of a file in .git (packed-refs can be long)
+COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+REF_NAME = re.compile(r"refs/(?:[A-Za-z0-9_+-][A-Za-z0-9._+-]*/)*[A-Za-z0-9_+-][A-Za-z0-9._+-]*")
+
+
+def _git_text(path: Path) -> str | None:
+    """A small file of a repository as text, or None if it is missing, odd or unreadable."""
+    try:
+        handle = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        return read_regular(path.name, GIT_LIMIT, dir_fd=handle).decode("utf-8")
+    except (UnsafeFile, UnicodeDecodeError):
+        return None
+    finally:
+        os.close(handle)
+
+
+def _git_dirs(content: Path) -> tuple[Path, Path] | None:
+    """The git folder of the repository holding content and its common folder (where the refs
+    of a linked worktree live), or None if there is none or it is unusual."""
+    for folder in (content, *content.parents):
+        dotgit = folder / ".git"
+        try:
+            mode = os.lstat(dotgit).st_mode
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return None
+        if stat.S_ISDIR(mode):
+            gitdir = dotgit
+        else:  # a linked worktree or a submodule: `gitdir: <path>`; a link or FIFO gives up
+            match = re.fullmatch(r"gitdir: ([^\n]+)\n?", _git_text(dotgit) or "")
+            if not match:
+                return None
+            gitdir = folder / match.group(1)
+        common = _git_text(gitdir / "commondir")
+        return gitdir, (gitdir / common.strip() if common else gitdir)
+    return None
+
+
+def _resolve_ref(ref: str, gitdir: Path, common: Path) -> str | None:
+    """What a ref points at: a commit, `ref: <other ref>`, or None."""
+    if not REF_NAME.fullmatch(ref) or ".." in ref or ref.endswith(".lock"):
+        return None
+    for folder in dict.fromkeys((gitdir, common)):
+        text = _git_text(folder / ref)
+        if text is not None:
+            return text.strip()
+    for line in (_git_text(common / "packed-refs") or "").splitlines():
+        commit, _, name = line.partition(" ")
+        if name == ref and COMMIT.fullmatch(commit):
+            return commit
+    return None
+
+
+def _git_commit(content: Path) -> str | None:
+    """The commit checked out in the repository holding content, read from .git/HEAD and the refs
+    (loose or packed); None if there is no repository, no commit yet, or anything is unusual."""
+    dirs = _git_dirs(content.resolve())
+    if dirs is None:
+        return None
+    value = _git_text(dirs[0] / "HEAD")
+    for _ in range(5):  # HEAD → refs/heads/main → commit; a symbolic ref may add a step or two
+        value = (value or "").strip()
+        if COMMIT.fullmatch(value):
+            return value
+        if not value.startswith("ref: "):
+            return None
+        value = _resolve_ref(value[5:].strip(), *dirs)
+    return None
+
+
+def _hash_tree(folder: Path, relative: str, digest: Any) -> None:
+    """Add every file under folder to digest, in name order, without following links: a link adds
+    its target's name, a regular file its bytes, anything else (FIFO, device) only its name."""
+    try:
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+    except OSError:
+        digest.update(b"?" + os.fsencode(relative) + b"\0")
+        return
+    for entry in entries:
+        name = f"{relative}{entry.name}"
+        if entry.name == ".git":
+            continue
+        if entry.is_symlink():
+            digest.update(b"L" + os.fsencode(name) + b"\0" + os.fsencode(os.readlink(entry.path)) + b"\0")
+        elif entry.is_dir(follow_symlinks=False):
+            _hash_tree(Path(entry.path), name + "/", digest)
+        elif entry.is_file(follow_symlinks=False):
+            digest.update(b"F" + os.fsencode(name) + b"\0" + _file_digest(Path(entry.path)) + b"\0")
+        else:
+            digest.update(b"O" + os.fsencode(name) + b"\0")
+
+
+def _file_digest(path: Path) -> bytes:
+    """SHA-256 of a regular file, read without following a link or waiting on a FIFO."""
+    digest = hashlib.sha256()
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return b"unreadable"
+    try:
+        if not stat.S_ISREG(os.fstat(handle).st_mode):
+            return b"not a file"
+        while chunk := os.read(handle, 1 << 20):
+            digest.update(chunk)
+    finally:
+        os.close(handle)
+    return digest.digest()
+
+
+def content_digest(content: Path) -> str:
+    """SHA-256 over the names and bytes of the content files (`.git` left out), as 64 hex digits."""
+    digest = hashlib.sha256()
+    _hash_tree(content, "", digest)
+    return digest.hexdigest()
+
+
+def revision(content: Path) -> str:
+    """The source of a release: `git:<commit>+sha256:<digest>` when the content is in a git
+    repository (the digest tells whether the files were the committed ones), else `sha256:<digest>`.
+
+    Reads the repository's files; never runs git, whose configuration the content controls.
+    """
+    commit = _git_commit(content)
+    digest = f"sha256:{content_digest(content)}"
+    return f"git:{commit}+{digest}" if commit else digest
+
+
