@@ -46,10 +46,10 @@ class _Doc:
     number: int | None
     head: ChapterMeta
     body: Document
-    figures: list[tuple[FigureSpec, tuple[dict[str, Any], ...], str]] = field(default_factory=list)
-    tables: list[tuple[TableSpec, tuple[tuple[Inline | None, ...], ...]]] = field(default_factory=list)
+    # (line of the fence, spec, chart rows, image asset) and (line, spec, cells)
+    figures: list[tuple[int, FigureSpec, tuple[dict[str, Any], ...], str]] = field(default_factory=list)
+    tables: list[tuple[int, TableSpec, tuple[tuple[Inline | None, ...], ...]]] = field(default_factory=list)
     refs: list[Ref] = field(default_factory=list)  # made in key points, captions, sources and cells
-    where: dict[str, int] = field(default_factory=dict)  # block id → line of its fence
 
 
 class Loader:
@@ -202,17 +202,16 @@ class Loader:
             return
         doc.refs += [ref for text in (spec.caption, spec.source) if text for ref in text.refs]
         site.token.meta = {**(site.token.meta or {}), "block": spec.id}
-        doc.where[spec.id] = site.line
         if isinstance(spec, FigureSpec):
-            self.read_figure(doc, spec, data)
+            self.read_figure(doc, site.line, spec, data)
         else:
-            self.read_table(doc, spec, data)
+            self.read_table(doc, site.line, spec, data)
 
-    def read_figure(self, doc: _Doc, spec: FigureSpec, data: Node) -> None:
+    def read_figure(self, doc: _Doc, line: int, spec: FigureSpec, data: Node) -> None:
         if spec.kind == "image":
             asset = self.read_image(doc, spec, data)
             if asset is not None:
-                doc.figures.append((spec, (), asset))
+                doc.figures.append((line, spec, (), asset))
             return
         found = self.rows(doc, spec.data, data, "figure.data")
         if found is None:
@@ -224,7 +223,7 @@ class Loader:
             for key, value in row.items():
                 if value is not None:
                     doc.refs += find_refs(str(value), shown, row.line_of(str(key)))
-        doc.figures.append((spec, tuple(dict(r) for r in rows), ""))
+        doc.figures.append((line, spec, tuple(dict(r) for r in rows), ""))
 
     def read_image(self, doc: _Doc, spec: FigureSpec, data: Node) -> str | None:
         if not spec.src:
@@ -246,7 +245,7 @@ class Loader:
             self.assets[rel] = Asset(rel, raw, media)
         return rel
 
-    def read_table(self, doc: _Doc, spec: TableSpec, data: Node) -> None:
+    def read_table(self, doc: _Doc, line: int, spec: TableSpec, data: Node) -> None:
         if spec.rows is not None:
             rows, shown = list(spec.rows), doc.shown
             if not rows:
@@ -269,7 +268,7 @@ class Loader:
                     doc.refs += text.refs
                     parsed[str(key)] = text
             cells.append(tuple(parsed.get(c.key) for c in spec.columns))
-        doc.tables.append((spec, tuple(cells)))
+        doc.tables.append((line, spec, tuple(cells)))
 
     def rows(self, doc: _Doc, relative: str, data: Node, name: str,
              inline_allowed: bool = False) -> tuple[list[Node], str] | None:
@@ -428,8 +427,8 @@ class _Numbering:
             self.define(ref, f"{doc.shown}:{line}")
             headings.append(Heading(html_id(ref), token.meta.get("number", ""), plain_text(title), level))
         figures, tables = [], []
-        blocks = sorted([(doc.where[s.id], "figure", s, r, a) for s, r, a in doc.figures]
-                        + [(doc.where[s.id], "table", s, r, "") for s, r in doc.tables], key=lambda b: b[0])
+        blocks = sorted([(line, "figure", s, r, a) for line, s, r, a in doc.figures]
+                        + [(line, "table", s, r, "") for line, s, r in doc.tables], key=lambda b: b[0])
         for line, kind, spec, rows, asset in blocks:
             self.define(spec.id, f"{doc.shown}:{line}")
             if kind == "table":

@@ -187,10 +187,8 @@ def _sequence(item: Any, rule: Rule, value: Any, context: _Context, name: str, l
                 continue
             converted = _mapping(item, element, context, where + ".", value.line_of(i))
         else:
-            if item is str and (not isinstance(element, str) or not element.strip()):
-                hint = " (a colon followed by a space starts a mapping: quote the text)" \
-                    if isinstance(element, Node) else ""
-                context.bad(value.line_of(i), where, f"expected text, got {_type_name(element)}{hint}")
+            if item is str and isinstance(element, str) and not element.strip():
+                context.bad(value.line_of(i), where, "expected text, got text")
                 failed = True
                 continue
             converted = _value(item, rule, element, context, where, value.line_of(i))
@@ -204,7 +202,8 @@ def _sequence(item: Any, rule: Rule, value: Any, context: _Context, name: str, l
 def _text(rule: Rule, value: Any, context: _Context, name: str, line: int) -> str | None:
     kind = rule.kind or "str"
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        return context.bad(line, name, f"expected text, got {_type_name(value)}")
+        hint = " (a colon followed by a space starts a mapping: quote the text)" if isinstance(value, Node) else ""
+        return context.bad(line, name, f"expected text, got {_type_name(value)}{hint}")
     text = value if isinstance(value, str) else _number_text(value)
     if text is None:
         return context.bad(line, name, "the number is too long: quote it as text")

@@ -15,8 +15,9 @@ import pytest
 
 from publisher.errors import ContentError
 from publisher.loader import load_report
-from publisher.markdown import Context, install_rules, make_parser
-from tests.conftest import ROOT, run_cli
+from publisher.render import Renderer, Style
+from publisher.markdown import Inline, make_parser
+from tests.conftest import MINIMAL, ROOT, run_cli
 
 # Raw HTML and links that must never reach a reader, whatever text field they are written in.
 HOSTILE = [
@@ -93,8 +94,9 @@ def test_a_full_build_with_markup_in_a_caption_fails_and_writes_nothing(content,
                                   "[x](javascript:alert(1))", "<javascript:alert(1)>", "[x](data:text/html,hi)"])
 def test_the_renderer_never_emits_markup_it_did_not_make(text):
     # Defence in depth: even text that skipped the scan is rendered as text, links are dropped.
-    ctx = Context("web", "x", {}, {}, {}, lambda doc, anchor: f"#{anchor}", {}, {})
-    html = install_rules(make_parser(scan=False)).renderInline(text, {"ctx": ctx})
+    report, _ = load_report(MINIMAL)
+    tokens = make_parser().parseInline(text, {})[0].children
+    html = Renderer(report, Style()).inline(Inline(text, tuple(tokens)), "x")
     assert "<" not in html, html
 
 

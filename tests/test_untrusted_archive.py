@@ -19,11 +19,13 @@ from urllib.parse import unquote
 import pytest
 
 from publisher.citation import bibtex, ris
-from publisher.edition import (MANIFEST, SNAPSHOT, Release, ReleasedFile, _revision, content_digest,
-                               load_snapshot, read_released, release, releases)
+from publisher.archive import MANIFEST, SNAPSHOT, Release, ReleasedFile, load_snapshot, read_released, releases
+from publisher.edition import release
+from publisher.revision import content_digest
+from publisher.revision import revision as _revision
 from publisher.errors import ContentError
 from publisher.loader import load_report
-from publisher.model import Person
+from publisher.model import Person, Publisher
 from publisher.web import _copy_releases
 from tests.conftest import MINIMAL, run_cli
 
@@ -352,18 +354,18 @@ def lines_of(value: str) -> str:
 HOSTILE = {
     "title": 'Evil}, note = {pwned}, x = {\r\nER  - \nTY  - JOUR\n@misc{y, title={z}',
     "subtitle": "100% of $5 & #1_a^b~c \\ end\\}\u2028AU  - Mallory",
-    "publisher": "Pub {Inc\u2029PB  - X",
-    "publisher_url": 'https://example.org/a}b{c\\d"e f',
     "identifier": "urn:x:1\x0bKW  - y",
 }
+PUBLISHER = Publisher(name="Pub {Inc\u2029PB  - X", url='https://example.org/a}b{c\\d"e f')
 AUTHORS = ("Ada\rTY  - BOOK", "Bob}\x85ER  - ", "Cy{ \u2028")
 
 
 @pytest.fixture(scope="module")
 def hostile():
     report = load_report(MINIMAL)[0]
-    people = tuple(Person(name) for name in AUTHORS) + (Person("Ed\nEditor", "editor"),)
-    return dataclasses.replace(report, meta=dataclasses.replace(report.meta, authors=people, **HOSTILE))
+    people = tuple(Person(name=name) for name in AUTHORS) + (Person(name="Ed\nEditor", role="editor"),)
+    return dataclasses.replace(report, meta=dataclasses.replace(report.meta, authors=people, publisher=PUBLISHER,
+                                                                **HOSTILE))
 
 
 def parse_bibtex(text: str) -> list[tuple[str, str, list[tuple[str, str]]]]:
@@ -410,11 +412,11 @@ def test_bibtex_is_one_record_with_neutral_values(hostile) -> None:
     unescape = lambda value: ESCAPE.sub(lambda m: LATEX[m.group()], value)  # noqa: E731
     assert unescape(values["title"]) == lines_of(HOSTILE["title"]).replace('"', "''")
     assert unescape(values["subtitle"]) == lines_of(HOSTILE["subtitle"])
-    assert unescape(values["institution"]) == lines_of(HOSTILE["publisher"])
+    assert unescape(values["institution"]) == lines_of(PUBLISHER.name)
     assert unescape(values["note"]) == lines_of(HOSTILE["identifier"])
     assert [unescape(a) for a in re.findall(r"\{((?:[^{}]|\{\})*)\}", values["author"])] == [
         lines_of(a) for a in AUTHORS]
-    assert not re.search(r'[{}\\" ]', values["url"]) and unquote(values["url"]) == HOSTILE["publisher_url"]
+    assert not re.search(r'[{}\\" ]', values["url"]) and unquote(values["url"]) == PUBLISHER.url
 
 
 def test_ris_is_one_record_with_one_line_values(hostile) -> None:
@@ -425,5 +427,5 @@ def test_ris_is_one_record_with_one_line_values(hostile) -> None:
     assert tags == ["TY", "TI", "T2", "AU", "AU", "AU", "PB", "PY", "DA", "ET", "LA", "M3", "UR", "ER"]
     values = [line[6:] for line in lines]
     assert values[1:6] == [lines_of(HOSTILE["title"]), lines_of(HOSTILE["subtitle"]), *map(lines_of, AUTHORS)]
-    assert values[6] == lines_of(HOSTILE["publisher"]) and values[11] == lines_of(HOSTILE["identifier"])
+    assert values[6] == lines_of(PUBLISHER.name) and values[11] == lines_of(HOSTILE["identifier"])
     assert text.count("\n") == len(lines) and text.endswith("ER  - \n")
