@@ -184,3 +184,11 @@ def proof_command(out: Path) -> None:
     except ReportError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)
+
+
+@main.command("docs", hidden=True)
+def docs_command() -> None:
+    """Regenerate the field reference in docs/content-format.md from the schema."""
+    from .fieldref import DOCUMENT, update
+
+    click.echo(f"{'Updated' if update() else 'Unchanged:'} {DOCUMENT}")

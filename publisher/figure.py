@@ -187,10 +187,3 @@ def table_html(table: Table, inline: Callable[[Inline], str], wrap: str = "") ->
             f'<caption><span class="label">Table {table.number}.</span> {inline(spec.caption)}'
             f"</caption>{widths}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
             f"{source}</div>\n")
-
-
-def cell_text(value: Any) -> str:
-    """A table cell's Markdown: a list of values is joined with semicolons."""
-    if isinstance(value, list):
-        return "; ".join(str(v) for v in value)
-    return str(value)

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ContentError, Problem, display_path
-from .figure import cell_text
 from .files import UnsafeFile, read_regular
 from .image import ImageError, check_image
 from .markdown import (
@@ -439,6 +438,13 @@ class _Numbering:
                 figures.append(Figure(html_id(spec.id), self.figures, spec, doc.slug, rows, asset))
         return Chapter(doc.slug, doc.number, doc.head, doc.body, tuple(headings), tuple(figures), tuple(tables),
                        doc.body.words, doc.shown)
+
+
+def cell_text(value: Any) -> str:
+    """A table cell's Markdown: a list of values is joined with semicolons."""
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    return str(value)
 
 
 def load_report(content: Path, strict: bool = False) -> tuple[Report, list[Problem]]:

@@ -286,7 +286,8 @@ def _rows(cls: type[Any], prefix: str = "") -> list[str]:
             notes.append(f"Pattern: `{rule.pattern}`.")
         if rule.min_items:
             notes.append(f"At least {rule.min_items}.")
-        rows.append(f"| `{prefix}{item.name}` | {kind} | {'yes' if rule.required else ''} | {' '.join(notes)} |")
+        meaning = " ".join(notes).replace("|", "\\|")
+        rows.append(f"| `{prefix}{item.name}` | {kind} | {'yes' if rule.required else ''} | {meaning} |")
         inner = typing.get_args(hint)[0] if typing.get_origin(hint) is tuple else hint
         if _is_mapping(inner):
             rows += _rows(inner, f"{prefix}{item.name}{'[]' if inner is not hint else ''}.")

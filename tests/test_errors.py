@@ -159,6 +159,20 @@ CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
     ("glossary-paragraph-separator", lambda c: edit(c / "glossary.yaml", "expansion: Sustainable Development Goals",
                                                'expansion: "Sustainable\\u2029Development Goals"'),
      ["content/glossary.yaml:5: [2].expansion: must be a single line"]),
+    # Issue 13: what the docs call required is required (an empty list stopped the EPUB writer).
+    ("no-chapters", lambda c: edit(c / "report.yaml", "chapters:\n  - chapters/01-context.md\n"
+                                   "  - chapters/02-flows.md\n  - chapters/03-outlook.md", "chapters: []"),
+     ["content/report.yaml:32: chapters: needs at least 1 item"]),
+    ("no-authors", lambda c: edit(c / "report.yaml", "authors:\n  - {name: Ada Fixture, role: author}\n"
+                                  "  - {name: Ben Editor, role: editor}", "authors: []"),
+     ["content/report.yaml:22: authors: needs at least 1 item"]),
+    # Every bad row of a data file, not only the first.
+    ("every-bad-row", lambda c: edit(c / "data/events.yaml", 'date: "1998-03"', 'date: "1998-13"') or
+     edit(c / "data/events.yaml", "level: expert}", "}") or edit(c / "data/events.yaml", '"2024-06-30"', '"2024-02-30"'),
+     ["content/chapters/01-context.md:21: figure.data: row 2: impossible date '1998-13' (month must be in 1..12)",
+      "content/chapters/01-context.md:21: figure.data: row 3 has no 'level'",
+      "content/chapters/01-context.md:21: figure.data: row 5: impossible date '2024-02-30' "
+      "(day is out of range for month)"]),
 ]
 
 
