@@ -44,8 +44,8 @@ def format_reference(entry: ReferenceEntry) -> tuple[str, str]:
         pieces_text.append(f"{publisher},")
     # A source that gives no date is "n.d."; a date is never guessed.
     when = format_date(entry.date) if entry.date else "n.d."
-    pieces_html.append(f"{esc(when)}.")
-    pieces_text.append(f"{when}.")
+    pieces_html.append(esc(when) if when.endswith(".") else f"{esc(when)}.")
+    pieces_text.append(when if when.endswith(".") else f"{when}.")
     language = LANGUAGES.get(entry.language, "")
     if language:
         pieces_html.append(f"In {language}.")
