@@ -235,8 +235,11 @@ def _edition_folders(archive: Path) -> list[Path]:
     """The edition folders of the archive: those named by a whole number, in number order.
 
     Hidden folders (a `.3.partial` left by a release that was killed) and other names are no
-    editions. Raises ReportError if the archive is not a folder.
+    editions. Raises ReportError if the archive is not a folder (a symbolic link is not: a release
+    must not write through it).
     """
+    if archive.is_symlink():
+        raise ReportError(f"{display_path(archive)}: the editions archive is a symbolic link; it must be a folder")
     try:
         names = os.listdir(archive)
     except FileNotFoundError:

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from .errors import ContentError, ReportError
+from .errors import ContentError, ReportError, printable
 from .pipeline import TARGETS, BuildOptions, build
 from .proof import write_proofs
 
@@ -85,7 +85,7 @@ def _report_errors(action: Any) -> Any:
         for problem in exc.problems:
             click.echo(f"Error: {problem}", err=True)
     except ReportError as exc:
-        click.echo(f"Error: {exc}", err=True)
+        click.echo(f"Error: {printable(str(exc))}", err=True)
     sys.exit(1)
 
 
@@ -182,7 +182,7 @@ def proof_command(out: Path) -> None:
         for path in write_proofs(out):
             click.echo(f"Wrote {path}")
     except ReportError as exc:
-        click.echo(f"Error: {exc}", err=True)
+        click.echo(f"Error: {printable(str(exc))}", err=True)
         sys.exit(1)
 
 

@@ -20,8 +20,8 @@ def read_regular(path: Path | str, limit: int, dir_fd: int | None = None) -> byt
     """The bytes of the regular file `path` (relative to the open folder `dir_fd`, if given),
     at most `limit` bytes.
 
-    The file is checked with lstat before it is opened (a symbolic link, a pipe, a device or a
-    socket is refused), opened with O_NOFOLLOW and O_NONBLOCK (so that nothing swapped in can
+    The file is checked with lstat before it is opened (a symbolic link, a hard link, a pipe, a
+    device or a socket is refused), opened with O_NOFOLLOW and O_NONBLOCK (so that nothing swapped in can
     be followed or block the build), and checked again on the open descriptor (the same
     file, still regular). Callers that allow links inside a folder resolve them first and
     check where they lead. Raises UnsafeFile.
@@ -36,6 +36,9 @@ def read_regular(path: Path | str, limit: int, dir_fd: int | None = None) -> byt
         raise UnsafeFile("is a symbolic link, not a regular file")
     if not stat.S_ISREG(before.st_mode):
         raise UnsafeFile("is not a regular file")
+    if before.st_nlink > 1:
+        # A hard link has no direction: the other name may be a file outside the folder.
+        raise UnsafeFile("is a hard link (the file has other names): copy the file instead")
     try:
         handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
     except OSError as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import warnings
+from typing import Any
 
 MAX_BYTES = 10_000_000  # per image file
 MAX_PIXELS = 40_000_000  # width × height of a raster image (an A4 page at 600 dpi is 35 Mpx)
@@ -44,6 +45,11 @@ SVG_ELEMENTS = frozenset("""
 """.split())
 EMBEDDED_RASTER = re.compile(r"data:image/(png|jpeg);base64,[A-Za-z0-9+/=\s]*", re.I)
 CSS_URL = re.compile(r"url\(\s*['\"]?\s*([^)'\"\s]*)", re.I)
+CSS_ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{1,6})\s?|(.))", re.S)
+CSS_COMMENT = re.compile(r"/\*.*?(\*/|$)", re.S)
+# CSS that loads or runs anything: imports, other resources, old script hooks.
+CSS_ACTIVE = ("@import", "@font-face", "image-set(", "image(", "cross-fade(", "element(", "src(", "expression(",
+              "javascript:", "behavior:", "-moz-binding")
 
 
 class ImageError(Exception):
@@ -117,17 +123,34 @@ def check_svg(data: bytes) -> None:
     references that leave the file (only `#fragment` references, and embedded PNG/JPEG data
     in <image>), and style sheets that import or load anything. Raises ImageError.
     """
-    from defusedxml import DefusedXmlException
-    from defusedxml.ElementTree import fromstring
-    from xml.etree.ElementTree import ParseError
+    from xml.etree.ElementTree import ParseError, TreeBuilder
 
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import DefusedXMLParser
+
+    class Builder(TreeBuilder):
+        """Notes every processing instruction, also those before the root element."""
+
+        seen: list[str] = []
+
+        def pi(self, target: str, text: str | None = None) -> Any:
+            self.seen.append(target)
+            return super().pi(target, text)
+
+    builder = Builder()
+    parser = DefusedXMLParser(target=builder, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     try:
-        root = fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+        parser.feed(data)
+        root = parser.close()
     except DefusedXmlException as exc:
         raise ImageError(f"SVG refused: {type(exc).__name__} (entity and external declarations are not allowed)") \
             from None
     except ParseError as exc:
         raise ImageError(f"SVG is not well-formed XML ({exc})") from None
+    if builder.seen:
+        # A browser applies an <?xml-stylesheet?>: CSS that loads files, or XSLT that writes
+        # script into the page.
+        raise ImageError("SVG refused: processing instructions (such as <?xml-stylesheet?>) are not allowed")
     if root.tag != f"{{{SVG_NS}}}svg":
         raise ImageError("SVG refused: the root element is not <svg> in the SVG namespace")
     for count, element in enumerate(root.iter(), 1):
@@ -145,7 +168,7 @@ def _split(tag: str) -> tuple[str, str]:
 
 def _check_element(element: object) -> None:
     tag = getattr(element, "tag", None)
-    if not isinstance(tag, str):  # comments and processing instructions
+    if not isinstance(tag, str):  # comments
         return
     namespace, local = _split(tag)
     if namespace in INERT_NS:
@@ -158,9 +181,11 @@ def _check_element(element: object) -> None:
             raise ImageError(f"SVG refused: event handler attribute {attr!r} on <{local}>")
         if attr == "href" and attr_ns in ("", XLINK_NS):
             _check_reference(value, local)
-        elif "url(" in value.lower() or "javascript:" in value.lower():
+        else:  # any attribute may hold CSS (style, fill, filter, mask …)
             _check_css(value, local)
     if local == "style":
+        if len(element):  # type: ignore[arg-type]
+            raise ImageError("SVG refused: <style> may hold only text")
         _check_css(element.text or "", local)  # type: ignore[attr-defined]
 
 
@@ -174,10 +199,21 @@ def _check_reference(value: str, local: str) -> None:
     raise ImageError(f"SVG refused: <{local}> refers to {shown!r}; only references inside the file are allowed")
 
 
+def _plain_css(css: str) -> str:
+    """CSS as a browser reads it: comments dropped, escapes (\\69, \\i) decoded, lower case."""
+    def unescape(match: re.Match[str]) -> str:
+        if match.group(1):
+            code = int(match.group(1), 16)
+            return chr(code) if 0 < code < 0x110000 and not 0xD800 <= code < 0xE000 else "\ufffd"
+        return match.group(2)
+
+    return CSS_ESCAPE.sub(unescape, CSS_COMMENT.sub(" ", css)).lower()
+
+
 def _check_css(css: str, local: str) -> None:
-    lowered = css.lower()
-    if "@import" in lowered or "javascript:" in lowered or "expression(" in lowered:
-        raise ImageError(f"SVG refused: <{local}> has a style that imports or runs code")
-    for match in CSS_URL.finditer(css):
+    plain = _plain_css(css)
+    if any(word in plain for word in CSS_ACTIVE):
+        raise ImageError(f"SVG refused: <{local}> has a style that loads or runs something")
+    for match in CSS_URL.finditer(plain):
         if not match.group(1).startswith("#"):
             raise ImageError(f"SVG refused: <{local}> loads {match.group(1)!r}; only url(#…) is allowed")

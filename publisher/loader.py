@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 MAX_YAML = 1_000_000  # bytes: a report.yaml or data file larger than this is a mistake
 MAX_CHAPTER = 2_000_000
 MAX_IMAGE = 10_000_000
+_UNREADABLE = object()  # a data file whose problems are already reported
 CHAPTER_NAME = re.compile(r"(\d+)-([a-z0-9]+(?:-[a-z0-9]+)*)\.md")
 # What each kind of chart needs in every row of its data.
 NEEDED = {"timeline": ("date", "level"), "bar": ("label", "value")}
@@ -281,8 +282,13 @@ class Loader:
             return None
         key = str(path)
         if key not in self.data_cache:
+            before = len(self.problems)
             self.data_cache[key] = self.yaml_file(path)
+            if len(self.problems) > before and self.data_cache[key] is None:
+                self.data_cache[key] = _UNREADABLE
         rows = self.data_cache[key]
+        if rows is _UNREADABLE:  # already reported
+            return None
         if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
             self.problems.append(Problem(doc.shown, data.line_of("data"), name,
                                          "data must be a non-empty list of mappings"))

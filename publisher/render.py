@@ -151,7 +151,7 @@ class Renderer:
                         f'<abbr title="{escapeHtml(term.expansion)}">{escapeHtml(key)}</abbr></a>')
             label, chapter, anchor = self.targets[f"{kind}:{key}"]
             return (f'{lead}<a class="xref xref-{kind}" href="{self.href(slug, chapter, anchor)}">'
-                    f"{label}</a>")
+                    f"{escapeHtml(label)}</a>")
 
         return XREF.sub(xref, CITATION.sub(cite, escapeHtml(content)))
 
@@ -170,14 +170,14 @@ class Renderer:
 
 
 def _targets(report: Report) -> dict[str, tuple[str, str, str]]:
-    """Every cross-reference target: key → (label, document slug, anchor)."""
+    """Every cross-reference target: key → (label as plain text, document slug, anchor)."""
     from .markdown import html_id
 
     found: dict[str, tuple[str, str, str]] = {}
     for chapter in report.documents:
         found[f"ch:{chapter.slug}"] = (chapter.label, chapter.slug, chapter.anchor)
-        for heading, (_level, ref, title, _line) in zip(chapter.headings, chapter.body.headings, strict=True):
-            label = f"Section {heading.number}" if heading.number else f"“{title}”"
+        for heading, (_level, ref, _title, _line) in zip(chapter.headings, chapter.body.headings, strict=True):
+            label = f"Section {heading.number}" if heading.number else f"“{heading.title}”"
             found[ref] = (label, chapter.slug, heading.id)
         for figure in chapter.figures:
             found[figure.spec.id] = (f"Figure {figure.number}", chapter.slug, html_id(figure.spec.id))

@@ -53,9 +53,22 @@ def _git_dirs(content: Path) -> tuple[Path, Path] | None:
             if not match:
                 return None
             gitdir = folder / match.group(1)
-        common = _git_text(gitdir / "commondir")
-        return gitdir, (gitdir / common.strip() if common else gitdir)
+        common_text = _git_text(gitdir / "commondir")
+        common = gitdir / common_text.strip() if common_text else gitdir
+        # A repository of the content's own is untrusted like the rest of it: it may not send
+        # the reader to another repository's files, unless that repository lists this folder as
+        # one of its linked worktrees (git's own check). One above the content folder is the project's.
+        inside = all(p.resolve().is_relative_to(content) for p in (gitdir, common))
+        if folder == content and not inside and not _linked_worktree(dotgit, gitdir):
+            return None
+        return gitdir, common
     return None
+
+
+def _linked_worktree(dotgit: Path, gitdir: Path) -> bool:
+    """Whether `gitdir` is a repository's record of the linked worktree whose `.git` file is `dotgit`."""
+    back = _git_text(gitdir / "gitdir")
+    return gitdir.parent.name == "worktrees" and back is not None and Path(back.strip()).resolve() == dotgit.resolve()
 
 
 def _resolve_ref(ref: str, gitdir: Path, common: Path) -> str | None:

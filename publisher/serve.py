@@ -38,7 +38,7 @@ from urllib.parse import parse_qs, quote, unquote
 
 import watchfiles
 
-from .errors import ContentError, ReportError
+from .errors import ContentError, ReportError, printable
 from .pipeline import BuildOptions, build
 from .templates import STYLES, TEMPLATES
 
@@ -110,6 +110,7 @@ class Preview:
         self.pdf = "pdf" in options.targets
         self.background = self.epub or self.pdf
         self.watched = (options.content, TEMPLATES, STYLES)
+        self.waiters = threading.BoundedSemaphore(max(1, max_handlers // 2))
         self.server = _Server((host, port), functools.partial(_Handler, preview=self), request_timeout, max_handlers)
         self._session = f"{time.time_ns():x}"  # a restarted server has new build ids
         self._count = 0
@@ -271,13 +272,33 @@ class Preview:
                 *(["--strict"] if options.strict else [])]
 
     def _watch(self) -> None:
-        for changes in watchfiles.watch(*self.watched, stop_event=self._stop, rust_timeout=200,
-                                        yield_on_timeout=True, raise_interrupt=False):
-            self._watching.set()
-            if changes:
-                names = sorted({Path(path).name for _, path in changes})
-                log.info("Changed: %s", ", ".join(names))
-                self.rebuild()
+        """Rebuild on every change of the watched folders, until stopped.
+
+        Each real folder is watched on its own, without following symbolic links (a link in the
+        content to /usr must not set thousands of watches, nor a change outside the content
+        trigger a build); when folders appear or disappear the set is read again.
+        """
+        while not self._stop.is_set():
+            folders = watched_folders(self.watched)
+            for changes in watchfiles.watch(*folders, recursive=False, stop_event=self._stop, rust_timeout=200,
+                                            yield_on_timeout=True, raise_interrupt=False):
+                self._watching.set()
+                if changes:
+                    names = sorted({Path(path).name for _, path in changes})
+                    log.info("Changed: %s", printable(", ".join(names)))
+                    self.rebuild()
+                    if watched_folders(self.watched) != folders:
+                        break
+
+
+def watched_folders(roots: tuple[Path, ...]) -> list[Path]:
+    """Every real folder under the roots (symbolic links and hidden folders are not followed)."""
+    found = []
+    for root in roots:
+        for folder, dirs, _ in os.walk(root, followlinks=False):
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (Path(folder) / d).is_symlink())
+            found.append(Path(folder))
+    return found
 
 
 class Refused(Exception):
@@ -483,7 +504,14 @@ class _Handler(SimpleHTTPRequestHandler):
         build (or LONG_POLL seconds)."""
         since = query.get("build", [""])[0]
         if body and re.fullmatch("[0-9]{1,18}", since):
-            self.preview.wait_for_build(int(since), LONG_POLL)
+            # At most half the handlers wait the whole long poll, so that waiting tabs (or a page
+            # that opens many of them) can never keep pages and files from being served.
+            waiting = self.preview.waiters.acquire(blocking=False)
+            try:
+                self.preview.wait_for_build(int(since), LONG_POLL if waiting else 1.0)
+            finally:
+                if waiting:
+                    self.preview.waiters.release()
         try:
             page: Path | None = resolve(self.preview.options.out, query.get("page", ["/"])[0])
         except Refused:

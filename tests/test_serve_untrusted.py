@@ -162,3 +162,28 @@ def read_some(sock: socket.socket) -> bytes:
         return sock.recv(65536)
     except ConnectionError:
         return b""
+
+
+def test_long_polls_cannot_keep_pages_from_being_served(served):
+    # A page that opens many long polls (each waits for the next build) holds at most half the
+    # handlers for the whole wait; pages and files are still served at once.
+    state = int(request(served, f"{BUILD_PATH}?page=/")[2].split(b'"build": ')[1].split(b",")[0])
+    threads = [threading.Thread(target=request, args=(served, f"{BUILD_PATH}?build={state}&page=/"), daemon=True)
+               for _ in range(2 * LIMIT)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.5)
+    started = time.monotonic()
+    assert wait_until(lambda: request(served, PAGE)[0] == 200, timeout=5)
+    assert time.monotonic() - started < 3
+
+
+def test_the_watcher_does_not_follow_links_out_of_the_content(tmp_path):
+    from publisher.serve import watched_folders
+
+    content = tmp_path / "content"
+    (content / "chapters").mkdir(parents=True)
+    (content / ".git" / "objects").mkdir(parents=True)
+    (content / "usr").symlink_to("/usr")
+    (content / "outside").symlink_to(tmp_path)
+    assert watched_folders((content,)) == [content, content / "chapters"]

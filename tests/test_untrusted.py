@@ -135,7 +135,19 @@ BAD_SVGS = [
     ("animate-href", b'<svg xmlns="http://www.w3.org/2000/svg"><a><set attributeName="href" '
      b'to="javascript:alert(1)"/></a></svg>', "<set>"),
     ("style-import", b'<svg xmlns="http://www.w3.org/2000/svg"><style>@import url(https://evil.example/a.css);'
-     b'</style></svg>', "imports or runs code"),
+     b'</style></svg>', "loads or runs something"),
+    ("xsl-stylesheet", b'<?xml version="1.0"?><?xml-stylesheet type="text/xsl" href="data:text/xsl;base64,PHg+"?>'
+     b'<svg xmlns="http://www.w3.org/2000/svg"><rect/></svg>', "processing instructions"),
+    ("css-stylesheet-pi", b'<?xml-stylesheet type="text/css" href="https://evil.example/a.css"?>'
+     b'<svg xmlns="http://www.w3.org/2000/svg"><rect/></svg>', "processing instructions"),
+    ("style-with-child", b'<svg xmlns="http://www.w3.org/2000/svg"><style><g/>@import url(https://evil.example/a.css);'
+     b'</style></svg>', "may hold only text"),
+    ("css-escaped-import", b'<svg xmlns="http://www.w3.org/2000/svg"><style>@\\69mport "https://evil.example/";'
+     b'</style></svg>', "loads or runs something"),
+    ("css-escaped-url", b'<svg xmlns="http://www.w3.org/2000/svg"><rect style="fill: u\\72l(https://evil.example/p)"/>'
+     b'</svg>', "https://evil.example/p"),
+    ("image-set", b'<svg xmlns="http://www.w3.org/2000/svg"><rect style="fill: image-set(\'https://evil.example/i\' 1x)"/>'
+     b'</svg>', "loads or runs something"),
     ("style-url", b'<svg xmlns="http://www.w3.org/2000/svg"><rect style="fill: url(https://evil.example/p)"/></svg>',
      "https://evil.example/p"),
     ("entities", b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
@@ -256,3 +268,69 @@ def test_an_escaped_angle_bracket_is_text_in_every_format(content, tmp_path):
 
     with zipfile.ZipFile(next(out.glob("*.epub"))) as book:
         assert "Value &lt;NA&gt; here" in book.read("EPUB/02-flows.xhtml").decode()
+
+
+# --- text the publisher makes from content: labels, messages -----------------------------------
+
+def test_cross_reference_labels_are_text_in_every_format(content, tmp_path):
+    # A cross-reference to an unnumbered heading or a front section is labelled with its title.
+    replace(content / "front" / "summary.md", "title: Executive summary",
+            "title: 'Summary<script>alert(1)</script><a href=\"javascript:alert(2)\">x</a>'")
+    with (content / "chapters" / "03-outlook.md").open("a", encoding="utf-8") as handle:
+        handle.write("\n#### `<script>alert(3)</script>` {#sec:h4}\n\nSee @sec:h4 and @ch:summary.\n")
+    replace(content / "report.yaml", "This fixture stands in", "See @sec:h4 and @ch:summary. This fixture stands in")
+    out = tmp_path / "out"
+    assert run_cli("--content", str(content), "--out", str(out), "-q").exit_code == 0
+    import zipfile
+
+    texts = {p.name: p.read_text(encoding="utf-8") for p in [out / "index.html", *(out / "read").glob("*.html")]}
+    with zipfile.ZipFile(next(out.glob("*.epub"))) as book:
+        texts.update({n: book.read(n).decode() for n in book.namelist() if n.endswith(".xhtml")})
+    for name, text in texts.items():
+        assert "<script" not in text and 'href="javascript' not in text, name
+    assert "&lt;script&gt;alert(3)&lt;/script&gt;" in texts["03-outlook.html"]
+    for pdf in out.glob("*.pdf"):
+        data = pdf.read_bytes()
+        assert b"javascript" not in data.lower() and b"/FileAttachment" not in data, pdf.name
+
+
+def test_messages_show_control_characters_as_escapes(content):
+    # An unknown field named with a terminal escape sequence must not clear or fake the screen.
+    with (content / "report.yaml").open("a", encoding="utf-8") as handle:
+        handle.write('"\\e[2J\\e[32mBuilt 28 files\\u202e": 1\n')
+    result = run_cli("--content", str(content), "--out", str(content.parent / "out"), "--strict")
+    assert result.exit_code == 1
+    assert "\x1b" not in result.output and "\u202e" not in result.output
+    assert "\\x1b[2J\\x1b[32mBuilt 28 files\\u202e: unknown field" in result.output
+
+
+def test_a_hard_link_is_refused(content, tmp_path):
+    secret = tmp_path / "secret.yaml"
+    secret.write_bytes((content / "data" / "states.yaml").read_bytes())
+    (content / "data" / "states.yaml").unlink()
+    os.link(secret, content / "data" / "states.yaml")
+    with pytest.raises(ContentError) as caught:
+        load_report(content)
+    assert [str(p) for p in caught.value.problems] == [
+        "content/data/states.yaml: file is a hard link (the file has other names): copy the file instead"]
+
+
+def test_an_editions_archive_that_is_a_link_is_refused(content, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (content.parent / "editions").symlink_to(elsewhere)
+    result = run_cli("release", "--content", str(content), "--out", str(tmp_path / "out"), "-q")
+    assert result.exit_code == 1
+    assert "the editions archive is a symbolic link" in result.output
+    assert list(elsewhere.iterdir()) == [] and not (tmp_path / "out").exists()
+
+
+def test_a_git_file_may_not_point_at_another_repository(content, tmp_path):
+    from publisher.revision import content_digest, revision
+
+    other = tmp_path / "other"
+    subprocess.run(["git", "init", "-q", str(other)], check=True)
+    subprocess.run(["git", "-C", str(other), "-c", "user.name=x", "-c", "user.email=x@x", "commit", "-q",
+                    "--allow-empty", "-m", "x"], check=True)
+    (content / ".git").write_text(f"gitdir: {other / '.git'}\n", encoding="utf-8")
+    assert revision(content) == f"sha256:{content_digest(content)}"
