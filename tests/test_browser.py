@@ -22,6 +22,8 @@ import pytest
 
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.slow
+
 CHROMIUM = Path("/usr/bin/chromium")
 NODE_TOOLS = ROOT / ".tools" / "node" / "node_modules"
 AXE = NODE_TOOLS / "axe-core" / "axe.min.js"

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import run_cli
 
 
-def test_check_passes_on_a_fresh_build(fixture_built):
-    result = run_cli("check", "--content", str(fixture_built.content), "--out", str(fixture_built.out))
+@pytest.mark.slow
+def test_check_passes_on_the_real_report(real_built):
+    # EPUBCheck (errors and warnings), qpdf, embedded fonts and each edition's structure.
+    result = run_cli("check", "--content", str(real_built.content), "--out", str(real_built.out))
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "Content and outputs are valid."
 

@@ -12,6 +12,8 @@ import pytest
 from tests.conftest import run_cli
 from tests.pdfcheck import page_texts
 
+pytestmark = pytest.mark.slow  # two releases: four builds
+
 
 def set_edition(content: Path, number: int, date: str, note: str) -> None:
     path = content / "report.yaml"

