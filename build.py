@@ -45,7 +45,8 @@ def main() -> None:
         import pytest
 
         # -rs: a test that cannot run here (a missing tool, no research folder) says why.
-        sys.exit(pytest.main(["-q", "-rs", str(ROOT / "tests"), *sys.argv[2:]]))
+        # -n auto: one test process per core (pytest-xdist); each build is still made once.
+        sys.exit(pytest.main(["-q", "-rs", "-n", "auto", str(ROOT / "tests"), *sys.argv[2:]]))
     if sys.argv[1:2] == ["bench"]:
         sys.path.insert(0, str(ROOT / "benchmarks"))
         import bench

@@ -186,7 +186,7 @@ def proof_command(out: Path) -> None:
         sys.exit(1)
 
 
-@main.command("docs", hidden=True)
+@main.command("docs")
 def docs_command() -> None:
     """Regenerate the field reference in docs/content-format.md from the schema."""
     from .fieldref import DOCUMENT, update

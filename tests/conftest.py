@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,19 +45,39 @@ def _build(content: Path, out: Path, strict: bool = True) -> Built:
     return Built(content, out, load_report(content, strict)[0])
 
 
+def _shared(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], Built]) -> Built:
+    """A build made once per test run, also when the tests run in several processes (xdist):
+    the first process to ask builds it into a folder they share, the others wait and reuse it."""
+    from filelock import FileLock
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if base.name.startswith("popen-gw") else base  # one folder for every worker
+    folder = shared / f"shared-{name}"
+    with FileLock(str(folder) + ".lock"):
+        if not (folder / "done").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(folder)
+            (folder / "done").write_text("", encoding="utf-8")
+    content = folder / "content" if (folder / "content").exists() else CONTENT
+    return Built(content, folder / "dist", load_report(content, True)[0])
+
+
+def _build_fixture(folder: Path) -> Built:
+    shutil.copytree(MINIMAL, folder / "content")
+    return _build(folder / "content", folder / "dist")
+
+
 @pytest.fixture(scope="session")
 def fixture_built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     """The small fixture report, copied and built once."""
-    base = tmp_path_factory.mktemp("fixture")
-    content = base / "content"
-    shutil.copytree(MINIMAL, content)
-    return _build(content, base / "dist")
+    return _shared(tmp_path_factory, "fixture", _build_fixture)
 
 
 @pytest.fixture(scope="session")
 def real_built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     """The real report in content/, built once with --strict."""
-    return _build(CONTENT, tmp_path_factory.mktemp("real") / "dist")
+    return _shared(tmp_path_factory, "real", lambda folder: _build(CONTENT, folder / "dist"))
 
 
 @pytest.fixture
