@@ -19,6 +19,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
+sys.path.insert(0, str(ROOT))
+from publisher.formats import FORMATS  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -52,11 +54,16 @@ def baseline(content: Path, out: Path) -> float:
 import sys
 sys.path.insert(0, {str(ROOT)!r})
 from pathlib import Path
+from publisher.formats import asset_href
 from publisher.loader import load_report
 from publisher.templates import make_env
 from publisher.pdf import render_html
 report, _ = load_report(Path({str(content)!r}))
-Path({str(out / "final.html")!r}).write_text(render_html(report, make_env(), "screen", "bench"), encoding="utf-8")
+out = Path({str(out)!r})
+(out / "final.html").write_text(render_html(report, make_env(), "screen"), encoding="utf-8")
+for asset in report.assets:
+    (out / asset_href(asset.name)).parent.mkdir(parents=True, exist_ok=True)
+    (out / asset_href(asset.name)).write_bytes(asset.data)
 """
     subprocess.run([PYTHON, "-c", prepare], check=True)
     render = f"""
@@ -64,8 +71,8 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 fonts = FontConfiguration()
 css = [CSS(filename={str(ROOT / "styles")!r} + "/" + n, font_config=fonts)
-       for n in ("fonts.css", "common.css", "print.css")]
-HTML(filename={str(out / "final.html")!r}, base_url={str(content)!r} + "/").write_pdf(
+       for n in {FORMATS["screen"].stylesheets!r}]
+HTML(filename={str(out / "final.html")!r}, base_url={str(out)!r} + "/").write_pdf(
     {str(out / "baseline.pdf")!r}, stylesheets=css, font_config=fonts, pdf_variant="pdf/ua-1")
 """
     started = time.perf_counter()

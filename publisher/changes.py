@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 from dataclasses import asdict, dataclass
 from typing import Any
+
+from .markdown import WORD
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,8 @@ class Changes:
 
 
 def _words(text: str) -> list[str]:
-    """Words as the word counts count them: punctuation is not a word."""
-    return re.findall(r"[^\W_]+(?:[’'-][^\W_]+)*", text)
+    """Words as the word counts count them (markdown.WORD): punctuation is not a word."""
+    return WORD.findall(text)
 
 
 def compare(old: dict[str, Any], new: dict[str, Any], since: int, note: str) -> Changes:

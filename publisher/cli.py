@@ -13,7 +13,7 @@ from .errors import ContentError, ReportError, printable
 from .pipeline import TARGETS, BuildOptions, build
 from .proof import write_proofs
 
-HELP_TARGETS = "Outputs to build: any of pdf, epub, web (default: all)."
+HELP_TARGETS = f"Outputs to build: any of {', '.join(TARGETS)} (default: all)."
 HELP_CONTENT = "The report's content folder."
 HELP_OUT = "Where outputs are written."
 HELP_STRICT = "Treat warnings (unknown fields, unused references, renderer warnings) as errors."

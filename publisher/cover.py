@@ -7,11 +7,12 @@ import textwrap
 
 from PIL import Image, ImageDraw, ImageFont
 
-from .fonts import FONT_DIR
+from .formats import FONTS
 from .model import Meta
 from .reference import format_date
 
 NAVY, ACCENT, PALE = (31, 58, 90), (242, 196, 155), (223, 231, 240)
+COVER_WIDTH = 480  # px: the detail page's thumbnail, drawn at twice the size it is shown at
 
 
 def _wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
@@ -36,9 +37,9 @@ def cover_jpeg(meta: Meta, width: int = 1600) -> bytes:
     image = Image.new("RGB", (width, height), NAVY)
     draw = ImageDraw.Draw(image)
     margin = width // 10
-    sans_bold = ImageFont.truetype(str(FONT_DIR / "Inter-Bold.otf"), width // 15)
-    sans = ImageFont.truetype(str(FONT_DIR / "Inter-Regular.otf"), width // 40)
-    serif = ImageFont.truetype(str(FONT_DIR / "CharisSIL-Regular.ttf"), width // 30)
+    sans_bold = ImageFont.truetype(str(FONTS / "Inter-Bold.otf"), width // 15)
+    sans = ImageFont.truetype(str(FONTS / "Inter-Regular.otf"), width // 40)
+    serif = ImageFont.truetype(str(FONTS / "CharisSIL-Regular.ttf"), width // 30)
     y = height // 4
     draw.text((margin, y), f"FILES / {meta.category.upper()}", font=sans, fill=ACCENT)
     y += width // 14

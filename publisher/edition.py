@@ -12,47 +12,61 @@ import dataclasses
 import hashlib
 import json
 import os
-import re
 import shutil
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from .archive import _DESCRIBE, MANIFEST, PLAIN_NAME, SNAPSHOT, Release, load_snapshot, releases
 from .changes import Changes, compare
 from .errors import ReportError
-from .fonts import visible_text
-from .model import Report
+from .markdown import plain
+from .model import Chapter, Report
+from .reference import format_reference
+from .render import targets
 from .output import write_atomic
 from .revision import revision
 
 
-def _sections(html: str) -> list[dict[str, str]]:
-    """The sections in order (id, title, text), from a chapter's web HTML; the text before the
-    first section is the pseudo-section "" so that an edited lead paragraph counts too."""
-    # Citation numbers shift when a source is added earlier in the text: compare without them.
-    html = re.sub(r'<span class="citation">.*?</span>', "", html, flags=re.S)
-    parts = re.split(r'(<h[23] id="([^"]+)">.*?</h[23]>)', html, flags=re.S)
-    sections = [{"id": "", "title": "(opening)", "text": visible_text(parts[0])}]
-    for i in range(1, len(parts) - 1, 3):
-        title = re.sub(r"^\s*[\d.]+\s+", "", visible_text(parts[i])).strip()
-        sections.append({"id": parts[i + 1], "title": title, "text": visible_text(parts[i + 2])})
-    return sections
+def _sections(chapter: Chapter, label: Callable[[str, str], str]) -> list[dict[str, str]]:
+    """A chapter's sections in order (id, title, text) as plain text; the text before the first
+    section is the pseudo-section "" (with the key points) so that an edited lead counts too.
+
+    Citations are left out: their numbers shift when a source is added earlier in the text.
+    """
+    blocks = {b.spec.id: b for b in (*chapter.figures, *chapter.tables)}
+    opening = [plain(p.tokens, label) for p in chapter.head.key_points]
+    sections = [{"id": "", "title": "(opening)", "parts": opening}]
+    tokens = chapter.body.tokens
+    for i, token in enumerate(tokens):
+        heading = chapter.body.heading_at(token.map[0]) if token.type == "heading_open" and token.map else None
+        if heading is not None and heading.level in (2, 3):
+            sections.append({"id": heading.id, "title": heading.title, "parts": []})
+        elif token.type == "inline" and tokens[i - 1].type != "heading_open":
+            sections[-1]["parts"].append(plain(token.children or (), label))
+        elif token.type == "fence" and token.map and token.map[0] in chapter.body.blocks:
+            block = blocks[chapter.body.blocks[token.map[0]]]
+            texts = [block.spec.caption] + [c for row in getattr(block, "rows", ()) if isinstance(row, tuple)
+                                             for c in row if c is not None]
+            sections[-1]["parts"] += [plain(t.tokens, label) for t in texts]
+    for tokens in chapter.body.notes.values():
+        sections[-1]["parts"] += [plain(t.children or (), label) for t in tokens if t.type == "inline"]
+    return [{"id": s["id"], "title": s["title"], "text": " ".join(p for p in s["parts"] if p)} for s in sections]
 
 
 def snapshot(report: Report) -> dict[str, Any]:
     """The comparable content of a report, stored with each release: each chapter's sections as
-    the web edition shows them, and the captions and references."""
-    from .reference import format_reference
-    from .render import Renderer
-    from .site import WebStyle
+    plain text, and the captions and references."""
+    found = targets(report)
 
-    renderer = Renderer(report, WebStyle())
+    def label(kind: str, key: str) -> str:
+        return key if kind == "gls" else found.get(f"{kind}:{key}", ("", "", ""))[0]
+
     return {
-        "chapters": [{"slug": c.slug, "title": c.title, "sections": _sections(renderer.chapter(c))}
-                     for c in report.documents],
+        "chapters": [{"slug": c.slug, "title": c.title, "sections": _sections(c, label)} for c in report.documents],
         "figures": {f.id: f.caption for f in report.figures},
         "tables": {t.id: t.caption for t in report.tables},
-        "references": {r.key: format_reference(r.entry)[1] for r in report.references},
+        "references": {r.key: format_reference(r.entry, report.meta.language)[1] for r in report.references},
     }
 
 
@@ -64,11 +78,6 @@ def changes_since(report: Report, found: tuple[Release, ...]) -> Changes | None:
         return None
     last = earlier[-1]
     return compare(load_snapshot(last), snapshot(report), last.number, report.meta.edition.note)
-
-
-def changes_since_last(report: Report, archive: Path) -> Changes | None:
-    """The changes since the latest release in the archive older than this edition (None if none)."""
-    return changes_since(report, releases(archive))
 
 
 def check_release(report: Report) -> None:

@@ -8,6 +8,7 @@ come from the print PDF's page map (a product of the PDF writer).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
 import logging
 import re
@@ -23,15 +24,16 @@ from lxml import etree
 
 from .citation import plain_citation
 from .cover import cover_jpeg
-from .figure import picture_html, svg_file, svg_png
+from .figure import draw, picture_html, svg_file, svg_png
 from .fonts import subset_font, visible_text
-from .formats import FORMATS, STYLES, output_name
-from .markdown import html_id
-from .model import Asset, Chapter, Figure, Heading, Report
+from .formats import FONTS, FORMATS, STYLES, asset_href, document_stem, output_name
+from .markdown import Heading, html_id
+from .model import Asset, Chapter, Figure, Report
+from .options import BuildOptions
 from .output import write_atomic
 from .pagelist import PageBreak, page_breaks
-from .products import Deferred, Products, describe
-from .render import Renderer, Style, note_anchor
+from .products import Deferred, OutputFile, Products, SimpleWriter
+from .render import BIBLIOGRAPHY, GLOSSARY, Renderer, Style, note_anchor
 from .templates import render
 
 log = logging.getLogger(__name__)
@@ -52,7 +54,7 @@ A11Y = [
 
 
 @dataclass(frozen=True)
-class Document:
+class Part:
     """One XHTML file of the book."""
 
     file: str
@@ -60,14 +62,12 @@ class Document:
     html: str
     in_toc: bool = True
     headings: tuple[Heading, ...] = ()
-    svg: bool = False
+    bodymatter: bool = False  # the first part of the report's body
 
 
 @dataclass(frozen=True)
 class EpubStyle(Style):
     """Pop-up notes after the text, links between the book's files, charts as SVG/PNG files."""
-
-    mode: str = "epub"
 
     def href(self, current: str, target: str, anchor: str) -> str:
         return f"#{anchor}" if current == target else f"{target}.xhtml#{anchor}"
@@ -88,11 +88,11 @@ class EpubStyle(Style):
                          f'class="footnote"><p>{back} {notes[number]}</p></aside>')
         return '<section class="notes">' + "".join(parts) + "</section>"
 
-    def figure_body(self, figure: Figure, drawing: str) -> str:
+    def figure_body(self, figure: Figure) -> str:
         # E-books get a chart as files with a PNG fallback (Kindle rejects inline SVG).
-        if drawing.startswith("<svg"):
+        if figure.spec.kind != "image":
             return picture_html(chart_stem(figure), figure.alt)
-        return drawing
+        return draw(figure)
 
 
 def chart_stem(figure: Figure) -> str:
@@ -102,8 +102,6 @@ def chart_stem(figure: Figure) -> str:
 
 def chart_assets(report: Report) -> list[Asset]:
     """Every chart as an SVG file and a PNG copy at twice its size."""
-    from .figure import draw
-
     found = []
     for figure in report.figures:
         if figure.spec.kind != "image":
@@ -123,41 +121,41 @@ class _Writer(epub.EpubWriter):  # type: ignore[misc]
         super()._write_opf_file(root)
 
 
-def _documents(report: Report, env: jinja2.Environment) -> list[Document]:
+def _documents(report: Report, env: jinja2.Environment) -> list[Part]:
     meta = report.meta
     renderer = Renderer(report, EpubStyle())
     common = {"report": report, "meta": meta}
     docs = [
-        Document("cover.xhtml", "Cover", render(env, "epub/cover.xhtml", **common), in_toc=False),
-        Document("titlepage.xhtml", "Title page and imprint",
+        Part("cover.xhtml", "Cover", render(env, "epub/cover.xhtml", **common), in_toc=False),
+        Part("titlepage.xhtml", "Title page and imprint",
                  render(env, "epub/titlepage.xhtml", citation=plain_citation(report), **common)),
     ]
     if report.changes:
-        docs.append(Document("changes.xhtml", "Changes in this edition", render(
+        docs.append(Part("changes.xhtml", "Changes in this edition", render(
             env, "epub/changes.xhtml", **common)))
     docs += [
-        Document("introduction.xhtml", "Introduction", render(
+        Part("introduction.xhtml", "Introduction", render(
             env, "epub/section.xhtml", title="Introduction", anchor="introduction", number=None,
             summary="", epub_type="introduction", role="doc-introduction",
-            body=renderer.document(meta.introduction), **common)),
+            body=renderer.introduction(), **common)),
     ]
     for chapter in report.documents:
         docs.append(_chapter_document(chapter, renderer.chapter(chapter), env, common))
-    docs.append(Document("bibliography.xhtml", "Bibliography", render(env, "epub/bibliography.xhtml", **common)))
+    if report.references:
+        docs.append(Part(f"{BIBLIOGRAPHY}.xhtml", "Bibliography", render(env, "epub/bibliography.xhtml", **common)))
     if report.glossary:
-        docs.append(Document("glossary.xhtml", "Glossary", render(env, "epub/glossary.xhtml", **common)))
+        docs.append(Part(f"{GLOSSARY}.xhtml", "Glossary", render(env, "epub/glossary.xhtml", **common)))
     return docs
 
 
-def _chapter_document(chapter: Chapter, body: str, env: jinja2.Environment, common: dict[str, object]) -> Document:
+def _chapter_document(chapter: Chapter, body: str, env: jinja2.Environment, common: dict[str, object]) -> Part:
     kind, role = ("chapter", "doc-chapter") if chapter.number else ("preface", "doc-preface")
     label = f"{chapter.number}. {chapter.title}" if chapter.number else chapter.title
     html = render(env, "epub/section.xhtml", title=chapter.title, anchor=chapter.anchor,
                   number=chapter.number, summary=chapter.summary, epub_type=kind, role=role,
                   body=body, **common)
-    return Document(f"{chapter.stem}.xhtml", label, html,
-                    headings=tuple(h for h in chapter.headings if h.level == 2),
-                    svg="<svg" in body)
+    return Part(f"{document_stem(chapter)}.xhtml", label, html, headings=chapter.sections,
+                bodymatter=chapter.number == 1)
 
 
 # Elements that may carry a page marker; ids inside inline SVG (chart titles) never do.
@@ -165,8 +163,8 @@ MARKABLE = re.compile(r'<(section|p|li|h[1-6]|figure|table|aside|dt|div)\b[^>]*?
 OUTSIDE = ("table",)  # a marker may not be a child of these: it goes before the tag
 
 
-def _with_page_breaks(documents: list[Document],
-                      anchors: dict[str, int]) -> tuple[list[Document], list[dict[str, str]]]:
+def _with_page_breaks(documents: list[Part],
+                      anchors: dict[str, int]) -> tuple[list[Part], list[dict[str, str]]]:
     """Put print-page markers into the documents; return them and the page-list entries."""
     located = [(doc_index, m.group(2)) for doc_index, doc in enumerate(documents)
                for m in MARKABLE.finditer(doc.html)]
@@ -222,11 +220,12 @@ def build_epub(report: Report, env: jinja2.Environment, anchors: dict[str, int] 
     book.add_metadata(None, "meta", f"Edition {meta.edition.number}", {"property": "schema:version"})
 
     book.set_cover("images/cover.jpg", cover_jpeg(meta), create_page=False)
-    for name in ("fonts.css", "common.css", "epub.css"):
+    for name in FORMATS["epub"].stylesheets:
         book.add_item(epub.EpubItem(uid=f"css-{name[:-4]}", file_name=f"styles/{name}",
                                     media_type="text/css", content=(STYLES / name).read_bytes()))
-    for asset in sorted((*report.assets, *chart_assets(report)), key=lambda a: a.name):
-        book.add_item(epub.EpubItem(uid=f"asset-{len(book.items)}", file_name=asset.name,
+    files = [(asset_href(a.name), a) for a in report.assets] + [(a.name, a) for a in chart_assets(report)]
+    for name, asset in sorted(files, key=lambda item: item[0]):
+        book.add_item(epub.EpubItem(uid=f"asset-{len(book.items)}", file_name=name,
                                     media_type=asset.media_type, content=asset.data))
 
     documents = _documents(report, env)
@@ -239,12 +238,13 @@ def build_epub(report: Report, env: jinja2.Environment, anchors: dict[str, int] 
         for feature in ("pageBreakMarkers", "pageNavigation", "printPageNumbers"):
             book.add_metadata(None, "meta", feature, {"property": "schema:accessibilityFeature"})
     nav_html = render(env, "epub/nav.xhtml", report=report, meta=meta, documents=documents,
-                      bodymatter=next(d.file for d in documents if d.file[:2].isdigit()), pages=pages)
+                      bodymatter=next(d.file for d in documents if d.bodymatter), pages=pages,
+                      stylesheets=FORMATS["epub"].stylesheets)
     nav = epub.EpubItem(uid="nav", file_name="nav.xhtml", media_type="application/xhtml+xml",
                         content=nav_html.encode())
     # Fonts carry only the characters the book uses: a tenth of the size, same rendering.
     text = visible_text(nav_html + "".join(d.html for d in documents))
-    for font in sorted((STYLES / "fonts").iterdir()):
+    for font in sorted(FONTS.iterdir()):
         if font.suffix in FONT_TYPES:
             book.add_item(epub.EpubItem(uid=f"font-{font.stem}", file_name=f"styles/fonts/{font.name}",
                                         media_type=FONT_TYPES[font.suffix],
@@ -255,8 +255,6 @@ def build_epub(report: Report, env: jinja2.Environment, anchors: dict[str, int] 
     for i, doc in enumerate(documents):
         item = epub.EpubItem(uid=f"doc{i:02d}", file_name=doc.file, media_type="application/xhtml+xml",
                              content=doc.html.encode())
-        if doc.svg:
-            item.properties = ["svg"]
         book.add_item(item)
         items.append(item)
     book.add_item(epub.EpubNcx())
@@ -289,14 +287,14 @@ def _repack(data: bytes) -> bytes:
     return out.getvalue()
 
 
-class EpubWriter:
+class EpubWriter(SimpleWriter):
     """Writes the EPUB; its description is a product (the detail page offers it)."""
 
     target = "epub"
 
-    def __init__(self, env: jinja2.Environment, cache: Path | None = None) -> None:
+    def __init__(self, env: jinja2.Environment, options: BuildOptions) -> None:
         self.env = env
-        self.cache = cache  # subset fonts, kept between builds
+        self.cache = options.cache / "fonts"  # subset fonts, kept between builds
 
     def write(self, report: Report, stage: Path, products: Products) -> Products:
         # The page list follows the print edition: its fresh layout when the PDFs are being
@@ -305,5 +303,6 @@ class EpubWriter:
         data = build_epub(report, self.env, layout.anchors if layout else None, self.cache)
         name = output_name(report.meta, "epub")
         write_atomic(stage / name, data)
-        described = describe(name, FORMATS["epub"].label, data)
+        described = OutputFile(name, FORMATS["epub"].label, "EPUB", "application/epub+zip", len(data),
+                               hashlib.sha256(data).hexdigest())
         return products.add("epub", [Path(name)], outputs={"epub": Deferred(described)})

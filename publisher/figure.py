@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Any
 
 from markdown_it.common.utils import escapeHtml as esc
 
+from .formats import asset_href
 from .markdown import Inline, html_id
-from .model import Figure, Table
+from .model import BarRow, Figure, Table, TimelineRow
 
 # Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
 LEVEL_COLOURS = {
@@ -39,11 +39,12 @@ def _as_date(value: str) -> date:
     return date(parts[0], parts[1], parts[2])
 
 
-def timeline_svg(ident: str, rows: Sequence[dict[str, Any]], alt: str) -> str:
-    """Events on one lane per level, along a time axis of whole years."""
-    dates = [_as_date(r["date"]) for r in rows]
-    levels = [lv for lv in LEVEL_COLOURS if any(r.get("level") == lv for r in rows)]
-    levels += sorted({str(r.get("level")) for r in rows} - set(levels))
+def timeline_svg(ident: str, rows: Sequence[TimelineRow], alt: str) -> str:
+    """Events on one lane per level, along a time axis of whole years: an SVG 640 px wide, with
+    `alt` as its title (`ident` names the title's id)."""
+    dates = [_as_date(r.date) for r in rows]
+    levels = [lv for lv in LEVEL_COLOURS if any(r.level == lv for r in rows)]
+    levels += sorted({r.level for r in rows} - set(levels))
     first, last = min(dates).year, max(dates).year + 1
     left, right, top, lane = 120, 16, 16, 34
     width, height = 640, top + lane * len(levels) + 34
@@ -68,13 +69,13 @@ def timeline_svg(ident: str, rows: Sequence[dict[str, Any]], alt: str) -> str:
         out.append(f'<line x1="{tick:.1f}" x2="{tick:.1f}" y1="{axis}" y2="{axis + 4}" stroke="#333"/>')
         out.append(f'<text x="{tick:.1f}" y="{axis + 16}" text-anchor="middle" fill="#333">{year}</text>')
     for row, day in zip(rows, dates, strict=True):
-        level = str(row.get("level"))
+        level = row.level
         y = top + lane * levels.index(level) + lane / 2
         colour = LEVEL_COLOURS.get(level, "#555")
         out.append(f'<circle cx="{x(day):.1f}" cy="{y:.1f}" r="5" fill="{colour}" '
                    'fill-opacity="0.85" stroke="#fff" stroke-width="1"/>')
-        if row.get("label"):
-            out.append(_annotation(str(row["label"]), x(day), y, width - right, placed))
+        if row.label:
+            out.append(_annotation(row.label, x(day), y, width - right, placed))
     out.append("</svg>")
     return "".join(out)
 
@@ -94,19 +95,20 @@ def _annotation(text: str, cx: float, cy: float, limit: float,
             f'fill="#333">{esc(text)}</text>')
 
 
-def bar_svg(ident: str, rows: Sequence[dict[str, Any]], alt: str, unit: str = "") -> str:
-    """Horizontal bars, longest first as given, with the value at the end of each bar."""
+def bar_svg(ident: str, rows: Sequence[BarRow], alt: str, unit: str = "") -> str:
+    """Horizontal bars in the order given, with the value (and `unit`) at the end of each bar:
+    an SVG 640 px wide, with `alt` as its title."""
     left, right, top, bar, gap = 200, 60, 8, 20, 10
     width = 640
     height = top * 2 + len(rows) * (bar + gap)
-    peak = max(float(r["value"]) for r in rows) or 1.0
+    peak = max(float(r.value) for r in rows) or 1.0
     out = [_svg_open(ident, width, height, alt)]
     for i, row in enumerate(rows):
         y = top + i * (bar + gap)
-        length = (width - left - right) * float(row["value"]) / peak
-        value = f'{row["value"]:g}' if isinstance(row["value"], float) else str(row["value"])
+        length = (width - left - right) * float(row.value) / peak
+        value = f"{row.value:g}" if isinstance(row.value, float) else str(row.value)
         out.append(f'<text x="{left - 8}" y="{y + 14}" text-anchor="end" fill="#333">'
-                   f'{esc(str(row["label"]))}</text>')
+                   f"{esc(row.label)}</text>")
         out.append(f'<rect x="{left}" y="{y}" width="{length:.1f}" height="{bar}" fill="#0072B2"/>')
         out.append(f'<text x="{left + length + 6:.1f}" y="{y + 14}" fill="#333">'
                    f'{esc(value)}{" " + esc(unit) if unit else ""}</text>')
@@ -121,7 +123,7 @@ def draw(figure: Figure) -> str:
         return timeline_svg(ident, figure.rows, alt)
     if figure.spec.kind == "bar":
         return bar_svg(ident, figure.rows, alt, figure.spec.unit)
-    return f'<img src="{esc(figure.spec.src)}" alt="{esc(alt)}"/>'
+    return f'<img src="{esc(asset_href(figure.asset))}" alt="{esc(alt)}"/>'
 
 
 def figure_html(figure: Figure, body: str, inline: Callable[[Inline], str], boxed: bool = False) -> str:

@@ -16,16 +16,16 @@ from fontTools.ttLib import TTFont
 
 from .errors import OutputError
 from .model import Report
-from .formats import STYLES
+from .formats import FONTS
 
-FONT_DIR = STYLES / "fonts"
+
 
 
 @lru_cache(maxsize=1)
 def covered() -> frozenset[int]:
     """Code points that at least one bundled font has a glyph for."""
     points: set[int] = set()
-    for path in sorted(FONT_DIR.glob("*.[ot]tf")):
+    for path in sorted(FONTS.glob("*.[ot]tf")):
         with TTFont(str(path), lazy=True) as font:
             points.update(font.getBestCmap())
     return frozenset(points)

@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .model import Meta
+    from .model import Chapter, Meta
 
 PROJECT = Path(__file__).resolve().parent.parent
 TEMPLATES = PROJECT / "templates"
 STYLES = PROJECT / "styles"
 FONTS = STYLES / "fonts"
+STATE = ".build"  # the build's own files inside the output folder: manifest, products, stages, caches
+READ = "read"  # the web edition's folder inside the output folder
 
 
 @dataclass(frozen=True)
@@ -50,16 +52,69 @@ FORMATS = {
                       "pdf/a-3u", optional=True),
     "web": Format("web", "web", "", "Web edition", ("web.css",), ("web", "partials")),
     "changes": Format("changes", "web", "-changes.json", "What changed in this edition"),
+    "bibtex": Format("bibtex", "web", ".bib", "BibTeX"),
+    "ris": Format("ris", "web", ".ris", "RIS"),
 }
-TARGETS = ("pdf", "epub", "web")
-PDF_EDITIONS = tuple(k for k, f in FORMATS.items() if f.target == "pdf")
 # The downloads the detail page offers, in display order.
 OFFERED = ("screen", "print", "epub", "archive")
+PDF_EDITIONS = tuple(k for k, f in FORMATS.items() if f.target == "pdf")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A build target: the writer that makes its formats, and how it depends on the others.
+
+    `needs`: the products of other targets it reads (so it is rebuilt when they change);
+    `makes`: the products it writes (layouts, cover, and its formats' output descriptions);
+    `writer`: "module:Class" of its writer; `step`: what the progress line says.
+    """
+
+    name: str
+    writer: str
+    step: str
+    needs: tuple[str, ...] = ()
+    makes: tuple[str, ...] = ()
+    finishing: str = ""  # what the progress line says while its writer finishes, if it does so later
+
+
+TARGET_TABLE = (
+    Target("pdf", "publisher.pdf:PdfWriter", "Laying out the PDF editions", (), ("layouts", "cover", *PDF_EDITIONS),
+           "Writing the PDF editions"),
+    Target("epub", "publisher.epub:EpubWriter", "Writing the EPUB", ("layouts",), ("epub",)),
+    Target("web", "publisher.web:WebWriter", "Writing the web pages", ("outputs",)),
+)
+TARGETS = tuple(t.name for t in TARGET_TABLE)
+BY_TARGET = {t.name: t for t in TARGET_TABLE}
+
+
+def dependents(target: str) -> tuple[str, ...]:
+    """The targets that read a product this target makes (a rebuilt PDF moves the EPUB's page
+    list and the sizes on the detail page)."""
+    makes = set(BY_TARGET[target].makes) | {"outputs"} if BY_TARGET[target].makes else set()
+    return tuple(t.name for t in TARGET_TABLE if t.name != target and makes & set(t.needs))
 
 
 def output_name(meta: Meta, key: str) -> str:
     """The file name of an output: `<id>-ed<N>-screen.pdf`, `<id>-ed<N>.epub`, …"""
     return f"{meta.id}-ed{meta.edition.number}{FORMATS[key].suffix}"
+
+
+def document_stem(chapter: Chapter) -> str:
+    """The name of a chapter's file in the EPUB and the web edition: `01-overview`, and for a
+    front-matter section its slug (`summary`). The loader refuses slugs that would collide with
+    the names of the parts every format adds (introduction, bibliography, …)."""
+    return f"{chapter.number:02d}-{chapter.slug}" if chapter.number else chapter.slug
+
+
+def asset_href(name: str) -> str:
+    """Where a content file (an image) goes in the EPUB and the web edition: under media/, so that
+    no name the author chooses can meet a name the publisher makes."""
+    return f"media/{name}"
+
+
+# Slugs of front-matter sections and chapters that would collide with what every format adds.
+RESERVED_SLUGS = frozenset({"introduction", "bibliography", "glossary", "contents", "index", "nav", "cover",
+                            "titlepage", "changes", "toc", "lists"})
 
 
 def dependencies(target: str) -> list[Path]:

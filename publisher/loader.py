@@ -6,25 +6,29 @@ numbered. Nothing is rendered here: each writer renders the parsed report in its
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from .errors import ContentError, Problem, display_path
 from .files import UnsafeFile, read_regular
 from .image import ImageError, check_image
+from .formats import RESERVED_SLUGS
 from .markdown import (
-    BlockSite, Document, Inline, Ref, find_refs, html_id, make_parser, parse_document, parse_inline, plain_text,
+    BlockSite, Document, Inline, Ref, find_refs, freeze_rows, html_id, make_parser, parse_document, parse_inline,
+    plain,
 )
 from .model import (
-    Asset, Chapter, ChapterMeta, Figure, FigureSpec, Heading, Meta, Reference, ReferenceEntry, Report, Table,
+    CHART_ROWS, Asset, Chapter, ChapterMeta, Figure, FigureSpec, Meta, Reference, ReferenceEntry, Report, Table,
     TableSpec, Term,
 )
-from .schema import Hooks, convert, parse_date
-from .yamlfile import CONTROL, Node, Seq, decode_text, parse_yaml
+from .schema import Hooks, convert
+from .yamlfile import Node, Seq, decode_text, parse_yaml
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +37,16 @@ MAX_CHAPTER = 2_000_000
 MAX_IMAGE = 10_000_000
 _UNREADABLE = object()  # a data file whose problems are already reported
 CHAPTER_NAME = re.compile(r"(\d+)-([a-z0-9]+(?:-[a-z0-9]+)*)\.md")
-# What each kind of chart needs in every row of its data.
-NEEDED = {"timeline": ("date", "level"), "bar": ("label", "value")}
+
+
+@dataclass
+class _Block:
+    """A figure or table block as read, before it is numbered."""
+
+    site: BlockSite
+    spec: FigureSpec | TableSpec
+    rows: tuple[Any, ...] = ()  # a chart's rows, or a table's cells
+    asset: str = ""  # an image figure's file
 
 
 @dataclass
@@ -46,9 +58,7 @@ class _Doc:
     number: int | None
     head: ChapterMeta
     body: Document
-    # (line of the fence, spec, chart rows, image asset) and (line, spec, cells)
-    figures: list[tuple[int, FigureSpec, tuple[dict[str, Any], ...], str]] = field(default_factory=list)
-    tables: list[tuple[int, TableSpec, tuple[tuple[Inline | None, ...], ...]]] = field(default_factory=list)
+    blocks: list[_Block] = field(default_factory=list)
     refs: list[Ref] = field(default_factory=list)  # made in key points, captions, sources and cells
 
 
@@ -137,7 +147,7 @@ class Loader:
         """The schema's hook for Markdown fields: parsed and checked like a chapter body."""
         if not block:
             return parse_inline(self.md, text, path, line, name)
-        document, problems = parse_document(self.md, text, path, line, "introduction")
+        document, problems = parse_document(self.md, text, path, line, "introduction", sections=False)
         return document, [Problem(p.path, p.line, name, p.message, p.severity) if p.field == "body" else p
                           for p in problems]
 
@@ -162,6 +172,11 @@ class Loader:
                                          f"chapter file {path.name!r} must be named NN-slug.md"))
             return None
         slug = name.group(2) if name else re.sub(r"[^a-z0-9-]", "-", path.stem.lower())
+        if slug in RESERVED_SLUGS:
+            self.problems.append(Problem(report, line, "chapters" if number else "front",
+                                         f"{path.name!r}: the name {slug!r} is the publisher's own (the report's "
+                                         f"{slug}); rename the file"))
+            return None
         text = self.text(path, MAX_CHAPTER)
         if text is None:
             return None
@@ -181,11 +196,11 @@ class Loader:
         offset = text.count("\n", 0, match.end())
         body, problems = parse_document(self.md, text[match.end():], shown, offset, slug, number)
         self.problems += problems
-        if body.words == 0 and not body.blocks:
+        if body.words == 0 and not body.sites:
             self.problems.append(Problem(shown, offset + 1, "body", "the chapter has no text"))
         doc = _Doc(shown, slug, number, head, body)
         doc.refs += [ref for point in head.key_points for ref in point.refs]
-        for site in body.blocks:
+        for site in body.sites:
             self.read_block(doc, site)
         return doc
 
@@ -201,34 +216,33 @@ class Loader:
         if spec is None:
             return
         doc.refs += [ref for text in (spec.caption, spec.source) if text for ref in text.refs]
-        site.token.meta = {**(site.token.meta or {}), "block": spec.id}
         if isinstance(spec, FigureSpec):
-            self.read_figure(doc, site.line, spec, data)
+            self.read_figure(doc, site, spec, data)
         else:
-            self.read_table(doc, site.line, spec, data)
+            self.read_table(doc, site, spec, data)
 
-    def read_figure(self, doc: _Doc, line: int, spec: FigureSpec, data: Node) -> None:
+    def read_figure(self, doc: _Doc, site: BlockSite, spec: FigureSpec, data: Node) -> None:
         if spec.kind == "image":
             asset = self.read_image(doc, spec, data)
             if asset is not None:
-                doc.figures.append((line, spec, (), asset))
+                doc.blocks.append(_Block(site, spec, asset=asset))
             return
         found = self.rows(doc, spec.data, data, "figure.data")
         if found is None:
             return
         rows, shown = found
-        if not self.chart_rows(doc, spec, rows, data):
-            return
-        for row in rows:  # a chart's data is drawn as plain text; its citations back the figure
-            for key, value in row.items():
-                if value is not None:
-                    doc.refs += find_refs(str(value), shown, row.line_of(str(key)))
-        doc.figures.append((line, spec, tuple(dict(r) for r in rows), ""))
+        converted = []
+        for i, row in enumerate(rows, 1):  # every bad row is reported, with its line in the data file
+            value, problems = convert(CHART_ROWS[spec.kind], row, shown, self.strict, f"row {i}: ")
+            self.problems += problems
+            converted.append(value)
+            for key, text in row.items():  # a chart's data is drawn as text; its citations back the figure
+                if isinstance(text, str):
+                    doc.refs += find_refs(text, shown, row.line_of(str(key)))
+        if all(converted):
+            doc.blocks.append(_Block(site, spec, tuple(converted)))
 
     def read_image(self, doc: _Doc, spec: FigureSpec, data: Node) -> str | None:
-        if not spec.src:
-            self.problems.append(Problem(doc.shown, data.line, "figure.src", "an image figure needs src"))
-            return None
         path = self.inside(spec.src, doc.shown, data.line_of("src"), "figure.src")
         if path is None:
             return None
@@ -245,7 +259,11 @@ class Loader:
             self.assets[rel] = Asset(rel, raw, media)
         return rel
 
-    def read_table(self, doc: _Doc, line: int, spec: TableSpec, data: Node) -> None:
+    def read_table(self, doc: _Doc, site: BlockSite, spec: TableSpec, data: Node) -> None:
+        if spec.rows is not None and spec.data:
+            self.problems.append(Problem(doc.shown, data.line_of("rows"), "table.rows",
+                                         "give the rows either inline or in a data file, not both"))
+            return
         if spec.rows is not None:
             rows, shown = list(spec.rows), doc.shown
             if not rows:
@@ -257,6 +275,8 @@ class Loader:
             if found is None:
                 return
             rows, shown = found
+        if spec.rows is not None:  # the model is frozen: keep no live YAML nodes in it
+            spec = dataclasses.replace(spec, rows=freeze_rows(spec.rows))
         cells = []
         for i, row in enumerate(rows, 1):
             parsed: dict[str, Inline] = {}
@@ -268,7 +288,7 @@ class Loader:
                     doc.refs += text.refs
                     parsed[str(key)] = text
             cells.append(tuple(parsed.get(c.key) for c in spec.columns))
-        doc.tables.append((line, spec, tuple(cells)))
+        doc.blocks.append(_Block(site, spec, tuple(cells)))
 
     def rows(self, doc: _Doc, relative: str, data: Node, name: str,
              inline_allowed: bool = False) -> tuple[list[Node], str] | None:
@@ -294,24 +314,6 @@ class Loader:
                                          "data must be a non-empty list of mappings"))
             return None
         return list(rows), self.shown(path)
-
-    def chart_rows(self, doc: _Doc, spec: FigureSpec, rows: list[Node], data: Node) -> bool:
-        """Check every row of a chart's data; report each bad row, not only the first."""
-        line, name = data.line_of("data"), "figure.data"
-        before = len(self.problems)
-        for i, row in enumerate(rows, 1):
-            if any(isinstance(v, str) and CONTROL.search(v) for v in row.values()):
-                self.problems.append(Problem(doc.shown, line, name, f"row {i} contains a control character"))
-                continue
-            missing = [key for key in NEEDED[spec.kind] if key not in row]
-            if missing:
-                self.problems.append(Problem(doc.shown, line, name, f"row {i} has no {missing[0]!r}"))
-                continue
-            if spec.kind == "timeline" and parse_date(str(row["date"])):
-                self.problems.append(Problem(doc.shown, line, name, f"row {i}: {parse_date(str(row['date']))}"))
-            if spec.kind == "bar" and (isinstance(row["value"], bool) or not isinstance(row["value"], (int, float))):
-                self.problems.append(Problem(doc.shown, line, name, f"row {i}: value must be a number"))
-        return len(self.problems) == before
 
     # --- the whole report --------------------------------------------------------------------
     def load(self) -> tuple[Report, list[Problem]]:
@@ -363,7 +365,8 @@ class Loader:
     def assemble(self, meta: Meta, docs: list[_Doc], refs: dict[str, tuple[Any, int]],
                  terms: dict[str, tuple[Any, int]]) -> Report:
         numbering = _Numbering(self.problems)
-        chapters = [numbering.add(doc) for doc in docs]
+        for doc in docs:
+            numbering.add(doc)
         citations: dict[str, int] = {}
         report_yaml = self.shown(self.root / "report.yaml")
         scans = [(report_yaml, list(meta.introduction.refs))] + [(d.shown, list(d.body.refs) + d.refs) for d in docs]
@@ -374,6 +377,7 @@ class Loader:
         self.check_refs(scans, numbering, refs, terms)
         if self.errors():
             raise ContentError(self.errors())
+        chapters = [numbering.chapter(doc) for doc in docs]
         return Report(
             meta=meta,
             front=tuple(c for c in chapters if c.number is None),
@@ -408,42 +412,55 @@ class Loader:
 
 
 class _Numbering:
-    """Numbers for sections, figures and tables across the report, and the id registry."""
+    """Numbers for figures and tables across the report, every target's label, the id registry."""
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         self.defined_at: dict[str, str] = {}
-        self.figures = 0
-        self.tables = 0
+        self.labels: dict[str, str] = {}  # target → "Figure 3", "Section 2.1", "Chapter 4", …
+        self.numbers: dict[str, int] = {}  # figure or table id → its number
+        self.counts = {"figure": 0, "table": 0}
 
-    def define(self, ref: str, where: str) -> None:
+    def define(self, ref: str, label: str, where: str) -> None:
         if ref in self.defined_at:
             path, line = where.rsplit(":", 1)
             self.problems.append(Problem(path, int(line), "id",
                                          f"duplicate id {ref!r} (first defined at {self.defined_at[ref]})"))
             return
         self.defined_at[ref] = where
+        self.labels[ref] = label
 
-    def add(self, doc: _Doc) -> Chapter:
-        self.define(f"ch:{doc.slug}", f"{doc.shown}:2")
-        headings = []
-        opens = [t for t in doc.body.tokens if t.type == "heading_open" and t.attrGet("id")]
-        for token, (level, ref, title, line) in zip(opens, doc.body.headings, strict=True):
-            self.define(ref, f"{doc.shown}:{line}")
-            headings.append(Heading(html_id(ref), token.meta.get("number", ""), plain_text(title), level))
+    def add(self, doc: _Doc) -> None:
+        """Define a document's targets: the chapter, its sections, its figures and tables."""
+        self.define(f"ch:{doc.slug}", f"Chapter {doc.number}" if doc.number else doc.head.title, f"{doc.shown}:2")
+        for heading in doc.body.headings:
+            title = plain(heading.tokens, lambda kind, key: key)
+            self.define(heading.ref, f"Section {heading.number}" if heading.number else f"“{title}”",
+                        f"{doc.shown}:{heading.line}")
+        for block in sorted(doc.blocks, key=lambda b: b.site.line):
+            kind = block.site.kind
+            self.counts[kind] += 1
+            self.numbers[block.spec.id] = self.counts[kind]
+            self.define(block.spec.id, f"{kind.capitalize()} {self.counts[kind]}", f"{doc.shown}:{block.site.line}")
+
+    def label(self, kind: str, key: str) -> str:
+        """How a cross-reference reads in plain text."""
+        return key if kind == "gls" else self.labels.get(f"{kind}:{key}", key)
+
+    def chapter(self, doc: _Doc) -> Chapter:
+        """The numbered chapter, its headings and captions as plain text, its blocks in place."""
+        headings = tuple(dataclasses.replace(h, title=plain(h.tokens, self.label)) for h in doc.body.headings)
         figures, tables = [], []
-        blocks = sorted([(line, "figure", s, r, a) for line, s, r, a in doc.figures]
-                        + [(line, "table", s, r, "") for line, s, r in doc.tables], key=lambda b: b[0])
-        for line, kind, spec, rows, asset in blocks:
-            self.define(spec.id, f"{doc.shown}:{line}")
-            if kind == "table":
-                self.tables += 1
-                tables.append(Table(html_id(spec.id), self.tables, spec, doc.slug, rows))
+        for block in sorted(doc.blocks, key=lambda b: b.site.line):
+            number, anchor = self.numbers[block.spec.id], html_id(block.spec.id)
+            caption = plain(block.spec.caption.tokens, self.label)
+            if isinstance(block.spec, TableSpec):
+                tables.append(Table(anchor, number, block.spec, doc.slug, caption, block.rows))
             else:
-                self.figures += 1
-                figures.append(Figure(html_id(spec.id), self.figures, spec, doc.slug, rows, asset))
-        return Chapter(doc.slug, doc.number, doc.head, doc.body, tuple(headings), tuple(figures), tuple(tables),
-                       doc.body.words, doc.shown)
+                figures.append(Figure(anchor, number, block.spec, doc.slug, caption, block.rows, block.asset))
+        body = dataclasses.replace(doc.body, headings=headings, blocks=MappingProxyType(
+            {b.site.key: b.spec.id for b in doc.blocks}))
+        return Chapter(doc.slug, doc.number, doc.head, body, tuple(figures), tuple(tables), doc.body.words, doc.shown)
 
 
 def cell_text(value: Any) -> str:

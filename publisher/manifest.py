@@ -18,7 +18,7 @@ import stat
 from pathlib import Path
 
 from .files import UnsafeFile, read_regular, regular_files
-from .formats import PROJECT, TARGETS, dependencies
+from .formats import PROJECT, STATE, TARGETS, dependencies
 from .output import write_atomic
 
 CODE = [PROJECT / "publisher", PROJECT / "pyproject.toml"]
@@ -87,7 +87,7 @@ def input_digests(content: str, archive: Path) -> dict[str, str]:
 
 def _read(out: Path) -> dict[str, dict[str, object]]:
     try:
-        data = json.loads((out / ".build" / "manifest.json").read_text(encoding="utf-8"))
+        data = json.loads((out / STATE / "manifest.json").read_text(encoding="utf-8"))
         return data if isinstance(data, dict) else {}
     except (OSError, ValueError):
         return {}
@@ -131,4 +131,4 @@ def save(out: Path, digests: dict[str, str], files: dict[str, list[Path]], sourc
     data["sources"] = dict(sorted(sources.items()))
     for target, digest in digests.items():
         data[target] = {"digest": digest, "files": sorted(p.as_posix() for p in files.get(target, []))}
-    write_atomic(out / ".build" / "manifest.json", json.dumps(data, indent=1, sort_keys=True))
+    write_atomic(out / STATE / "manifest.json", json.dumps(data, indent=1, sort_keys=True))

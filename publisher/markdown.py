@@ -1,44 +1,93 @@
 """Markdown for reports: CommonMark + tables + footnotes, with citations, cross-references,
 abbreviations and figure/table blocks — parsed once, checked, and kept as a token tree.
 
-`parse_document` parses a chapter body (or the introduction), reports what is not allowed
-with its line, lists what the text defines and refers to, and returns a `Document`: the
-tokens with their anchors (heading ids and numbers, paragraph ids) already set, so that
-every writer renders the same tree in its own style (render.py). `parse_inline` does the
-same for one line of Markdown held in a YAML field (captions, key points, table cells).
+Citations (`[@key, p. 4; @other]`) and cross-references (`@sec:id`, `@fig:id`, `@tbl:id`,
+`@ch:id`, `@gls:KEY`) are inline tokens of their own, made by the parser: the checks, the
+numbering and every writer see the same thing. `parse_document` parses a chapter body (or the
+introduction), reports what is not allowed with its line, and returns a `Document` whose
+anchors (heading ids and numbers, paragraph ids) are set; `parse_inline` does the same for one
+line of Markdown held in a YAML field (captions, key points, table cells). Nothing is changed
+in a token tree once it is returned.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
 from .errors import Problem
+from .schema import KEY
 
-CITATION = re.compile(r"\[(@[^\[\]]+)\]")
-CITE_ITEM = re.compile(r"\s*@([A-Za-z0-9][A-Za-z0-9_.-]*[A-Za-z0-9_])\s*(?:,\s*(.*?))?\s*$", re.S)
-XREF = re.compile(r"(?<![\w@.])@(ch|sec|fig|tbl|gls):([A-Za-z0-9_+-]*[A-Za-z0-9_+])")
-HEADING_ID = re.compile(r"\s*\{#([A-Za-z][\w:-]*)\}\s*$")
+CITATION = re.compile(r"\[(@[^\[\]]+)\]")  # in raw text: what the parser takes for a citation
+CITE_ITEM = re.compile(rf"\s*@({KEY})\s*(?:,\s*(.*?))?\s*$", re.S)
+XREF_KINDS = ("ch", "sec", "fig", "tbl", "gls")
+XREF = re.compile(rf"(?<![\w@.])@({'|'.join(XREF_KINDS)}):({KEY})")
+HEADING_ID = re.compile(rf"\s*\{{#(sec:{KEY}|[A-Za-z][\w:-]*)\}}\s*$")
 BLOCK_KINDS = ("figure", "table")
 SAFE_LINK = re.compile(r"(https?://|mailto:)", re.I)
 RAW_HTML = "raw HTML is not allowed (write \\< for a literal '<')"
+WORD = re.compile(r"[^\W_]+(?:[’'-][^\W_]+)*")
 
 
 def html_id(ref: str) -> str:
     """`sec:titr` → `sec-titr`: colons are not allowed in XML ids (EPUB)."""
-    return ref.replace(":", "-").replace("+", "-plus-").replace("&", "-and-")
+    return ref.replace(":", "-").replace("+", "-plus-").replace("&", "-and-").replace(".", "-dot-")
 
 
 def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:48] or "section"
 
 
+# --- the parser ---------------------------------------------------------------------------------
+
+def _citation_rule(state: StateInline, silent: bool) -> bool:
+    """`[@key, locator; @key2]` → one `citation` token with its items."""
+    start = state.pos
+    if not state.src.startswith("[@", start):
+        return False
+    end = state.src.find("]", start)
+    if end < 0 or "[" in state.src[start + 1:end]:
+        return False
+    if not silent:
+        token = state.push("citation", "", 0)
+        token.content = state.src[start:end + 1]
+        items = []
+        for part in state.src[start + 1:end].split(";"):
+            item = CITE_ITEM.match(part)
+            items.append((item.group(1), item.group(2) or "") if item else (None, part.strip()))
+        token.meta = {"items": tuple(items), "offset": start}
+    state.pos = end + 1
+    return True
+
+
+def _xref_rule(state: StateInline, silent: bool) -> bool:
+    """`@sec:id`, `@gls:KEY` … → one `xref` token (not after a letter, `@` or `.`: e-mail)."""
+    start = state.pos
+    if state.src[start] != "@" or (start and re.match(r"[\w@.]", state.src[start - 1])):
+        return False
+    match = XREF.match(state.src, start)
+    if not match:
+        return False
+    if not silent:
+        token = state.push("xref", "", 0)
+        token.content = match.group(0)
+        token.meta = {"kind": match.group(1), "key": match.group(2), "offset": start}
+    state.pos = match.end()
+    return True
+
+
 def make_parser() -> MarkdownIt:
-    """The Markdown parser: CommonMark, GitHub tables, footnotes, typographer quotes.
+    """The Markdown parser: CommonMark, GitHub tables, footnotes, typographer quotes, citations
+    and cross-references.
 
     It sees raw HTML and every link, so that the scan can refuse them with a message and a
     line; the renderer (render.py) never emits either, whatever reaches it.
@@ -46,18 +95,22 @@ def make_parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"typographer": True, "html": True})
     md.enable(["table", "replacements", "smartquotes"])
     md.use(footnote_plugin)
+    md.inline.ruler.before("link", "citation", _citation_rule)
+    md.inline.ruler.before("link", "xref", _xref_rule)
     # markdown-it silently turns a javascript: link into plain text; let every link through
     # so that the scan can reject what is not http(s) or mailto with a message instead.
     md.validateLink = lambda url: True
     return md
 
 
+# --- what a parse gives -----------------------------------------------------------------------------
+
 @dataclass(frozen=True)
 class Ref:
     """One reference in the text: a citation key, cross-reference or abbreviation."""
 
     kind: str  # cite | ch | sec | fig | tbl | gls
-    key: str
+    key: str  # the reference key, or kind:id for cross-references
     line: int
     path: str = ""  # the file, when it is not the document's own (a data file's cells)
 
@@ -75,10 +128,21 @@ class Inline:
     def __str__(self) -> str:
         return self.source
 
-    @property
-    def plain(self) -> str:
-        """The text without Markdown syntax or citations, for lists, bookmarks and metadata."""
-        return plain_text(self.source)
+
+@dataclass(frozen=True)
+class Heading:
+    """A section heading: its id (`sec:…`), html anchor, number (3.1; "" when unnumbered),
+    level (2–6), its line in the file and in the body (0-based: how the renderer finds it),
+    plain title (set once every label is known), and inline tokens."""
+
+    ref: str
+    id: str
+    number: str
+    level: int
+    line: int
+    at: int
+    title: str = ""
+    tokens: tuple[Token, ...] = field(repr=False, compare=False, default=())
 
 
 @dataclass(frozen=True)
@@ -88,16 +152,16 @@ class BlockSite:
     kind: str
     spec: str  # its YAML
     line: int  # the line of the opening fence
-    token: Token = field(repr=False, compare=False)
+    key: int  # the fence's first line in the body (0-based): how the document names the block
 
 
 @dataclass(frozen=True)
 class Document:
     """A parsed body: tokens (without the notes), each note's tokens, and what it holds.
 
-    The tokens are never changed after parsing; anchors are already set as attributes:
-    `id` on headings, paragraphs and list items, heading numbers in `meta["number"]`, and
-    the figure or table a fenced block stands for in `meta["block"]`.
+    Anchors are set: `id` on paragraphs and list items; headings are described by `headings`
+    (by the line their token starts on), and the figure or table each fenced block stands for
+    by `blocks` (fence line → block id).
     """
 
     markdown = "block"
@@ -105,14 +169,19 @@ class Document:
     source: str
     slug: str
     tokens: tuple[Token, ...] = field(repr=False, compare=False)
-    notes: dict[int, tuple[Token, ...]] = field(repr=False, compare=False)
+    notes: Mapping[int, tuple[Token, ...]] = field(repr=False, compare=False)
     refs: tuple[Ref, ...] = field(repr=False, compare=False, default=())
-    headings: tuple[tuple[int, str, str, int], ...] = ()  # level, ref, title, line
-    blocks: tuple[BlockSite, ...] = field(repr=False, compare=False, default=())
+    headings: tuple[Heading, ...] = ()
+    sites: tuple[BlockSite, ...] = field(repr=False, compare=False, default=())
+    blocks: Mapping[int, str] = field(repr=False, compare=False, default_factory=lambda: MappingProxyType({}))
     words: int = 0
 
     def __str__(self) -> str:
         return self.source
+
+    def heading_at(self, line: int) -> Heading | None:
+        """The heading whose token starts on body line `line` (0-based), if it is a section."""
+        return next((h for h in self.headings if h.at == line), None)
 
 
 @dataclass
@@ -123,40 +192,42 @@ class _Scan:
 
 
 def parse_document(md: MarkdownIt, body: str, path: str, offset: int, slug: str,
-                   number: int | None = None) -> tuple[Document, list[Problem]]:
+                   number: int | None = None, sections: bool = True) -> tuple[Document, list[Problem]]:
     """Parse and check a body that starts at line offset+1 of `path`.
 
     `slug` names the document in anchors; `number` is its chapter number (None for front
-    matter and the introduction), used to number sections 3.1, 3.1.2. Headings get ids only in
-    chapters and front matter (`number` given or `slug` not "introduction").
+    matter and the introduction), used to number sections 3.1, 3.1.2; `sections`: whether its
+    headings are sections that can be referred to (not in the introduction).
     """
     scan = _Scan()
-    env: dict[str, object] = {}
-    tokens = md.parse(body, env)
-    headings: list[tuple[int, str, str, int]] = []
-    blocks: list[BlockSite] = []
-    seen_auto: set[str] = set()
+    tokens = md.parse(body, {})
     end = next((i for i, t in enumerate(tokens) if t.type == "footnote_block_open"), len(tokens))
+    headings: list[Heading] = []
+    sites: list[BlockSite] = []
+    seen_auto: set[str] = set()
+    counters = [0, 0]
     for i, token in enumerate(tokens):
         line = offset + (token.map[0] + 1 if token.map else 1)
         if token.type == "heading_open" and i < end:  # a heading inside a note is not a section
             found = _scan_heading(token, tokens[i + 1], line, path, slug, scan, seen_auto)
-            if found:
-                headings.append(found)
+            if found and sections:
+                level, ref = found
+                section = ""
+                if number and level in (2, 3):
+                    counters[level - 2] += 1
+                    counters[1] = 0 if level == 2 else counters[1]
+                    section = f"{number}.{counters[0]}" + (f".{counters[1]}" if level == 3 else "")
+                headings.append(Heading(ref, html_id(ref), section, level, line, token.map[0] if token.map else 0,
+                                        tokens=tuple(tokens[i + 1].children or ())))
         elif token.type == "fence" and token.info.strip() in BLOCK_KINDS:
-            blocks.append(BlockSite(token.info.strip(), token.content, line, token))
+            sites.append(BlockSite(token.info.strip(), token.content, line, token.map[0] if token.map else 0))
         elif token.type in ("html_block", "html_inline"):
             scan.problems.append(Problem(path, line, "body", RAW_HTML))
         elif token.type == "inline":
             _scan_inline(token, line, path, scan)
-    if slug != "introduction":
-        _number_headings(tokens[:end], headings, number)
     _set_block_ids(tokens[:end], slug)
-    for token in tokens:
-        if token.type == "th_open":
-            token.attrSet("scope", "col")
-    document = Document(body, slug, tuple(tokens[:end]), _notes(tokens[end:]), tuple(scan.refs), tuple(headings),
-                        tuple(blocks), scan.words)
+    document = Document(body, slug, tuple(tokens[:end]), MappingProxyType(_notes(tokens[end:])), tuple(scan.refs),
+                        tuple(headings), tuple(sites), words=scan.words)
     return document, scan.problems
 
 
@@ -165,9 +236,9 @@ def parse_inline(md: MarkdownIt, text: str, path: str, line: int, name: str) -> 
     scan = _Scan()
     tokens = md.parseInline(text, {})
     for token in tokens:
-        _scan_inline(token, line, path, scan, name)
+        _scan_inline(token, line, path, scan, name, notes=False)
     children = tuple(tokens[0].children or ()) if tokens else ()
-    return Inline(text, children, tuple(Ref(r.kind, r.key, r.line, path) for r in scan.refs)), scan.problems
+    return Inline(text, children, tuple(dataclasses.replace(r, path=path) for r in scan.refs)), scan.problems
 
 
 def find_refs(text: str, path: str, line: int) -> list[Ref]:
@@ -184,42 +255,26 @@ def find_refs(text: str, path: str, line: int) -> list[Ref]:
 
 
 def _scan_heading(token: Token, inline: Token, line: int, path: str, slug: str, scan: _Scan,
-                  seen_auto: set[str]) -> tuple[int, str, str, int] | None:
+                  seen_auto: set[str]) -> tuple[int, str] | None:
     level = int(token.tag[1])
     if level == 1:
         scan.problems.append(Problem(path, line, "body",
                                      "level-one headings are not allowed: the title is the chapter's"))
         return None
     match = HEADING_ID.search(inline.content)
-    title = HEADING_ID.sub("", inline.content).strip()
     if match:
         ref = match.group(1)
         if not ref.startswith("sec:"):
             scan.problems.append(Problem(path, line, "body", f"heading id {ref!r} must start with 'sec:'"))
     else:
-        ref = f"sec:{slug}-{slugify(title)}"
+        ref = f"sec:{slug}-{slugify(plain(inline.children or (), lambda kind, key: key))}"
         while ref in seen_auto:
             ref += "-x"
         seen_auto.add(ref)
     # The heading's own {#id} is markup, not text: take it off the last text child.
     if inline.children and inline.children[-1].type == "text":
         inline.children[-1].content = HEADING_ID.sub("", inline.children[-1].content).rstrip()
-    return level, ref, title, line
-
-
-def _number_headings(tokens: list[Token], headings: list[tuple[int, str, str, int]], number: int | None) -> None:
-    """Set each heading's id and section number (3.1, 3.1.2; none in front matter)."""
-    opens = [t for t in tokens if t.type == "heading_open" and t.tag != "h1"]
-    counters = [0, 0]
-    for token, (level, ref, _title, _line) in zip(opens, headings, strict=True):
-        section = ""
-        if number and level in (2, 3):
-            counters[level - 2] += 1
-            if level == 2:
-                counters[1] = 0
-            section = f"{number}.{counters[0]}" + (f".{counters[1]}" if level == 3 else "")
-        token.attrSet("id", html_id(ref))
-        token.meta = {**(token.meta or {}), "number": section}
+    return level, ref
 
 
 def _set_block_ids(tokens: list[Token], slug: str) -> None:
@@ -244,9 +299,10 @@ def _notes(tokens: list[Token]) -> dict[int, tuple[Token, ...]]:
     return notes
 
 
-def _scan_inline(token: Token, line: int, path: str, scan: _Scan, name: str = "body") -> None:
+def _scan_inline(token: Token, line: int, path: str, scan: _Scan, name: str = "body", notes: bool = True) -> None:
     text = token.content
     for child in token.children or []:
+        at = line + text.count("\n", 0, child.meta["offset"]) if child.meta and "offset" in child.meta else line
         if child.type == "image":
             scan.problems.append(Problem(path, line, name,
                                          "inline images are not allowed: use a figure block with alt text"))
@@ -258,26 +314,24 @@ def _scan_inline(token: Token, line: int, path: str, scan: _Scan, name: str = "b
                 scan.problems.append(Problem(path, line, name,
                                              f"link target {href!r} must be an http(s) URL; "
                                              "use @sec:/@fig:/@tbl: for internal references"))
-    for match in CITATION.finditer(text):
-        at = line + text.count("\n", 0, match.start())
-        if "\n" in match.group(0):
-            scan.problems.append(Problem(path, at, "citation", "a citation must not be split across lines"))
-            continue
-        for part in match.group(1).split(";"):
-            item = CITE_ITEM.match(part)
-            if item:
-                scan.refs.append(Ref("cite", item.group(1), at))
-            else:
-                scan.problems.append(Problem(path, at, "citation", f"malformed citation {part.strip()!r}"))
-    for match in XREF.finditer(text):
-        scan.refs.append(Ref(match.group(1), f"{match.group(1)}:{match.group(2)}",
-                             line + text.count("\n", 0, match.start())))
-    for child in token.children or []:
-        # A footnote reference without a definition stays plain text.
-        for match in re.finditer(r"\[\^([^\]\s]+)\]", child.content if child.type == "text" else ""):
-            at = text.find(match.group(0))
-            scan.problems.append(Problem(path, line + text.count("\n", 0, max(at, 0)), "footnote",
-                                         f"footnote [^{match.group(1)}] has no definition"))
+        elif child.type == "citation":
+            if "\n" in child.content:
+                scan.problems.append(Problem(path, at, "citation", "a citation must not be split across lines"))
+                continue
+            for key, part in child.meta["items"]:
+                if key is None:
+                    scan.problems.append(Problem(path, at, "citation", f"malformed citation {part!r}"))
+                else:
+                    scan.refs.append(Ref("cite", key, at))
+        elif child.type == "xref":
+            scan.refs.append(Ref(child.meta["kind"], f"{child.meta['kind']}:{child.meta['key']}", at))
+        elif child.type == "footnote_ref" and not notes:
+            scan.problems.append(Problem(path, line, name, "notes are not allowed here: put the note in the chapter"))
+        elif child.type == "text":
+            # A footnote reference without a definition stays plain text.
+            for match in re.finditer(r"\[\^([^\]\s]{1,100})\]", child.content):
+                reason = "has no definition" if notes else "cannot be used here: put the note in the chapter"
+                scan.problems.append(Problem(path, line, "footnote", f"footnote [^{match.group(1)}] {reason}"))
     scan.words += count_words(HEADING_ID.sub("", text))
 
 
@@ -285,12 +339,24 @@ def count_words(text: str) -> int:
     """Words of prose: citation and cross-reference syntax does not count."""
     text = CITATION.sub(" ", text)
     text = XREF.sub(lambda m: "x" if m.group(1) == "gls" else "x x", text)
-    return len(re.findall(r"[^\W_]+(?:[’'-][^\W_]+)*", text))
+    return len(WORD.findall(text))
 
 
-def plain_text(text: str) -> str:
-    """Caption or heading text without Markdown syntax or citations, for lists and bookmarks."""
-    text = CITATION.sub("", text)
-    text = re.sub(r"[*_`]", "", text)
-    text = re.sub(r"\s+([.,;:!?])", r"\1", text)
-    return re.sub(r"\s+", " ", text).strip()
+def plain(tokens: tuple[Token, ...] | list[Token], label: Callable[[str, str], str]) -> str:
+    """Inline tokens as plain text, for contents lists, bookmarks, running heads and metadata:
+    markup and citations dropped, cross-references as `label(kind, key)` gives them."""
+    parts = []
+    for token in tokens:
+        if token.type in ("text", "code_inline", "html_inline"):
+            parts.append(token.content)
+        elif token.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif token.type == "xref":
+            parts.append(label(token.meta["kind"], token.meta["key"]))
+    text = re.sub(r"\s+", " ", "".join(parts))
+    return re.sub(r"\s+([.,;:!?])", r"\1", text).strip()
+
+
+def freeze_rows(rows: list[Any]) -> tuple[Mapping[str, Any], ...]:
+    """Data rows as read-only mappings (the model is frozen)."""
+    return tuple(MappingProxyType(dict(row)) for row in rows)

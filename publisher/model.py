@@ -16,8 +16,8 @@ from typing import Any
 
 from .archive import Release
 from .changes import Changes
-from .markdown import Document, Inline
-from .schema import SLUG, spec
+from .markdown import Document, Heading, Inline
+from .schema import KEY, SLUG, spec
 
 # --- report.yaml -----------------------------------------------------------------------------
 
@@ -114,12 +114,14 @@ class ChapterMeta:
 class FigureSpec:
     """A `figure` block: a chart drawn from data, or an image."""
 
-    id: str = spec("The figure's id, for @fig: references.", required=True, pattern=r"fig:[A-Za-z0-9_-]+")
+    id: str = spec("The figure's id, for @fig: references.", required=True, pattern=f"fig:{KEY}")
     kind: str = spec("What the figure is.", required=True, choices=("timeline", "bar", "image"))
     caption: Inline = spec("The caption, after 'Figure N.'.", required=True)
     alt: str = spec("A text alternative that says what the figure shows.", kind="text", required=True)
-    data: str = spec("A data file (timeline, bar), a path inside the content folder.", default="")
-    src: str = spec("The image file (image), a path inside the content folder.", default="")
+    data: str = spec("The data file, a path inside the content folder.", default="",
+                     required_when=("kind", ("timeline", "bar")))
+    src: str = spec("The image file (PNG, JPEG or SVG), a path inside the content folder.", default="",
+                    required_when=("kind", ("image",)))
     unit: str = spec("The unit of a bar chart's values.", default="")
     source: Inline | None = spec("The source line under the caption.", default=None)
 
@@ -137,11 +139,11 @@ class Column:
 class TableSpec:
     """A `table` block: a numbered table from a data file or inline rows."""
 
-    id: str = spec("The table's id, for @tbl: references.", required=True, pattern=r"tbl:[A-Za-z0-9_-]+")
+    id: str = spec("The table's id, for @tbl: references.", required=True, pattern=f"tbl:{KEY}")
     caption: Inline = spec("The caption, after 'Table N.'.", required=True)
     columns: tuple[Column, ...] = spec("The columns, in order.", required=True, min_items=1)
     data: str = spec("A data file with the rows, a path inside the content folder.", default="")
-    rows: Any = spec("The rows, inline, when there is no data file.", default=None)
+    rows: Any = spec("The rows, inline, when there is no data file.", default=None)  # checked by the loader
     source: Inline | None = spec("The source line under the table.", default=None)
 
 
@@ -152,7 +154,7 @@ class TableSpec:
 class ReferenceEntry:
     """An entry of references.yaml."""
 
-    key: str = spec("Citation key.", required=True, pattern=r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+    key: str = spec("Citation key, for [@key].", required=True, pattern=KEY)
     type: str = spec("What kind of source it is.", required=True,
                      choices=("webpage", "report", "article", "document", "news", "book", "statement", "dataset"))
     title: str = spec("The source's title.", required=True)
@@ -170,19 +172,39 @@ class ReferenceEntry:
 class Term:
     """An entry of glossary.yaml."""
 
-    abbr: str = spec("The abbreviation; also the key for @gls:.", required=True, pattern=r"[A-Za-z0-9][A-Za-z0-9+.-]*")
+    abbr: str = spec("The abbreviation; also the key for @gls:.", required=True, pattern=KEY)
     expansion: str = spec("What it stands for.", required=True)
     definition: str = spec("A short definition.", kind="text", default="")
 
-    @property
-    def anchor(self) -> str:
-        from .markdown import html_id
 
-        return f"gls-{html_id(self.abbr.lower())}"
+
+@dataclass(frozen=True, kw_only=True)
+class TimelineRow:
+    """A row of a timeline chart's data file: one event."""
+
+    date: str = spec("When it happened.", kind="partial-date", required=True)
+    event: str = spec("What happened.", kind="text", default="")
+    level: str = spec("The lane it is drawn on (summit, ministerial, …).", required=True)
+    place: str = spec("Where it happened.", default="")
+    label: str = spec("A short label drawn beside the mark.", default="")
+    sources: str = spec("The sources of the row, as citations [@key].", kind="text", default="")
+
+
+@dataclass(frozen=True, kw_only=True)
+class BarRow:
+    """A row of a bar chart's data file: one bar."""
+
+    label: str = spec("What the bar stands for.", required=True)
+    value: float = spec("Its length, a number.", required=True)
+    sources: str = spec("The sources of the value, as citations [@key].", kind="text", default="")
+
+
+CHART_ROWS = {"timeline": TimelineRow, "bar": BarRow}
 
 
 # The YAML documents the content format consists of, for the field reference.
 DOCUMENTS = [("report.yaml", Meta), ("Chapter front matter", ChapterMeta), ("`figure` blocks", FigureSpec),
+             ("Rows of a timeline's data file", TimelineRow), ("Rows of a bar chart's data file", BarRow),
              ("`table` blocks", TableSpec), ("references.yaml (each entry)", ReferenceEntry),
              ("glossary.yaml (each entry)", Term)]
 
@@ -190,30 +212,16 @@ DOCUMENTS = [("report.yaml", Meta), ("Chapter front matter", ChapterMeta), ("`fi
 
 
 @dataclass(frozen=True)
-class Heading:
-    """A numbered section heading inside a chapter."""
-
-    id: str
-    number: str
-    title: str
-    level: int
-
-
-@dataclass(frozen=True)
 class Figure:
     """A numbered figure: its block, its data rows (charts) or image file (images)."""
 
-    id: str
+    id: str  # its anchor
     number: int
     spec: FigureSpec
-    chapter: str
-    rows: tuple[dict[str, Any], ...] = ()
-    asset: str = ""  # the image's path inside the content folder
-
-    @property
-    def caption(self) -> str:
-        """The caption as plain text (lists of figures, bookmarks)."""
-        return self.spec.caption.plain
+    chapter: str  # the slug of the chapter that holds it
+    caption: str  # as plain text, for lists of figures and bookmarks
+    rows: tuple[TimelineRow | BarRow, ...] = ()
+    asset: str = ""  # the image's path inside the content folder (an Asset's name)
 
     @property
     def alt(self) -> str:
@@ -224,15 +232,12 @@ class Figure:
 class Table:
     """A numbered table: its block and rows, each cell parsed Markdown (or None)."""
 
-    id: str
+    id: str  # its anchor
     number: int
     spec: TableSpec
     chapter: str
+    caption: str  # as plain text, for lists of tables
     rows: tuple[tuple[Inline | None, ...], ...] = ()
-
-    @property
-    def caption(self) -> str:
-        return self.spec.caption.plain
 
 
 @dataclass(frozen=True)
@@ -243,7 +248,6 @@ class Chapter:
     number: int | None
     head: ChapterMeta
     body: Document
-    headings: tuple[Heading, ...]
     figures: tuple[Figure, ...]
     tables: tuple[Table, ...]
     word_count: int
@@ -266,9 +270,13 @@ class Chapter:
         return f"ch-{self.slug}"
 
     @property
-    def stem(self) -> str:
-        """The file name stem of the chapter in the EPUB and the web edition: 01-overview, summary."""
-        return f"{self.number:02d}-{self.slug}" if self.number else self.slug
+    def headings(self) -> tuple[Heading, ...]:
+        return self.body.headings
+
+    @property
+    def sections(self) -> tuple[Heading, ...]:
+        """The level-two headings: the chapter's sections in contents lists."""
+        return tuple(h for h in self.body.headings if h.level == 2)
 
     @property
     def label(self) -> str:

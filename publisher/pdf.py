@@ -8,6 +8,7 @@ done, before the (slow) write.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import multiprocessing
 import shutil
@@ -23,27 +24,26 @@ import jinja2
 
 from . import __version__
 from .citation import plain_citation
+from .cover import COVER_WIDTH
 from .errors import RenderError
 from .fonts import check_glyphs
-from .formats import FORMATS, STYLES, output_name
+from .formats import FORMATS, STYLES, asset_href, output_name
 from .model import Report
+from .options import BuildOptions
 from .output import write_atomic
-from .products import Deferred, OutputFile, PageMap, Products, describe
+from .products import Deferred, OutputFile, PageMap, Products
 from .render import Renderer, Style, note_anchor
 from .sandbox import OfflineFetcher
 from .templates import render
 
 log = logging.getLogger(__name__)
 
-COVER_WIDTH = 480  # px: the detail page's thumbnail, drawn at twice the size it is shown at
-A4_HEIGHT = COVER_WIDTH * 297 // 210 // 2 * 2  # even: the page shows it at half size
+A4_HEIGHT = COVER_WIDTH * 297 // 210 // 2 * 2  # px, even: the detail page shows the thumbnail at half size
 
 
 @dataclass(frozen=True)
 class PrintStyle(Style):
     """Page-foot notes at their call, links inside the one document, charts as inline SVG."""
-
-    mode: str = "print"
 
     @property
     def lead(self) -> str:
@@ -66,6 +66,8 @@ class RenderedPdf:
     edition: str
     pages: int
     anchors: dict[str, int]  # element id → the page it starts on (1-based)
+    size: int  # bytes
+    sha256: str
     warnings: tuple[str, ...] = ()
 
 
@@ -74,7 +76,7 @@ def render_html(report: Report, env: jinja2.Environment, edition: str) -> str:
     renderer = Renderer(report, PrintStyle())
     return render(env, "print/report.html", report=report, meta=report.meta, edition=edition,
                   citation=plain_citation(report), version=__version__,
-                  introduction=renderer.document(report.meta.introduction),
+                  introduction=renderer.introduction(),
                   bodies={c.slug: renderer.chapter(c) for c in report.documents})
 
 
@@ -113,7 +115,8 @@ def render_pdf(html: str, edition: str, target: Path, base: Path, files: dict[Pa
         write_atomic(target, data)
     finally:
         logging.getLogger("weasyprint").removeHandler(handler)
-    return RenderedPdf(target, edition, len(document.pages), anchors, tuple(warnings))
+    return RenderedPdf(target, edition, len(document.pages), anchors, len(data), hashlib.sha256(data).hexdigest(),
+                       tuple(warnings))
 
 
 class _Collect(logging.Handler):
@@ -149,7 +152,7 @@ class PdfJobs:
 
         context = multiprocessing.get_context("fork")
         base = content.resolve()
-        files = {base / asset.name: asset.data for asset in report.assets}
+        files = {base / asset_href(asset.name): asset.data for asset in report.assets}
         self.jobs: dict[str, tuple[Any, Connection]] = {}
         self.layouts: dict[str, tuple[int, dict[str, int]]] = {}
         self.results: dict[str, RenderedPdf] = {}
@@ -207,16 +210,16 @@ class PdfJobs:
 class PdfWriter:
     """Writes the PDF editions; their layouts, descriptions and the cover thumbnail are products.
 
-    `write` starts the renders and returns at once with deferred products; the pipeline calls
-    `finish` (or `stop`) when every writer has had its turn.
+    `write` starts the renders and returns at once with deferred products; `finish` waits for
+    the files, `stop` ends the renders.
     """
 
     target = "pdf"
 
-    def __init__(self, env: jinja2.Environment, content: Path, editions: tuple[str, ...]) -> None:
+    def __init__(self, env: jinja2.Environment, options: BuildOptions) -> None:
         self.env = env
-        self.content = content
-        self.editions = editions
+        self.content = options.content
+        self.editions = options.pdf_editions
         self.jobs: PdfJobs | None = None
 
     def write(self, report: Report, stage: Path, products: Products) -> Products:
@@ -225,7 +228,8 @@ class PdfWriter:
 
         def output(edition: str) -> OutputFile:
             result = jobs.result(edition)
-            return describe(names[edition], FORMATS[edition].label, result.path.read_bytes(), result.pages)
+            return OutputFile(names[edition], FORMATS[edition].label, "PDF", "application/pdf", result.size,
+                              result.sha256, result.pages)
 
         return products.add(
             "pdf", [Path(n) for n in names.values()],

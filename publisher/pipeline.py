@@ -11,17 +11,18 @@ moved into the output folder under a lock, with the manifest and the products.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import logging
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import manifest
 from .errors import ReportError
-from .formats import FORMATS, TARGETS, output_name
+from .formats import BY_TARGET, READ, TARGETS, dependents, output_name
 from .lock import build_lock
 from .model import Report
+from .options import BuildOptions
 from .products import Products, Writer
 from .stage import Stage
 
@@ -29,36 +30,6 @@ if TYPE_CHECKING:
     from .progress import Progress
 
 log = logging.getLogger(__name__)
-
-# A rebuilt PDF moves page numbers (the EPUB's page list) and file sizes (the detail page).
-CASCADE = {"pdf": ("epub", "web"), "epub": ("web",), "web": ()}
-# The products of other targets' builds that each target reads.
-NEEDS: dict[str, tuple[str, ...]] = {"pdf": (), "epub": ("layouts",), "web": ("outputs",)}
-# Which products each target makes (and so owns in OUT/.build/products.json).
-OWNS = {"pdf": ("layouts", "cover", *(k for k, f in FORMATS.items() if f.target == "pdf")), "epub": ("epub",),
-        "web": ()}
-
-
-@dataclass(frozen=True)
-class BuildOptions:
-    """What to build, from where, to where."""
-
-    content: Path
-    out: Path
-    targets: tuple[str, ...] = TARGETS
-    strict: bool = False
-    force: bool = False
-    archive: Path | None = None  # the editions archive; default: editions/ beside the content
-    archival: bool = False  # also write the PDF/A-3u archival edition
-
-    @property
-    def editions(self) -> Path:
-        return self.archive or self.content.resolve().parent / "editions"
-
-    @property
-    def pdf_editions(self) -> tuple[str, ...]:
-        return tuple(k for k, f in FORMATS.items() if f.target == "pdf" and (self.archival or not f.optional))
-
 
 def _digests(options: BuildOptions, content: str) -> dict[str, str]:
     digests = manifest.input_digests(content, options.editions)
@@ -74,11 +45,13 @@ def stale_targets(options: BuildOptions) -> dict[str, str]:
     digests = _digests(options, content)
     built = {} if options.force else manifest.load(options.out)
     products = Products.load(options.out)
-    current = {t: digests[t] + products.digest(*NEEDS[t]) for t in TARGETS}
+    current = {t: digests[t] + products.digest(*BY_TARGET[t].needs) for t in TARGETS}
+    if not options.archival:  # PDFs built with the archival edition serve a build without it
+        built["pdf"] = built.get("pdf", "").replace("+archive", "")
     stale = {t for t in options.targets
              if built.get(t) != current[t] or not manifest.outputs_exist(options.out, t)}
     for target in list(stale):
-        stale.update(t for t in CASCADE[target] if t in options.targets)
+        stale.update(t for t in dependents(target) if t in options.targets)
     return {t: digests[t] for t in TARGETS if t in stale}
 
 
@@ -133,8 +106,8 @@ def build(options: BuildOptions) -> list[Path]:
         with build_lock(options.out):
             files = {t: list(products.files.get(t, ())) for t in plan}
             written = stage.commit(files, previous=manifest.files(options.out, tuple(plan)),
-                                   clean=("read",) if "web" in plan else ())
-            products.commit(options.out, [item for t in plan for item in OWNS[t]])
+                                   clean=(READ,) if "web" in plan else ())
+            products.commit(options.out, [item for t in plan for item in BY_TARGET[t].makes])
             manifest.save(options.out, {t: digests[t] + consumed[t] for t in plan}, files, dict(report.sources))
     finally:
         stage.discard()
@@ -146,50 +119,53 @@ def build(options: BuildOptions) -> list[Path]:
 
 
 def _writers(options: BuildOptions, plan: tuple[str, ...]) -> list[Writer]:
-    from .epub import EpubWriter
-    from .pdf import PdfWriter
+    """The writers of the planned targets, in the table's order; a writer's module is imported
+    only when its target is built."""
     from .templates import make_env
-    from .web import WebWriter
 
     env = make_env()
-    found: list[Writer] = []
-    if "pdf" in plan:
-        found.append(PdfWriter(env, options.content, options.pdf_editions))
-    if "epub" in plan:
-        found.append(EpubWriter(env, options.out / ".build" / "fonts"))
-    if "web" in plan:
-        found.append(WebWriter(env))
+    found = []
+    for target in plan:
+        module, name = BY_TARGET[target].writer.split(":")
+        found.append(getattr(importlib.import_module(module), name)(env, options))
     return found
-
-
-STEPS = {"pdf": "Laying out the PDF editions", "epub": "Writing the EPUB", "web": "Writing the web pages"}
 
 
 def _write(report: Report, options: BuildOptions, stage: Path, plan: tuple[str, ...],
            progress: Progress) -> tuple[Products, dict[str, str]]:
     """Run the writers into the stage, each given the products of those before it (and of
-    earlier builds); return the products and, per target, a digest of the products it read."""
+    earlier builds); return the products, all ready, and per target a digest of the products it
+    read. A writer may return before its files are written (the PDFs render in other
+    processes): `finish` waits for it before a writer that needs its products runs."""
     products = Products.load(options.out)
     consumed: dict[str, str] = {}
     writers = _writers(options, plan)
-    pdf = next((w for w in writers if w.target == "pdf"), None)
     started = time.perf_counter()
     try:
-        for writer in writers:
-            if writer.target == "web" and pdf is not None:
-                progress.step("Writing the PDF editions")
-                pdf.finish()  # type: ignore[attr-defined]
-            progress.step(STEPS[writer.target])
-            consumed[writer.target] = products.digest(*NEEDS[writer.target])
+        finished: set[str] = set()
+
+        def finish(writer: Writer) -> None:
+            if writer.target not in finished:
+                finished.add(writer.target)
+                if BY_TARGET[writer.target].finishing:
+                    progress.step(BY_TARGET[writer.target].finishing)
+                writer.finish()
+
+        for i, writer in enumerate(writers):
+            needs = BY_TARGET[writer.target].needs
+            if "outputs" in needs:  # the files it describes must be written first
+                for earlier in writers[:i]:
+                    finish(earlier)
+            progress.step(BY_TARGET[writer.target].step)
+            consumed[writer.target] = products.digest(*needs)
             products = writer.write(report, stage, products)
             log.debug("%s written after %.1f s", writer.target, time.perf_counter() - started)
-        if pdf is not None and "web" not in plan:
-            progress.step("Writing the PDF editions")
-            pdf.finish()  # type: ignore[attr-defined]
-        products.digest("layouts", "outputs")  # every deferred product is ready (or its error raised)
+        for writer in writers:
+            finish(writer)
+        products.resolve()  # every deferred product is ready (or its error raised) before the commit
     finally:
-        if pdf is not None:
-            pdf.stop()  # type: ignore[attr-defined]
+        for writer in writers:
+            writer.stop()
     return products, consumed
 
 
@@ -201,9 +177,9 @@ def release_edition(options: BuildOptions) -> Path:
     """
     from .edition import check_release, release
 
-    check_release(load(options))
-    build(options)
     report = load(options)
+    check_release(report)
+    build(options)
     names = [output_name(report.meta, key) for key in ("screen", "print", "epub")]
     with build_lock(options.out):  # no build may replace the files while they are copied
         frozen = release(report, options.out, options.editions, options.content, names)

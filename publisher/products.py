@@ -22,23 +22,24 @@ from pathlib import Path
 from typing import Generic, Protocol, TypeVar
 
 from .model import Report
+from .formats import STATE
 from .output import write_atomic
 
 T = TypeVar("T")
-STATE = ".build"
 
 
 class Deferred(Generic[T]):
-    """A value now, or one computed when first asked for (`get()`), then kept."""
+    """A value now, or one computed when first asked for (`get()`), then kept; `Deferred()` is
+    "none" (a product that this build does not make)."""
 
     def __init__(self, value: T | None = None, compute: Callable[[], T] | None = None) -> None:
         self._value = value
         self._compute = compute
 
-    def get(self) -> T:
+    def get(self) -> T | None:
         if self._compute is not None:
             self._value, self._compute = self._compute(), None
-        return self._value  # type: ignore[return-value]
+        return self._value
 
 
 @dataclass(frozen=True)
@@ -81,13 +82,25 @@ class Products:
     outputs: dict[str, Deferred[OutputFile]] = field(default_factory=dict)  # output key → its description
     cover: Deferred[bytes | None] = field(default_factory=Deferred)  # JPEG thumbnail of the screen PDF
 
-    def add(self, target: str, files: list[Path], **changes: object) -> Products:
-        """These products with a target's files and its other products (merged into the maps)."""
-        merged: dict[str, object] = {"files": {**self.files, target: tuple(files)}}
-        for name, value in changes.items():
-            current = getattr(self, name)
-            merged[name] = {**current, **value} if isinstance(current, dict) else value  # type: ignore[dict-item]
-        return dataclasses.replace(self, **merged)  # type: ignore[arg-type]
+    def add(self, target: str, files: list[Path], layouts: dict[str, Deferred[PageMap]] | None = None,
+            outputs: dict[str, Deferred[OutputFile]] | None = None,
+            cover: Deferred[bytes | None] | None = None) -> Products:
+        """These products with a target's files and what else it made, merged into the maps (a
+        writer that makes layouts gives all of them: any left from before are dropped)."""
+        return Products(
+            files={**self.files, target: tuple(files)},
+            layouts=self.layouts if layouts is None else layouts,
+            outputs={**self.outputs, **(outputs or {})},
+            cover=self.cover if cover is None else cover,
+        )
+
+    def resolve(self) -> None:
+        """Wait for every deferred product (raising the error of one that failed)."""
+        for edition in self.layouts:
+            self.layout(edition)
+        for key in self.outputs:
+            self.output(key)
+        self.cover.get()
 
     def layout(self, edition: str) -> PageMap | None:
         found = self.layouts.get(edition)
@@ -98,12 +111,15 @@ class Products:
         return found.get() if found else None
 
     # --- kept between builds --------------------------------------------------------------
-    def save(self, out: Path) -> None:
-        """Record the resolved products in OUT/.build/ (after the build's files were committed)."""
-        state = {
+    def _state(self) -> dict[str, dict[str, object]]:
+        return {
             "layouts": {k: dataclasses.asdict(v) for k in sorted(self.layouts) if (v := self.layout(k))},
             "outputs": {k: dataclasses.asdict(v) for k in sorted(self.outputs) if (v := self.output(k))},
         }
+
+    def save(self, out: Path) -> None:
+        """Record the resolved products in OUT/.build/ (after the build's files were committed)."""
+        state = self._state()
         write_atomic(out / STATE / "products.json", json.dumps(state, indent=1, sort_keys=True))
         cover = self.cover.get()
         if cover:
@@ -131,19 +147,16 @@ class Products:
             return cls()
         cover_path = out / STATE / "cover.jpg"
         cover = cover_path.read_bytes() if cover_path.is_file() else None
-        return cls({}, layouts, outputs, Deferred(cover))  # type: ignore[arg-type]
+        return cls({}, layouts, outputs, Deferred(cover))
 
     def digest(self, *parts: str) -> str:
         """A digest of some of the products (e.g. "layouts", "outputs"), for the up-to-date check."""
-        state = {
-            "layouts": {k: dataclasses.asdict(v) for k in sorted(self.layouts) if (v := self.layout(k))},
-            "outputs": {k: dataclasses.asdict(v) for k in sorted(self.outputs) if (v := self.output(k))},
-        }
+        state = self._state()
         return hashlib.sha256(json.dumps([state[p] for p in parts], sort_keys=True).encode()).hexdigest()
 
 
 class Writer(Protocol):
-    """The one contract of every output format's writer."""
+    """The one contract of every output format's writer, made as `Writer(env, options)`."""
 
     target: str
 
@@ -153,3 +166,21 @@ class Writer(Protocol):
         Raises ReportError (RenderError, OutputError) when the output cannot be made.
         """
         ...
+
+    def finish(self) -> None:
+        """Wait until every file `write` started is written (raising its error)."""
+        ...
+
+    def stop(self) -> None:
+        """Give up whatever is still running (after an error elsewhere)."""
+        ...
+
+
+class SimpleWriter:
+    """A writer that has written everything when `write` returns."""
+
+    def finish(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass

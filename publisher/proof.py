@@ -10,7 +10,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from .errors import ReportError
-from .fonts import FONT_DIR
+from .formats import FONTS
 from .output import write_atomic
 
 COLUMNS = 8
@@ -27,7 +27,7 @@ def contact_sheet(pdf: Path, target: Path, dpi: int = 40) -> Path:
     width = max(p.width for p in pages)
     height = max(p.height for p in pages)
     rows = -(-len(pages) // COLUMNS)
-    label = ImageFont.truetype(str(FONT_DIR / "Inter-Regular.otf"), 14)
+    label = ImageFont.truetype(str(FONTS / "Inter-Regular.otf"), 14)
     sheet = Image.new("RGB", (COLUMNS * (width + GAP) + GAP, rows * (height + GAP + 20) + GAP), (96, 96, 96))
     draw = ImageDraw.Draw(sheet)
     for index, page in enumerate(pages):

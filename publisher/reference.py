@@ -7,12 +7,11 @@ from typing import TYPE_CHECKING
 
 from markdown_it.common.utils import escapeHtml as esc
 
+from .language import NAMES
+
 if TYPE_CHECKING:
     from .model import ReferenceEntry
 
-LANGUAGES = {"ja": "Japanese", "ru": "Russian", "uz": "Uzbek", "kk": "Kazakh", "ky": "Kyrgyz",
-             "tg": "Tajik", "tk": "Turkmen", "zh": "Chinese", "ko": "Korean", "fr": "French",
-             "de": "German", "es": "Spanish", "it": "Italian", "tr": "Turkish", "pt": "Portuguese"}
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December")
 
@@ -28,8 +27,9 @@ def format_date(value: str) -> str:
     return parts[0]
 
 
-def format_reference(entry: ReferenceEntry) -> tuple[str, str]:
-    """Return (html, plain text) for one references.yaml entry."""
+def format_reference(entry: ReferenceEntry, language: str = "en") -> tuple[str, str]:
+    """Return (html, plain text) for one references.yaml entry, in a report in `language` (a
+    source in another language, whose name is known, says so: "In Russian.")."""
     author, publisher = entry.author, entry.publisher
     pieces_html, pieces_text = [], []
     lead = author or publisher
@@ -46,7 +46,8 @@ def format_reference(entry: ReferenceEntry) -> tuple[str, str]:
     when = format_date(entry.date) if entry.date else "n.d."
     pieces_html.append(esc(when) if when.endswith(".") else f"{esc(when)}.")
     pieces_text.append(when if when.endswith(".") else f"{when}.")
-    language = LANGUAGES.get(entry.language, "")
+    source = entry.language.split("-")[0].lower()
+    language = NAMES.get(source, "") if source != language.split("-")[0].lower() else ""
     if language:
         pieces_html.append(f"In {language}.")
         pieces_text.append(f"In {language}.")

@@ -19,22 +19,37 @@ from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 
 from .figure import draw, figure_html, table_html
-from .markdown import CITATION, CITE_ITEM, SAFE_LINK, XREF, Document, Inline
-from .model import Chapter, Figure, Report, Table
+from .formats import document_stem
+from .markdown import SAFE_LINK, Document, Inline, html_id
+from .model import Chapter, Figure, Report, Table, Term
+
+# The parts of the report every format has besides its chapters: the names links use for them.
+BIBLIOGRAPHY = "bibliography"
+GLOSSARY = "glossary"
+
+
+def term_anchor(term: Term) -> str:
+    """The anchor of an abbreviation in the glossary."""
+    return f"gls-{html_id(term.abbr.lower())}"
+
+
+def reference_anchor(key: str) -> str:
+    """The anchor of a source in the bibliography."""
+    return f"ref-{key}"
+
+
+def note_anchor(slug: str, number: int) -> tuple[str, str]:
+    """The ids of a note and of its call."""
+    return f"fn-{slug}-{number}", f"fnref-{slug}-{number}"
 
 
 @dataclass(frozen=True)
 class Style:
-    """How one output format links, calls notes and embeds figures. Subclassed per writer.
-
-    `mode` names the format for the few rules that differ (print, epub, web, page).
-    """
-
-    mode: str = "web"
+    """How one output format links, calls notes and embeds figures; each writer subclasses it."""
 
     def href(self, current: str, target: str, anchor: str) -> str:
-        """The link from document `current` to `anchor` in document `target`, both named by
-        their file stem (01-overview, introduction, bibliography)."""
+        """The link from document `current` to `anchor` in document `target`, both named by their
+        file stem (01-overview, introduction, bibliography)."""
         return f"#{anchor}"
 
     @property
@@ -44,38 +59,34 @@ class Style:
 
     def note_call(self, slug: str, number: int, note: str) -> str:
         """The call of note `number` in the text; `note` is the note's HTML."""
-        note_id, ref_id = note_anchor(slug, number)
-        return (f'<sup class="noteref"><a href="#{note_id}" id="{ref_id}" role="doc-noteref" '
-                f'aria-label="Note {number}">{number}</a></sup>')
+        raise NotImplementedError
 
     def notes(self, slug: str, numbers: list[int], notes: dict[int, str]) -> str:
         """The notes of a document, after its text (empty when they are printed elsewhere)."""
         return ""
 
-    def figure_body(self, figure: Figure, drawing: str) -> str:
-        """The inside of a figure's frame: `drawing` is the inline SVG chart or the <img>."""
-        return drawing
+    def figure_body(self, figure: Figure) -> str:
+        """The inside of a figure's frame: the chart's inline SVG, or the image."""
+        return draw(figure)
 
-    def scrolls(self, slug: str) -> bool:
-        """Whether wide tables and charts of this document scroll in their own box."""
+    def scrolls(self, boxed: bool) -> bool:
+        """Whether wide tables and charts scroll in their own box (`boxed`: the document allows it)."""
         return False
-
-
-def note_anchor(slug: str, number: int) -> tuple[str, str]:
-    """The ids of a note and of its call."""
-    return f"fn-{slug}-{number}", f"fnref-{slug}-{number}"
 
 
 class _Env:
     """What the rules need while one document is rendered."""
 
-    def __init__(self, renderer: Renderer, slug: str) -> None:
+    def __init__(self, renderer: Renderer, slug: str, document: Document | None = None, boxed: bool = True) -> None:
         self.renderer = renderer
         self.style = renderer.style
         self.slug = slug
+        self.document = document
+        self.scrolls = renderer.style.scrolls(boxed)
         self.notes: dict[int, str] = {}
         self.order: list[int] = []
         self.tables = 0  # unnumbered (pipe) tables so far, to name their scroll boxes
+        self.in_link = False
 
 
 class Renderer:
@@ -85,38 +96,34 @@ class Renderer:
         self.report = report
         self.style = style
         self.md = _make_renderer()
-        self.targets = _targets(report)
+        self.targets = targets(report)
         self.citations = {r.key: r.number for r in report.references}
         self.terms = {t.abbr: t for t in report.glossary}
         self.blocks: dict[str, Figure | Table] = {b.spec.id: b for b in (*report.figures, *report.tables)}
-        self.stems = {c.slug: c.stem for c in report.documents}
-
-    def href(self, current: str, target: str, anchor: str) -> str:
-        """The style's link from document `current` to `anchor` in `target` (slugs)."""
-        return self.style.href(self.stems.get(current, current), self.stems.get(target, target), anchor)
+        self.stems = {c.slug: document_stem(c) for c in report.documents}
 
     # --- public ---------------------------------------------------------------------------
     def chapter(self, chapter: Chapter) -> str:
         """A chapter's key points, text and (where the style prints them here) its notes."""
-        env = _Env(self, chapter.slug)
+        env = _Env(self, chapter.slug, chapter.body)
         points = [self._inline(p, env) for p in chapter.head.key_points]
         box = ('<aside class="key-points" aria-label="Key points"><p class="key-points-title">Key points</p><ul>'
                + "".join(f"<li>{p}</li>" for p in points) + "</ul></aside>\n") if points else ""
         return box + self._document(chapter.body, env)
 
-    def document(self, document: Document) -> str:
-        """A document that is not a chapter (the introduction), with its notes."""
-        return self._document(document, _Env(self, document.slug))
+    def introduction(self) -> str:
+        """The report's introduction, with its notes."""
+        document = self.report.meta.introduction
+        return self._document(document, _Env(self, document.slug, document, boxed=False))
 
     def inline(self, text: Inline, slug: str) -> str:
         """One inline text (a caption, a cell) as it appears in document `slug`."""
         return self._inline(text, _Env(self, slug))
 
-    def cite(self, key: str, locator: str | None, slug: str) -> str:
-        """One citation link ("3", "3, p. 4") to the bibliography."""
-        number = self.citations[key]
-        text = f"{number}, {locator}" if locator else str(number)
-        return f'<a class="cite" href="{self.href(slug, "bibliography", "ref-" + key)}">{text}</a>'
+    def href(self, current: str, target: str, anchor: str) -> str:
+        """The style's link from document `current` to `anchor` in `target` (slugs, or the
+        fixed names BIBLIOGRAPHY and GLOSSARY)."""
+        return self.style.href(self.stems.get(current, current), self.stems.get(target, target), anchor)
 
     # --- the parts ------------------------------------------------------------------------
     def _document(self, document: Document, env: _Env) -> str:
@@ -129,60 +136,61 @@ class Renderer:
     def _inline(self, text: Inline, env: _Env) -> str:
         return self.md.renderer.renderInline(list(text.tokens), self.md.options, {"env": env})
 
-    def text(self, content: str, env: _Env) -> str:
-        """Escaped text with citation, cross-reference and abbreviation syntax made links."""
-        lead = self.style.lead
-        slug = env.slug
+    def _citation(self, token: Token, env: _Env) -> str:
+        items = token.meta["items"]
+        if any(key not in self.citations for key, _ in items):  # refused by the loader
+            return escapeHtml(token.content)
+        # With a locator anywhere, items are separated by semicolons: "[1, p. 4; 2, p. 7]".
+        separator = "; " if any(locator for _, locator in items) else ", "
+        links = []
+        for key, locator in items:
+            text = escapeHtml(f"{self.citations[key]}, {locator}" if locator else str(self.citations[key]))
+            href = self.href(env.slug, BIBLIOGRAPHY, reference_anchor(key))
+            links.append(text if env.in_link else f'<a class="cite" href="{href}">{text}</a>')
+        return self.style.lead + '<span class="citation">[' + separator.join(links) + "]</span>"
 
-        def cite(match: re.Match[str]) -> str:
-            links = []
-            for part in match.group(1).split(";"):
-                item = CITE_ITEM.match(part)
-                if not item or item.group(1) not in self.citations:
-                    return match.group(0)
-                links.append(self.cite(item.group(1), item.group(2), slug))
-            return lead + '<span class="citation">[' + ", ".join(links) + "]</span>"
+    def _xref(self, token: Token, env: _Env) -> str:
+        kind, key = token.meta["kind"], token.meta["key"]
+        if kind == "gls":
+            term = self.terms[key]
+            abbr = f'<abbr title="{escapeHtml(term.expansion)}">{escapeHtml(key)}</abbr>'
+            if env.in_link:
+                return abbr
+            href = self.href(env.slug, GLOSSARY, term_anchor(term))
+            return f'{self.style.lead}<a class="gls" href="{href}">{abbr}</a>'
+        label, chapter, anchor = self.targets[f"{kind}:{key}"]
+        if env.in_link:
+            return escapeHtml(label)
+        return (f'{self.style.lead}<a class="xref xref-{kind}" href="{self.href(env.slug, chapter, anchor)}">'
+                f"{escapeHtml(label)}</a>")
 
-        def xref(match: re.Match[str]) -> str:
-            kind, key = match.group(1), match.group(2)
-            if kind == "gls":
-                term = self.terms[key]
-                return (f'{lead}<a class="gls" href="{self.href(slug, "glossary", term.anchor)}">'
-                        f'<abbr title="{escapeHtml(term.expansion)}">{escapeHtml(key)}</abbr></a>')
-            label, chapter, anchor = self.targets[f"{kind}:{key}"]
-            return (f'{lead}<a class="xref xref-{kind}" href="{self.href(slug, chapter, anchor)}">'
-                    f"{escapeHtml(label)}</a>")
-
-        return XREF.sub(xref, CITATION.sub(cite, escapeHtml(content)))
-
-    def block(self, ident: str, env: _Env) -> str:
+    def _block(self, ident: str, env: _Env) -> str:
         """A figure or table block, numbered, with its caption and source line."""
         block = self.blocks[ident]
-        inline = lambda text: self._inline(text, env)  # noqa: E731
+
+        def inline(text: Inline) -> str:
+            return self._inline(text, env)
+
         if isinstance(block, Table):
             wrap = ""
-            if self.style.scrolls(env.slug):
+            if env.scrolls:
                 wrap = f'<div class="table-wrap" role="region" tabindex="0" aria-label="Table {block.number}">'
             return table_html(block, inline, wrap)
-        body = self.style.figure_body(block, draw(block))
-        boxed = self.style.scrolls(env.slug) and body.startswith("<svg")
-        return figure_html(block, body, inline, boxed)
+        body = self.style.figure_body(block)
+        return figure_html(block, body, inline, env.scrolls and body.startswith("<svg"))
 
 
-def _targets(report: Report) -> dict[str, tuple[str, str, str]]:
+def targets(report: Report) -> dict[str, tuple[str, str, str]]:
     """Every cross-reference target: key → (label as plain text, document slug, anchor)."""
-    from .markdown import html_id
-
     found: dict[str, tuple[str, str, str]] = {}
     for chapter in report.documents:
         found[f"ch:{chapter.slug}"] = (chapter.label, chapter.slug, chapter.anchor)
-        for heading, (_level, ref, _title, _line) in zip(chapter.headings, chapter.body.headings, strict=True):
+        for heading in chapter.headings:
             label = f"Section {heading.number}" if heading.number else f"“{heading.title}”"
-            found[ref] = (label, chapter.slug, heading.id)
-        for figure in chapter.figures:
-            found[figure.spec.id] = (f"Figure {figure.number}", chapter.slug, html_id(figure.spec.id))
-        for table in chapter.tables:
-            found[table.spec.id] = (f"Table {table.number}", chapter.slug, html_id(table.spec.id))
+            found[heading.ref] = (label, chapter.slug, heading.id)
+        for block in (*chapter.figures, *chapter.tables):
+            kind = "Figure" if isinstance(block, Figure) else "Table"
+            found[block.spec.id] = (f"{kind} {block.number}", chapter.slug, block.id)
     return found
 
 
@@ -193,23 +201,32 @@ def _env(env: dict[str, Any]) -> _Env:
 
 
 def _rule_text(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
+    return escapeHtml(tokens[idx].content)
+
+
+def _rule_citation(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
     state = _env(env)
-    return state.renderer.text(tokens[idx].content, state)
+    return state.renderer._citation(tokens[idx], state)
+
+
+def _rule_xref(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
+    state = _env(env)
+    return state.renderer._xref(tokens[idx], state)
 
 
 def _rule_heading_open(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
-    token = tokens[idx]
-    anchor = token.attrGet("id")
-    if anchor is None:
+    token, state = tokens[idx], _env(env)
+    heading = state.document.heading_at(token.map[0]) if state.document and token.map else None
+    if heading is None:
         return f"<{token.tag}>"
-    return f'<{token.tag} id="{anchor}"><span class="secnum">{token.meta.get("number", "")}</span> '
+    return f'<{token.tag} id="{heading.id}"><span class="secnum">{heading.number}</span> '
 
 
 def _rule_fence(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
-    token = tokens[idx]
-    if token.meta and token.meta.get("block"):
-        state = _env(env)
-        return state.renderer.block(token.meta["block"], state)
+    token, state = tokens[idx], _env(env)
+    block = state.document.blocks.get(token.map[0]) if state.document and token.map else None
+    if block:
+        return state.renderer._block(block, state)
     return f"<pre><code>{escapeHtml(token.content)}</code></pre>\n"
 
 
@@ -221,9 +238,15 @@ def _rule_footnote_ref(self: Any, tokens: list[Token], idx: int, options: Any, e
     return state.style.note_call(state.slug, number, state.notes.get(number, ""))
 
 
+def _rule_th_open(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
+    # Header cells of pipe tables say what they head (accessibility checkers ask for scope).
+    align = tokens[idx].attrGet("style")
+    return f'<th{f" style={chr(34)}{align}{chr(34)}" if align else ""} scope="col">'
+
+
 def _rule_table_open(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
     state = _env(env)
-    if state.style.scrolls(state.slug):  # a pipe table: it has no number, its box is named by its place
+    if state.scrolls:  # a pipe table: it has no number, its box is named by its place
         state.tables += 1
         return (f'<div class="table-wrap" role="region" tabindex="0" aria-label="Unnumbered table {state.tables}">'
                 + self.renderToken(tokens, idx, options, env))
@@ -231,9 +254,8 @@ def _rule_table_open(self: Any, tokens: list[Token], idx: int, options: Any, env
 
 
 def _rule_table_close(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
-    state = _env(env)
     html: str = self.renderToken(tokens, idx, options, env)
-    return html.rstrip("\n") + "</div>\n" if state.style.scrolls(state.slug) else html
+    return html.rstrip("\n") + "</div>\n" if _env(env).scrolls else html
 
 
 def _safe_link(token: Token | None) -> bool:
@@ -243,11 +265,15 @@ def _safe_link(token: Token | None) -> bool:
 def _rule_link_open(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
     # Only http(s) and mailto links are made; anything else shows as its text (the loader has
     # refused it already: this is the second line of defence).
-    return self.renderToken(tokens, idx, options, env) if _safe_link(tokens[idx]) else ""  # type: ignore[no-any-return]
+    if not _safe_link(tokens[idx]):
+        return ""
+    _env(env).in_link = True  # references inside a link are text: links do not nest
+    return self.renderToken(tokens, idx, options, env)  # type: ignore[no-any-return]
 
 
 def _rule_link_close(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
     opener = next((t for t in reversed(tokens[:idx]) if t.type == "link_open"), None)  # links do not nest
+    _env(env).in_link = False
     return self.renderToken(tokens, idx, options, env) if _safe_link(opener) else ""  # type: ignore[no-any-return]
 
 
@@ -257,16 +283,12 @@ def _rule_raw(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[
 
 def _make_renderer() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"typographer": True, "html": False})
-    md.add_render_rule("text", _rule_text)
-    md.add_render_rule("heading_open", _rule_heading_open)
-    md.add_render_rule("fence", _rule_fence)
-    md.add_render_rule("footnote_ref", _rule_footnote_ref)
-    md.add_render_rule("table_open", _rule_table_open)
-    md.add_render_rule("table_close", _rule_table_close)
-    md.add_render_rule("link_open", _rule_link_open)
-    md.add_render_rule("link_close", _rule_link_close)
-    md.add_render_rule("html_block", _rule_raw)
-    md.add_render_rule("html_inline", _rule_raw)
+    for name, rule in {"text": _rule_text, "citation": _rule_citation, "xref": _rule_xref,
+                       "heading_open": _rule_heading_open, "fence": _rule_fence, "footnote_ref": _rule_footnote_ref,
+                       "th_open": _rule_th_open, "table_open": _rule_table_open, "table_close": _rule_table_close,
+                       "link_open": _rule_link_open, "link_close": _rule_link_close, "html_block": _rule_raw,
+                       "html_inline": _rule_raw}.items():
+        md.add_render_rule(name, rule)
     md.add_render_rule("image", lambda *args, **kwargs: "")
     # The notes get each format's own back links, not the plugin's.
     md.add_render_rule("footnote_anchor", lambda *args, **kwargs: "")

@@ -29,6 +29,9 @@ from .errors import Problem
 from .yamlfile import CONTROL, Node, Seq
 
 SLUG = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+# A key that text can refer to (a reference's key, an abbreviation, the part of an id after
+# `fig:`): it may not end in punctuation, which in running text belongs to the sentence.
+KEY = r"[A-Za-z0-9](?:[A-Za-z0-9_.+-]*[A-Za-z0-9_+])?"
 LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 _PARTIAL_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 _FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -44,13 +47,15 @@ class Rule:
     pattern: str | None = None
     choices: tuple[str, ...] = ()
     min_items: int = 0
-    example: str = ""
+    required_when: tuple[str, tuple[str, ...]] | None = None  # (other field, its values)
 
 
 def spec(doc: str, *, kind: str = "", required: bool = False, default: Any = None, pattern: str | None = None,
-         choices: tuple[str, ...] = (), min_items: int = 0, example: str = "") -> Any:
-    """Declare a content field: a dataclass field with its rule. Required fields have no default."""
-    rule = Rule(doc, kind, required, pattern, choices, min_items, example)
+         choices: tuple[str, ...] = (), min_items: int = 0,
+         required_when: tuple[str, tuple[str, ...]] | None = None) -> Any:
+    """Declare a content field: a dataclass field with its rule. Required fields have no default;
+    `required_when=("kind", ("image",))` makes a field required when another has one of those values."""
+    rule = Rule(doc, kind, required, pattern, choices, min_items, required_when)
     if required:
         return dataclasses.field(metadata={"rule": rule})
     if isinstance(default, (list, dict, set)):
@@ -125,8 +130,10 @@ def _mapping(cls: type[Any], data: Any, context: _Context, prefix: str, line: in
     for name, item in fields.items():
         rule = rule_of(item)
         if name not in data or data[name] is None:
-            if rule.required:
-                context.bad(data.line, prefix + name, "required field is missing")
+            when = rule.required_when
+            if rule.required or (when and str(data.get(when[0])) in when[1]):
+                reason = f" (when {when[0]} is {data.get(when[0])})" if when and not rule.required else ""
+                context.bad(data.line, prefix + name, f"required field is missing{reason}")
                 failed = True
             continue
         before = len(context.problems)
@@ -154,6 +161,14 @@ def _value(hint: Any, rule: Rule, value: Any, context: _Context, name: str, line
         return parsed
     if dataclasses.is_dataclass(hint):
         return _mapping(hint, value, context, name + ".", line)
+    if hint is float:  # a number: a whole number or a decimal, finite, of a sensible size
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return context.bad(line, name, f"expected a number, got {_type_name(value)}")
+        if value != value or abs(value) > 1e15:
+            return context.bad(line, name, f"{value!r} is not a number that can be drawn")
+        if value < 0:
+            return context.bad(line, name, "must not be negative")
+        return value
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
             return context.bad(line, name, f"expected a whole number, got {_type_name(value)}")
@@ -187,10 +202,6 @@ def _sequence(item: Any, rule: Rule, value: Any, context: _Context, name: str, l
                 continue
             converted = _mapping(item, element, context, where + ".", value.line_of(i))
         else:
-            if item is str and isinstance(element, str) and not element.strip():
-                context.bad(value.line_of(i), where, "expected text, got text")
-                failed = True
-                continue
             converted = _value(item, rule, element, context, where, value.line_of(i))
         if converted is None:
             failed = True
@@ -261,6 +272,8 @@ def _describe(hint: Any, rule: Rule) -> str:
         return "mapping"
     if hint is int:
         return "whole number"
+    if hint is float:
+        return "number"
     if hint is typing.Any:
         return "list of mappings"
     return {"": "text (one line)", "str": "text (one line)", "text": "text", "url": "http(s) URL",
@@ -286,6 +299,9 @@ def _rows(cls: type[Any], prefix: str = "") -> list[str]:
             notes.append(f"Pattern: `{rule.pattern}`.")
         if rule.min_items:
             notes.append(f"At least {rule.min_items}.")
+        if rule.required_when:
+            other, values = rule.required_when
+            notes.append(f"Required when `{other}` is " + " or ".join(f"`{v}`" for v in values) + ".")
         meaning = " ".join(notes).replace("|", "\\|")
         rows.append(f"| `{prefix}{item.name}` | {kind} | {'yes' if rule.required else ''} | {meaning} |")
         inner = typing.get_args(hint)[0] if typing.get_origin(hint) is tuple else hint

@@ -40,7 +40,7 @@ import watchfiles
 
 from .errors import ContentError, ReportError, printable
 from .pipeline import BuildOptions, build
-from .templates import STYLES, TEMPLATES
+from .formats import FORMATS, READ, STYLES, TEMPLATES
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ class Preview:
         if page is not None:
             digest.update(data if data is not None else page.read_bytes() if page.is_file() else b"missing")
         out = self.options.out
-        for path in [out / "assets" / "web.css", *sorted((out / "read").rglob("*"))]:
+        for path in [*(out / "assets" / name for name in FORMATS["web"].stylesheets), *sorted((out / READ).rglob("*"))]:
             if path.is_file() and path.suffix != ".html":
                 digest.update(path.read_bytes())
         return digest.hexdigest()[:16]

@@ -15,22 +15,23 @@ import jinja2
 from .citation import plain_citation
 from .model import Chapter, Heading, Report
 from .output import write_atomic
-from .render import Renderer, Style, note_anchor
+from .formats import READ, asset_href, document_stem
+from .render import BIBLIOGRAPHY, GLOSSARY, Renderer, Style, note_anchor
 from .templates import render
 
 log = logging.getLogger(__name__)
-
-READ = "read"
-
 
 @dataclass(frozen=True)
 class WebStyle(Style):
     """The pages of read/: endnotes, links between pages, scrolling boxes for wide things."""
 
-    mode: str = "web"
-
     def href(self, current: str, target: str, anchor: str) -> str:
-        return f"#{anchor}" if current == target else f"{target}.html#{anchor}"
+        return f"#{anchor}" if current == target else f"{page_name(target)}#{anchor}"
+
+    def note_call(self, slug: str, number: int, note: str) -> str:
+        note_id, ref_id = note_anchor(slug, number)
+        return (f'<sup class="noteref"><a href="#{note_id}" id="{ref_id}" role="doc-noteref" '
+                f'aria-label="Note {number}">{number}</a></sup>')
 
     def notes(self, slug: str, numbers: list[int], notes: dict[int, str]) -> str:
         if not numbers:
@@ -44,23 +45,15 @@ class WebStyle(Style):
         return ('<section class="notes" role="doc-endnotes" aria-labelledby="notes-' + slug
                 + '"><h2 id="notes-' + slug + '">Notes</h2><ol>' + "".join(parts) + "</ol></section>")
 
-    def scrolls(self, slug: str) -> bool:
+    def scrolls(self, boxed: bool) -> bool:
         # On a phone a wide table, or a chart kept at a legible size, scrolls inside its own box;
         # a box that scrolls must be focusable (WCAG 2.1.1), and a focusable box needs a name.
-        return slug != "introduction"
+        return boxed
 
 
-@dataclass(frozen=True)
-class PageStyle(WebStyle):
-    """Text on the detail page (dist/index.html), which links into read/."""
-
-    mode: str = "page"
-
-    def href(self, current: str, target: str, anchor: str) -> str:
-        return f"#{anchor}" if current == target else f"read/{target}.html#{anchor}"
-
-    def scrolls(self, slug: str) -> bool:
-        return False
+def page_name(stem: str) -> str:
+    """The file of a page in read/, from a document's stem: `01-overview.html`."""
+    return f"{stem}.html"
 
 
 @dataclass(frozen=True)
@@ -81,7 +74,7 @@ class Page:
 
 def page_file(chapter: Chapter) -> str:
     """`01-overview.html` for a chapter, `summary.html` for a front-matter section."""
-    return f"{chapter.stem}.html"
+    return page_name(document_stem(chapter))
 
 
 def pages(report: Report) -> list[Page]:
@@ -92,18 +85,19 @@ def pages(report: Report) -> list[Page]:
         Page("index.html", "Contents", "Contents", "contents", meta.standfirst),
         Page("introduction.html", "Introduction", "Introduction", "section",
              f"The introduction to {meta.title}.", anchor="introduction",
-             body=renderer.document(meta.introduction)),
+             body=renderer.introduction()),
     ]
     for chapter in report.documents:
         label = f"{chapter.number}. {chapter.title}" if chapter.number else chapter.title
         found.append(Page(page_file(chapter), chapter.title, label, "section",
                           chapter.summary or f"{chapter.label} of {meta.title}.", anchor=chapter.anchor,
                           number=chapter.number, chapter=chapter, body=renderer.chapter(chapter),
-                          sections=tuple(h for h in chapter.headings if h.level == 2)))
-    found.append(Page("bibliography.html", "Bibliography", "Bibliography", "bibliography",
-                      f"The sources cited in {meta.title}."))
+                          sections=chapter.sections))
+    if report.references:
+        found.append(Page(page_name(BIBLIOGRAPHY), "Bibliography", "Bibliography", "bibliography",
+                          f"The sources cited in {meta.title}."))
     if report.glossary:
-        found.append(Page("glossary.html", "Glossary", "Glossary", "glossary",
+        found.append(Page(page_name(GLOSSARY), "Glossary", "Glossary", "glossary",
                           f"The abbreviations used in {meta.title}."))
     return found
 
@@ -127,6 +121,6 @@ def write_site(report: Report, env: jinja2.Environment, out: Path) -> list[Path]
                       current="contents" if i == 0 else "", **common)
         written.append(write_atomic(folder / page.file, html))
     for asset in report.assets:
-        written.append(write_atomic(folder / asset.name, asset.data))
+        written.append(write_atomic(folder / asset_href(asset.name), asset.data))
     return written
 

@@ -7,6 +7,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from .formats import STATE
+
 
 class Stage:
     """A private folder for this build's files, moved into the output folder at the end.
@@ -17,7 +19,7 @@ class Stage:
 
     def __init__(self, out: Path) -> None:
         self.out = out
-        root = out / ".build"
+        root = out / STATE
         for leftover in root.glob("stage-*"):  # left by builds that were killed
             if not _alive(int(leftover.name.split("-")[1])):
                 shutil.rmtree(leftover, ignore_errors=True)

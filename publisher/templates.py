@@ -10,11 +10,10 @@ import jinja2
 from markupsafe import Markup
 
 from .errors import RenderError
-from .formats import PROJECT, STYLES, TEMPLATES
+from .formats import FORMATS, TEMPLATES
 from .model import Reference
 from .reference import format_date, format_reference
-
-__all__ = ["PROJECT", "STYLES", "TEMPLATES", "make_env", "render"]
+from .render import reference_anchor, term_anchor
 
 
 def day_first(value: str) -> str:
@@ -24,16 +23,17 @@ def day_first(value: str) -> str:
 
 
 def human_size(size: int) -> str:
-    for unit in ("bytes", "KB", "MB"):
-        if size < 1024 or unit == "MB":
-            return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024  # type: ignore[assignment]
-    raise AssertionError
+    """A file size in bytes as people read it: 812 bytes, 12.3 KB, 4.1 MB (1 KB = 1024 bytes)."""
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
 
 
-def reference_html(reference: Reference) -> Markup:
+def reference_html(reference: Reference, language: str) -> Markup:
     """A bibliography entry as HTML, the same in every format (reference.py escapes it)."""
-    return Markup(format_reference(reference.entry)[0])
+    return Markup(format_reference(reference.entry, language)[0])
 
 
 def make_env(templates: Path = TEMPLATES) -> jinja2.Environment:
@@ -51,6 +51,9 @@ def make_env(templates: Path = TEMPLATES) -> jinja2.Environment:
     env.filters["day_first"] = day_first
     env.filters["human_size"] = human_size
     env.filters["reference_html"] = reference_html
+    env.filters["reference_anchor"] = reference_anchor
+    env.filters["term_anchor"] = term_anchor
+    env.globals["FORMATS"] = FORMATS
     return env
 
 

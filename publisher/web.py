@@ -15,22 +15,19 @@ from typing import Any
 import jinja2
 
 from .citation import bibtex, plain_citation, ris
-from .cover import cover_jpeg
-from .formats import OFFERED, STYLES, TEMPLATES, output_name
+from .language import language_name
+from .cover import COVER_WIDTH, cover_jpeg
+from .formats import FONTS, FORMATS, OFFERED, READ, STYLES, TEMPLATES, output_name
 from .model import Report
+from .options import BuildOptions
 from .output import write_atomic
-from .pdf import COVER_WIDTH
-from .products import OutputFile, Products
+from .products import OutputFile, Products, SimpleWriter
 from .render import Renderer
-from .site import PageStyle, page_file, write_site
+from .site import WebStyle, page_file, write_site
 from .templates import render
 
 log = logging.getLogger(__name__)
 
-LANGUAGES = {
-    "en": "English", "ja": "Japanese", "ru": "Russian", "kk": "Kazakh", "ky": "Kyrgyz", "tg": "Tajik",
-    "tk": "Turkmen", "uz": "Uzbek", "de": "German", "fr": "French", "es": "Spanish", "zh": "Chinese",
-}
 
 
 @dataclass(frozen=True)
@@ -41,11 +38,6 @@ class Cover:
     width: int
     height: int
     alt: str
-
-
-def language_name(tag: str) -> str:
-    """`en-GB` → `English`; an unknown language shows its tag."""
-    return LANGUAGES.get(tag.split("-")[0].lower(), tag)
 
 
 def structured_data(report: Report, files: list[OutputFile], cover: Cover) -> dict[str, Any]:
@@ -102,9 +94,9 @@ def write_assets(report: Report, out: Path, thumbnail: bytes | None) -> tuple[li
     built yet, or no poppler) the same design is drawn with Pillow, as for the EPUB's cover.
     """
     assets = out / "assets"
-    written = [write_atomic(assets / "web.css", (STYLES / "web.css").read_bytes()),
-               write_atomic(assets / "favicon.svg", (TEMPLATES / "web" / "favicon.svg").read_bytes())]
-    for font in sorted((STYLES / "fonts").glob("*.[ot]tf")):
+    written = [write_atomic(assets / name, (STYLES / name).read_bytes()) for name in FORMATS["web"].stylesheets]
+    written.append(write_atomic(assets / "favicon.svg", (TEMPLATES / "web" / "favicon.svg").read_bytes()))
+    for font in sorted(FONTS.glob("*.[ot]tf")):
         written.append(write_atomic(assets / "fonts" / font.name, font.read_bytes()))
     image = thumbnail or cover_jpeg(report.meta, COVER_WIDTH)
     from PIL import Image
@@ -118,20 +110,32 @@ def write_assets(report: Report, out: Path, thumbnail: bytes | None) -> tuple[li
 
 def write_citations(report: Report, out: Path) -> dict[str, str]:
     """How to cite the report, as text for the page and as .bib and .ris files to download."""
-    stem = f"cite/{report.meta.id}-ed{report.meta.edition.number}"
-    write_atomic(out / f"{stem}.bib", bibtex(report))
-    write_atomic(out / f"{stem}.ris", ris(report))
-    return {"plain": plain_citation(report), "bibtex": bibtex(report), "ris": ris(report),
-            "bibtex_file": f"{stem}.bib", "ris_file": f"{stem}.ris"}
+    found = {"plain": plain_citation(report), "bibtex": bibtex(report), "ris": ris(report),
+             "bibtex_file": f"cite/{output_name(report.meta, 'bibtex')}",
+             "ris_file": f"cite/{output_name(report.meta, 'ris')}"}
+    write_atomic(out / found["bibtex_file"], found["bibtex"])
+    write_atomic(out / found["ris_file"], found["ris"])
+    return found
 
 
-class WebWriter:
+@dataclass(frozen=True)
+class DetailStyle(WebStyle):
+    """Text on the detail page (dist/index.html), which links into read/."""
+
+    def href(self, current: str, target: str, anchor: str) -> str:
+        return f"#{anchor}" if current == target else f"{READ}/{super().href(current, target, anchor)}"
+
+    def scrolls(self, boxed: bool) -> bool:
+        return False
+
+
+class WebWriter(SimpleWriter):
     """Writes the detail page, its assets and downloads (citations, released editions, the
     change log) and the reading edition in read/."""
 
     target = "web"
 
-    def __init__(self, env: jinja2.Environment) -> None:
+    def __init__(self, env: jinja2.Environment, options: BuildOptions) -> None:
         self.env = env
 
     def write(self, report: Report, stage: Path, products: Products) -> Products:
@@ -156,7 +160,7 @@ def write_web(report: Report, env: jinja2.Environment, out: Path, products: Prod
                   citation=citation, editions=(report.meta.edition, *report.meta.edition.history),
                   changes_file=output_name(report.meta, "changes"),
                   chapters=[(c, page_file(c)) for c in report.chapters],
-                  introduction=Renderer(report, PageStyle()).document(report.meta.introduction),
+                  introduction=Renderer(report, DetailStyle()).introduction(),
                   structured_data=structured_data(report, found, cover))
     written += write_site(report, env, out)
     written += _copy_releases(report, out)

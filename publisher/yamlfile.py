@@ -112,9 +112,10 @@ def _shift_lines(data: Any, shift: int) -> None:
 
 
 def decode_text(raw: bytes, shown: str) -> tuple[str | None, list[Problem]]:
-    """Decode a content file's bytes as UTF-8 text; report problems instead of raising."""
+    """Decode a content file's bytes as UTF-8 text, with Unix line ends and without a byte-order
+    mark (both are common in files from Windows editors); report problems instead of raising."""
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig").replace("\r\n", "\n")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         return None, [Problem(shown, line, "", f"not valid UTF-8 (byte {exc.start})")]

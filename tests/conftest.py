@@ -38,14 +38,12 @@ def run_cli(*args: str) -> Result:
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
-def _build(content: Path, out: Path, strict: bool = True) -> Built:
-    args = ["--content", str(content), "--out", str(out), "-q"] + (["--strict"] if strict else [])
-    result = run_cli(*args)
+def _run_build(content: Path, out: Path) -> None:
+    result = run_cli("--content", str(content), "--out", str(out), "-q", "--strict")
     assert result.exit_code == 0, result.output
-    return Built(content, out, load_report(content, strict)[0])
 
 
-def _shared(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], Built]) -> Built:
+def _shared(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], object]) -> Built:
     """A build made once per test run, also when the tests run in several processes (xdist):
     the first process to ask builds it into a folder they share, the others wait and reuse it."""
     from filelock import FileLock
@@ -63,9 +61,9 @@ def _shared(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[
     return Built(content, folder / "dist", load_report(content, True)[0])
 
 
-def _build_fixture(folder: Path) -> Built:
+def _build_fixture(folder: Path) -> None:
     shutil.copytree(MINIMAL, folder / "content")
-    return _build(folder / "content", folder / "dist")
+    _run_build(folder / "content", folder / "dist")
 
 
 @pytest.fixture(scope="session")
@@ -77,7 +75,7 @@ def fixture_built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 @pytest.fixture(scope="session")
 def real_built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     """The real report in content/, built once with --strict."""
-    return _shared(tmp_path_factory, "real", lambda folder: _build(CONTENT, folder / "dist"))
+    return _shared(tmp_path_factory, "real", lambda folder: _run_build(CONTENT, folder / "dist"))
 
 
 @pytest.fixture

@@ -64,9 +64,9 @@ def test_the_model_is_format_neutral(report):
     # Nothing rendered: bodies are parsed token trees with their anchors already set.
     chapter = report.chapters[0]
     assert not any(hasattr(chapter, name) for name in ("html_print", "html_epub", "html_web"))
-    ids = [t.attrGet("id") for t in chapter.body.tokens if t.type == "heading_open"]
-    assert ids == ["sec-context-geography", "sec-context-upstream", "sec-context-rules"]
-    assert [t.meta["block"] for t in chapter.body.tokens if t.type == "fence"] == ["fig:events", "tbl:states"]
+    assert [h.id for h in chapter.headings] == ["sec-context-geography", "sec-context-upstream", "sec-context-rules"]
+    fences = [t.map[0] for t in chapter.body.tokens if t.type == "fence"]
+    assert [chapter.body.blocks[line] for line in fences] == ["fig:events", "tbl:states"]
 
 
 def test_metadata(report):
@@ -88,3 +88,13 @@ def test_word_counts_skip_citation_syntax(report):
 def test_report_is_frozen(report):
     with pytest.raises(dataclasses.FrozenInstanceError):
         report.meta = None  # type: ignore[misc]
+
+
+def test_windows_line_ends_and_a_byte_order_mark_are_read_as_usual(content):
+    plain_report = load_report(content)[0]
+    for path in [content / "report.yaml", *content.glob("chapters/*.md"), *content.glob("data/*.yaml")]:
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))
+    windows = load_report(content)[0]
+    assert [c.title for c in windows.chapters] == [c.title for c in plain_report.chapters]
+    assert [c.word_count for c in windows.chapters] == [c.word_count for c in plain_report.chapters]
+    assert windows.meta.introduction.source == plain_report.meta.introduction.source

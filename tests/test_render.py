@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from publisher.epub import EpubStyle, chart_assets
@@ -43,7 +45,8 @@ def test_cross_references_render_as_numbered_links(rendered):
 
 def test_citations_link_to_the_bibliography(rendered):
     html = rendered.html["print"][0]
-    assert ('<span class="citation">[<a class="cite" href="#ref-basin-atlas">1, p. 4</a>, '
+    # With a locator in it, the items of a citation are kept apart by semicolons.
+    assert ('<span class="citation">[<a class="cite" href="#ref-basin-atlas">1, p. 4</a>; '
             '<a class="cite" href="#ref-flow-data">2</a>]</span>') in html
     assert 'href="bibliography.xhtml#ref-basin-atlas"' in rendered.html["epub"][0]
 
@@ -69,7 +72,7 @@ def test_generated_figures_and_tables(report, rendered):
     assert html.count("<circle") == 5
     assert '<th scope="row">Upstream A</th>' in html
     assert html.count('<th scope="col">') == 3 + 2  # the data table and the pipe table
-    assert '<img src="images/basin.png" alt="A blue square' in rendered.html["print"][1]
+    assert '<img src="media/images/basin.png" alt="A blue square' in rendered.html["print"][1]
     # The EPUB gets the charts as files (SVG with a PNG fallback) and shows them as pictures.
     assert [a.name for a in chart_assets(report)] == [
         "images/fig-events.svg", "images/fig-events.png", "images/fig-flows.svg", "images/fig-flows.png"]
@@ -88,3 +91,52 @@ def test_references_are_formatted_the_same_everywhere(report):
     html, text = format_reference(report.references[0].entry)
     assert "Atlas of the Aral Basin" in html and "Atlas of the Aral Basin" in text
     assert "In Russian." in format_reference(report.references[2].entry)[1]
+
+
+def test_references_inside_links_and_locators_are_text(content):
+    # A citation's locator is text (no markup, no cross-reference inside it), and a reference
+    # inside a link is not a second link: links never nest (EPUBCheck RSC-005).
+    chapter = content / "chapters" / "03-outlook.md"
+    with chapter.open("a", encoding="utf-8") as handle:
+        handle.write("\nSee [@basin-atlas, p. *12*] and [@flow-data, see @sec:context-rules], "
+                     "and [the @gls:ICWC site on @sec:context-rules](https://example.org/).\n")
+    report = load_report(content)[0]
+    for style in (PrintStyle(), EpubStyle(), WebStyle()):
+        html = Renderer(report, style).chapter(report.chapters[2])
+        assert "1, p. *12*</a>" in html and "see @sec:context-rules</a>" in html
+        link = html[html.index('<a href="https://example.org/">'):]
+        link = link[:link.index("</a>") + 4]
+        assert link.count("<a ") == 1 and "Section 1.2" in link and "<abbr" in link, link
+
+
+def test_headings_with_markup_read_as_plain_text_in_every_list(content):
+    chapter = content / "chapters" / "03-outlook.md"
+    text = chapter.read_text(encoding="utf-8").replace(
+        "## Open questions {#sec:outlook-questions}",
+        "## The *new* rules of the @gls:ICWC and [the site](https://example.org/) {#sec:outlook-questions}")
+    chapter.write_text(text, encoding="utf-8")
+    report = load_report(content)[0]
+    assert report.chapters[2].headings[0].title == "The new rules of the ICWC and the site"
+
+
+def test_a_report_without_references_or_glossary_has_no_empty_back_matter(content, tmp_path):
+    import zipfile
+
+    from tests.conftest import run_cli
+
+    for path in (content / "chapters").glob("*.md"):
+        path.write_text(re.sub(r" ?\[@[^\]]+\]", "", path.read_text(encoding="utf-8")).replace("@gls:", ""),
+                        encoding="utf-8")
+    for name in ("front/summary.md", "report.yaml", "data/states.yaml", "data/events.yaml"):
+        path = content / name
+        text = re.sub(r', (sources): "\[@[^\]]+\]"', "", path.read_text(encoding="utf-8"))
+        path.write_text(re.sub(r" ?\[@[^\]]+\]", "", text), encoding="utf-8")
+    (content / "references.yaml").unlink()
+    (content / "glossary.yaml").unlink()
+    out = tmp_path / "out"
+    result = run_cli("--content", str(content), "--out", str(out), "-q")
+    assert result.exit_code == 0, result.output
+    assert not (out / "read" / "bibliography.html").exists() and not (out / "read" / "glossary.html").exists()
+    with zipfile.ZipFile(next(out.glob("*.epub"))) as book:
+        assert "EPUB/bibliography.xhtml" not in book.namelist()
+        assert "bibliography" not in book.read("EPUB/nav.xhtml").decode()

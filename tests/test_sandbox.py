@@ -8,7 +8,7 @@ from weasyprint.urls import FatalURLFetchingError
 
 from publisher.pdf import render_pdf
 from publisher.sandbox import OfflineFetcher
-from publisher.templates import STYLES
+from publisher.formats import STYLES
 from tests.conftest import ROOT
 
 IMAGE = b"\x89PNG pretend image bytes"

@@ -17,6 +17,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from publisher.citation import bibtex, plain_citation, ris
+from publisher.formats import asset_href
 from publisher.site import page_file
 from publisher.templates import human_size
 from tests.conftest import run_cli
@@ -147,7 +148,7 @@ def test_reading_edition_has_a_page_per_section(fixture_built):
     report = fixture_built.report
     assert [page_file(c) for c in report.front + report.chapters] == FIXTURE_PAGES[2:6]
     for asset in report.assets:
-        assert (read / asset.name).read_bytes() == asset.data
+        assert (read / asset_href(asset.name)).read_bytes() == asset.data
 
 
 def test_previous_and_next_walk_the_whole_report(fixture_built):
@@ -293,7 +294,7 @@ def test_stale_pages_are_removed_and_rebuilds_are_identical(content, tmp_path):
     assert run_cli("web", "--content", str(content), "--out", str(out), "-q").exit_code == 0
     stale = out / "read" / "04-removed.html"
     stale.write_text("old", encoding="utf-8")
-    (out / "read" / "images" / "old.png").write_bytes(b"old")
+    (out / "read" / "media" / "images" / "old.png").write_bytes(b"old")
 
     def digests() -> dict[str, str]:
         return {str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
@@ -303,7 +304,7 @@ def test_stale_pages_are_removed_and_rebuilds_are_identical(content, tmp_path):
     # --force: an unchanged source is otherwise not rebuilt at all (incremental builds).
     assert run_cli("web", "--content", str(content), "--out", str(out), "-q", "--force").exit_code == 0
     after = digests()
-    assert not stale.exists() and not (out / "read" / "images" / "old.png").exists()
-    for gone in ("read/04-removed.html", "read/images/old.png"):
+    assert not stale.exists() and not (out / "read" / "media" / "images" / "old.png").exists()
+    for gone in ("read/04-removed.html", "read/media/images/old.png"):
         del before[gone]
     assert before == after
