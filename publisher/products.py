@@ -111,11 +111,14 @@ class Products:
         return found.get() if found else None
 
     # --- kept between builds --------------------------------------------------------------
-    def _state(self) -> dict[str, dict[str, object]]:
-        return {
-            "layouts": {k: dataclasses.asdict(v) for k in sorted(self.layouts) if (v := self.layout(k))},
-            "outputs": {k: dataclasses.asdict(v) for k in sorted(self.outputs) if (v := self.output(k))},
-        }
+    def _state(self, *parts: str) -> dict[str, dict[str, object]]:
+        """The resolved products named (all by default), as plain data; asks only for those."""
+        found: dict[str, dict[str, object]] = {}
+        if not parts or "layouts" in parts:
+            found["layouts"] = {k: dataclasses.asdict(v) for k in sorted(self.layouts) if (v := self.layout(k))}
+        if not parts or "outputs" in parts:
+            found["outputs"] = {k: dataclasses.asdict(v) for k in sorted(self.outputs) if (v := self.output(k))}
+        return found
 
     def save(self, out: Path) -> None:
         """Record the resolved products in OUT/.build/ (after the build's files were committed)."""
@@ -151,7 +154,7 @@ class Products:
 
     def digest(self, *parts: str) -> str:
         """A digest of some of the products (e.g. "layouts", "outputs"), for the up-to-date check."""
-        state = self._state()
+        state = self._state(*parts)
         return hashlib.sha256(json.dumps([state[p] for p in parts], sort_keys=True).encode()).hexdigest()
 
 
