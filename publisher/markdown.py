@@ -175,6 +175,11 @@ class Document:
     sites: tuple[BlockSite, ...] = field(repr=False, compare=False, default=())
     blocks: Mapping[int, str] = field(repr=False, compare=False, default_factory=lambda: MappingProxyType({}))
     words: int = 0
+    offset: int = 0  # the file line just before the body's first line
+
+    def line_of(self, token: Token) -> int:
+        """The file line a block token starts on."""
+        return self.offset + (token.map[0] + 1 if token.map else 1)
 
     def __str__(self) -> str:
         return self.source
@@ -227,7 +232,7 @@ def parse_document(md: MarkdownIt, body: str, path: str, offset: int, slug: str,
             _scan_inline(token, line, path, scan)
     _set_block_ids(tokens[:end], slug)
     document = Document(body, slug, tuple(tokens[:end]), MappingProxyType(_notes(tokens[end:])), tuple(scan.refs),
-                        tuple(headings), tuple(sites), words=scan.words)
+                        tuple(headings), tuple(sites), words=scan.words, offset=offset)
     return document, scan.problems
 
 

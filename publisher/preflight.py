@@ -1,0 +1,463 @@
+"""The layout preflight: what a typesetter would reject, found in the laid-out pages.
+
+WeasyPrint lays the report out as pages of boxes before it writes the PDF. `inspect` reads
+those boxes — lines with their text and place, the blocks and tables they belong to, notes
+and their calls, running heads — into a small layout model (`Layout`), and each rule looks
+for one kind of fault in it. A finding names the source line of the paragraph, heading,
+table or figure the box came from (`sources`: element id → "path:line"), the page, the
+edition, the rule and what is wrong, e.g.
+
+    content/chapters/02-future.md:41: page 19 (screen): note-page: note 3 is printed on page 20
+
+Rules (see docs/preflight.md for what each checks and why): widow, orphan, hyphen-ladder,
+hyphen-short, hyphen-name, line-end, citation-break, note-page, page-fill, heading-low,
+table-split, table-header, overflow, straight-quotes, running-head-case, caption-case,
+leader-alone, short-line. An author silences one finding on purpose in the content (see
+`Allowance`), with a reason that the preflight prints.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+HYPHENS = "\u2010-\u00ad"
+OPENERS = "([{“‘"
+CLOSERS = ")]}”’"
+LABEL_WORDS = ("Chapter", "Section", "Figure", "Table", "p.", "pp.", "para.", "paras.", "No.", "vol.")
+UNITS = ("km", "m", "kg", "t", "%", "bn", "mn", "million", "billion", "trillion", "yen", "USD", "MW", "GW",
+         "km³", "pp", "per cent")
+TOLERANCE = 1.0  # px: what counts as running past an edge
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One fault a reader would see: where it comes from, the page, the rule and what is wrong."""
+
+    where: str  # "path:line" of the source text the box came from ("" when it is the publisher's own text)
+    page: int
+    edition: str
+    rule: str
+    message: str
+    allowed: str = ""  # the author's reason, when the content allows this finding
+
+    def __str__(self) -> str:
+        text = f"{self.where or 'report'}: page {self.page} ({self.edition}): {self.rule}: {self.message}"
+        return text + (f" (allowed: {self.allowed})" if self.allowed else "")
+
+
+@dataclass
+class Line:
+    """One line of text as laid out: page, place (px), text, and the elements it sits in."""
+
+    page: int
+    x: float
+    y: float
+    width: float
+    right: float  # the right edge of the line's containing block
+    height: float
+    text: str
+    owner: str  # id of the nearest paragraph-like element (p, li, heading, caption, note …)
+    tags: tuple[str, ...]  # the element tags from the page down to the line
+    classes: frozenset[str]  # classes of the elements it sits in
+    align: str
+    last: bool  # the last line of its block on this page
+    block: int  # an index shared by the lines of one block fragment
+    pieces: tuple[tuple[str, str], ...] = ()  # (text, id of the nearest element with an id) per text box
+
+
+@dataclass
+class Page:
+    number: int
+    top: float  # the content area, px
+    bottom: float
+    left: float
+    right: float
+    width: float  # the page, px
+    height: float
+    name: str  # the @page name (cover, plain, chapter …)
+    blank: bool
+    lines: list[Line] = field(default_factory=list)
+    heads: list[str] = field(default_factory=list)  # running heads' text
+    notes: list[str] = field(default_factory=list)  # ids of the notes printed on this page
+    calls: list[str] = field(default_factory=list)  # ids of the note calls on this page
+    boxes: list[tuple[str, float, float, float, float]] = field(default_factory=list)  # (owner, x, y, w, h) of replaced/ table boxes
+    tables: list[tuple[str, int, bool]] = field(default_factory=list)  # (table id, body rows here, has header)
+    starts: list[str] = field(default_factory=list)  # ids of sections (front, chapter, back) that start here
+    bottom_used: float = 0.0  # the lowest point of the body flow
+
+
+@dataclass
+class Layout:
+    edition: str
+    pages: list[Page]
+
+
+def read_layout(document: Any, edition: str) -> Layout:
+    """The layout model of a rendered WeasyPrint Document (before it is written)."""
+    from weasyprint.formatting_structure import boxes
+
+    pages = []
+    counter = [0]  # numbers the blocks of lines across the whole document
+    for number, page in enumerate(document.pages, 1):
+        box = page._page_box
+        left, top = box.content_box_x(), box.content_box_y()
+        model = Page(number, top, top + box.height, left, left + box.width, box.margin_width(), box.margin_height(),
+                     str(box.page_type.name or ""), bool(box.page_type.blank))
+        _walk(box, model, [], boxes, counter)
+        pages.append(model)
+    return Layout(edition, pages)
+
+
+def _element_info(box: Any) -> tuple[str, str, frozenset[str]]:
+    element = getattr(box, "element", None)
+    if element is None or box.element_tag is None:
+        return "", "", frozenset()
+    return element.get("id") or "", box.element_tag, frozenset((element.get("class") or "").split())
+
+
+def _walk(box: Any, page: Page, stack: list[tuple[str, str, frozenset[str], Any]], boxes: Any,
+          counter: list[int]) -> None:
+    kind = type(box)
+    if isinstance(box, boxes.MarginBox):
+        text = " ".join(t.text for t in box.descendants() if isinstance(t, boxes.TextBox)).strip()
+        if text:
+            page.heads.append(text)
+        return
+    if isinstance(box, boxes.FootnoteAreaBox):
+        for child in box.descendants():
+            ident = _element_info(child)[0]
+            if ident.startswith("fn-") and ident not in page.notes:
+                page.notes.append(ident)
+        return
+    ident, tag, classes = _element_info(box)
+    pushed = box.element is not None and tag and (not stack or stack[-1][3] is not box.element)
+    if pushed:
+        stack.append((ident, tag, classes, box.element))
+        if ident.startswith("fnref-"):
+            page.calls.append(ident)
+        if classes & {"chapter", "front", "back"} or ident in ("introduction", "contents", "list-of-figures"):
+            if box.element.tag == "section" and ident and ident not in page.starts:
+                page.starts.append(ident)
+    if isinstance(box, boxes.LineBox):
+        _line(box, page, stack, boxes, counter)
+    elif isinstance(box, (boxes.ReplacedBox,)):
+        page.boxes.append((_owner(stack), box.position_x, box.position_y, box.margin_width(), box.margin_height()))
+    elif isinstance(box, boxes.TableBox) and kind is not boxes.InlineTableBox:
+        bodies = [g for g in box.children if isinstance(g, boxes.TableRowGroupBox)]
+        header = any(g.is_header for g in bodies)
+        rows = sum(len(g.children) for g in bodies if not g.is_header and not g.is_footer)
+        page.tables.append((ident or _owner(stack), rows, header))
+        page.boxes.append((ident or _owner(stack), box.position_x, box.position_y, box.margin_width(),
+                           box.margin_height()))
+    if isinstance(box, boxes.BlockContainerBox) and any(isinstance(c, boxes.LineBox) for c in box.children):
+        counter[0] += 1
+        lines = [c for c in box.children if isinstance(c, boxes.LineBox)]
+        box._preflight_last = lines[-1]
+        box._preflight_block = counter[0]
+    for child in getattr(box, "children", ()):
+        if hasattr(child, "children") or isinstance(child, boxes.TextBox):
+            if isinstance(box, boxes.BlockContainerBox) and isinstance(child, boxes.LineBox):
+                child._preflight_parent = box
+            _walk(child, page, stack, boxes, counter)
+    if pushed:
+        stack.pop()
+
+
+def _owner(stack: list[tuple[str, str, frozenset[str], Any]]) -> str:
+    """The id of the nearest element that has one."""
+    return next((ident for ident, _, _, _ in reversed(stack) if ident), "")
+
+
+def _line(box: Any, page: Page, stack: list[tuple[str, str, frozenset[str], Any]], boxes: Any,
+          counter: list[int]) -> None:
+    pieces: list[tuple[str, str]] = []
+
+    def collect(node: Any, owner: str) -> None:
+        ident = _element_info(node)[0] if getattr(node, "element", None) is not None else ""
+        owner = ident or owner
+        if isinstance(node, boxes.TextBox):
+            pieces.append((node.text, owner))
+        for child in getattr(node, "children", ()):
+            collect(child, owner)
+
+    owner = _owner(stack)
+    for child in box.children:
+        collect(child, owner)
+    parent = getattr(box, "_preflight_parent", None)
+    container = parent if parent is not None else box
+    right = container.content_box_x() + container.width
+    text = "".join(text for text, _ in pieces)
+    page.lines.append(Line(
+        page.number, box.position_x, box.position_y, box.width, right, box.height, text, owner,
+        tuple(tag for _, tag, _, _ in stack), frozenset().union(*(c for _, _, c, _ in stack)) if stack else frozenset(),
+        str(box.style["text_align_all"]), parent is not None and getattr(parent, "_preflight_last", None) is box,
+        getattr(parent, "_preflight_block", -1), tuple(pieces)))
+    bottom = box.position_y + box.height
+    if "footnote" not in (c for _, _, cs, _ in stack for c in cs):
+        page.bottom_used = max(page.bottom_used, bottom)
+
+
+# --- the rules -----------------------------------------------------------------------------------
+
+def _body_lines(page: Page) -> list[Line]:
+    """Lines of running text: not notes, running heads, contents entries or charts."""
+    return [line for line in page.lines if not line.classes & {"footnote", "toc-entry", "chart"}
+            and "figure-body" not in line.classes]
+
+
+def _blocks(layout: Layout) -> dict[int, list[Line]]:
+    found: dict[int, list[Line]] = {}
+    for page in layout.pages:
+        for line in page.lines:
+            found.setdefault(line.block, []).append(line)
+    return found
+
+
+def check_widows(layout: Layout) -> Iterator[tuple[Line, str, str]]:
+    """A paragraph split across pages must leave at least two lines on each side."""
+    by_owner: dict[str, list[Line]] = {}
+    for page in layout.pages:
+        for line in _body_lines(page):
+            if line.owner.startswith("b-"):
+                by_owner.setdefault(line.owner, []).append(line)
+    for lines in by_owner.values():
+        pages = sorted({line.page for line in lines})
+        for before, after in zip(pages, pages[1:]):
+            first = [line for line in lines if line.page == before]
+            second = [line for line in lines if line.page == after]
+            if len(first) == 1:
+                yield first[0], "orphan", f"the paragraph leaves one line at the foot of page {before}"
+            if len(second) == 1:
+                yield second[0], "widow", f"the paragraph carries one line over to page {after}"
+
+
+def _hyphenated(line: Line) -> bool:
+    return bool(line.text) and line.text.rstrip()[-1:] in "\u2010\u00ad" and not line.text.rstrip().endswith("--")
+
+
+def check_hyphens(layout: Layout) -> Iterator[tuple[Line, str, str]]:
+    """No more than two hyphenated line ends in a row; no break leaving fewer than three letters
+    on a side; no break inside a capitalised word (a name)."""
+    for lines in _blocks(layout).values():
+        run = 0
+        for line, following in zip(lines, [*lines[1:], None]):
+            if not _hyphenated(line):
+                run = 0
+                continue
+            run += 1
+            if run == 3:
+                yield line, "hyphen-ladder", "three hyphenated line ends in a row"
+            head = re.search(r"([\w’'-]+)[\u2010\u00ad]\s*$", line.text)
+            tail = re.match(r"\s*([\w’']+)", following.text) if following else None
+            if head and tail:
+                before, after = re.split(r"[-‐]", head.group(1))[-1], tail.group(1)
+                word = f"{head.group(1)}{after}"
+                if len(before) < 3 or len(re.sub(r"\W", "", after)) < 3:
+                    yield line, "hyphen-short", f"“{before}-/{after}” leaves fewer than three letters on a side"
+                if word[:1].isupper() or re.search(r"-[A-Z]", word):
+                    yield line, "hyphen-name", f"the name “{word}” is broken across lines"
+
+
+def check_line_ends(layout: Layout) -> Iterator[tuple[Line, str, str]]:
+    """Nothing stranded at a line's end or start: an opening bracket, a label without its
+    number ("Chapter / 7"), a number without its unit; a paragraph's last line is not one short word."""
+    for page in layout.pages:
+        lines = _body_lines(page)
+        for line, following in zip(lines, lines[1:]):
+            if following.block != line.block:
+                continue
+            end, start = line.text.rstrip(), following.text.lstrip().lstrip("\u200b")
+            if end[-1:] in OPENERS:
+                yield line, "line-end", f"“{end[-1]}” is left at the end of a line"
+            if start[:1] in CLOSERS and start[:1] != "’":
+                yield following, "line-end", f"“{start[0]}” starts a line"
+            last_word = end.split()[-1] if end.split() else ""
+            if last_word in LABEL_WORDS and re.match(r"[\d\[]", start):
+                yield line, "line-end", f"“{last_word} / {start.split()[0]}” is split across lines"
+            if re.fullmatch(r"[\d.,]+", last_word) and start.split()[:1] and start.split()[0].rstrip(".,;") in UNITS:
+                yield line, "line-end", f"“{last_word} / {start.split()[0]}” splits a number from its unit"
+    for lines in _blocks(layout).values():
+        if len(lines) >= 2 and lines[-1].last and lines[-1].align == "justify":
+            text = lines[-1].text.replace("\u200b", "").strip()
+            words = re.sub(r"\[[^\]]*\]?|^[^\[]*\]", "", text).split()
+            if len(words) <= 1 and len(re.sub(r"\W", "", "".join(words))) <= 3:
+                yield lines[-1], "line-end", f"the paragraph's last line holds only “{text}”"
+
+
+def check_citations(layout: Layout) -> Iterator[tuple[Line, str, str]]:
+    """A citation or cross-reference stays whole on one line (and one page): no bracket left open
+    at the end of a line, no "Figure / 3"."""
+    for lines in _blocks(layout).values():
+        for line, following in zip(lines, lines[1:]):
+            depth = 0
+            for char in line.text:
+                depth = depth + 1 if char == "[" else max(0, depth - 1) if char == "]" else depth
+            if depth:
+                where = f"pages {line.page}–{following.page}" if following.page != line.page else "lines"
+                piece = line.text.rstrip()[line.text.rstrip().rfind("["):]
+                yield line, "citation-break", f"a citation is broken across {where}: “{piece} / {following.text[:12]}…”"
+
+
+def check_notes(layout: Layout) -> Iterator[tuple[Line, str, str]]:
+    """A note is printed on the page of its call."""
+    printed = {ident: page.number for page in layout.pages for ident in page.notes}
+    for page in layout.pages:
+        for call in page.calls:
+            note = "fn-" + call[len("fnref-"):]
+            if printed.get(note, page.number) != page.number:
+                line = next((line for line in page.lines if line.owner), None)
+                yield _at(page, note), "note-page", (f"note {note.rsplit('-', 1)[-1]} is called on page {page.number} "
+                                                     f"and printed on page {printed[note]}")
+
+
+def _at(page: Page, owner: str) -> Line:
+    """A stand-in line that names an element on a page (for findings not tied to one line)."""
+    return Line(page.number, 0, 0, 0, 0, 0, "", owner, (), frozenset(), "", False, -1)
+
+
+def check_pages(layout: Layout) -> Iterator[tuple[Line, str, str]]:
+    """No page less than a third full unless a section ends there; no heading in the last fifth."""
+    for index, page in enumerate(layout.pages):
+        if page.name in ("cover", "plain") or page.blank or not page.lines:
+            continue
+        following = layout.pages[index + 1] if index + 1 < len(layout.pages) else None
+        section_ends = following is None or following.blank or bool(following.starts) or following.name in (
+            "cover", "plain")
+        used = (page.bottom_used - page.top) / (page.bottom - page.top)
+        if used < 1 / 3 and not section_ends:
+            owner = next((line.owner for line in reversed(_body_lines(page)) if line.owner), "")
+            yield _at(page, owner), "page-fill", f"the page is only {round(used * 100)} % full"
+        for line in _body_lines(page):
+            if line.tags[-1:] and line.tags[-1] in ("h2", "h3", "h4") and line.y > page.top + 0.8 * (
+                    page.bottom - page.top):
+                yield line, "heading-low", "a heading in the last fifth of the page"
+
+
+def check_tables(layout: Layout) -> Iterator[tuple[Line, str, str]]:
+    """A table split across pages leaves at least three rows on each side and repeats its header."""
+    fragments: dict[str, list[tuple[int, int, bool]]] = {}
+    for page in layout.pages:
+        for ident, rows, header in page.tables:
+            fragments.setdefault(ident, []).append((page.number, rows, header))
+    for ident, parts in fragments.items():
+        if len(parts) < 2:
+            continue
+        for number, rows, header in parts:
+            page = layout.pages[number - 1]
+            if rows < 3:
+                yield _at(page, ident), "table-split", f"the table has only {rows} row(s) on page {number}"
+            if not header:
+                yield _at(page, ident), "table-header", f"the table continues on page {number} without its header"
+
+
+def check_overflow(layout: Layout) -> Iterator[tuple[Line, str, str]]:
+    """Nothing runs past the text block or off the page."""
+    for page in layout.pages:
+        if page.name == "cover":
+            continue
+        for line in page.lines:
+            if line.x + line.width > max(line.right, page.right) + TOLERANCE and line.text.strip():
+                yield line, "overflow", f"a line runs {round(line.x + line.width - page.right)} px past the text block"
+        for owner, x, y, width, height in page.boxes:
+            if x + width > page.right + TOLERANCE or y + height > page.bottom + TOLERANCE:
+                yield _at(page, owner), "overflow", "a table or image runs past the text block"
+
+
+def check_quotes(layout: Layout) -> Iterator[tuple[Line, str, str]]:
+    """Typographic quotes wherever the reader sees text (code is left alone)."""
+    for page in layout.pages:
+        for line in page.lines:
+            if "code" in line.tags or "pre" in line.tags:
+                continue
+            found = re.search(r"[\"']", line.text)
+            if found:
+                yield line, "straight-quotes", f"a straight quote in “{line.text.strip()[:60]}”"
+        for head in page.heads:
+            if re.search(r"[\"']", head):
+                yield _at(page, ""), "straight-quotes", f"a straight quote in the running head “{head}”"
+
+
+def _case(text: str) -> str:
+    """"sentence" or "title" case of a heading, judged by its words after the first."""
+    words = [w for w in re.findall(r"[A-Za-z][\w’'-]*", text)[1:] if len(w) > 3]
+    if not words:
+        return ""
+    capitals = sum(w[0].isupper() for w in words)
+    return "title" if capitals == len(words) else "sentence" if capitals < len(words) else ""
+
+
+def check_case(layout: Layout) -> Iterator[tuple[Line, str, str]]:
+    """Running heads in one case (title case or sentence case)."""
+    heads: dict[str, int] = {}
+    for page in layout.pages:
+        for head in page.heads[:1]:  # the left-hand head: the section's name
+            if not head.isdigit():
+                heads.setdefault(head, page.number)
+    cases = {head: _case(head) for head in heads}
+    common = max(("sentence", "title"), key=lambda c: sum(v == c for v in cases.values()))
+    for head, case in cases.items():
+        if case and case != common:
+            yield _at(layout.pages[heads[head] - 1], ""), "running-head-case", (
+                f"“{head}” is in {case} case; the other running heads are in {common} case")
+
+
+def check_leaders(layout: Layout) -> Iterator[tuple[Line, str, str]]:
+    """A contents or list entry's dot leader never sits alone on a line."""
+    for page in layout.pages:
+        for line in page.lines:
+            if "toc-entry" in line.classes and line.text.strip() and not re.sub(r"[.\s\d]", "", line.text):
+                yield line, "leader-alone", "a dot leader stands alone on a line"
+
+
+def check_short_lines(layout: Layout) -> Iterator[tuple[Line, str, str]]:
+    """A justified line that is not the last of its paragraph fills the measure."""
+    for page in layout.pages:
+        for line in _body_lines(page):
+            if line.align == "justify" and not line.last and line.width < (line.right - line.x) - 3:
+                yield line, "short-line", (f"a justified line stops {round(line.right - line.x - line.width)} px "
+                                           "short of the margin")
+
+
+RULES = (check_widows, check_hyphens, check_line_ends, check_citations, check_notes, check_pages, check_tables,
+         check_overflow, check_quotes, check_case, check_leaders, check_short_lines)
+
+
+def inspect(layout: Layout, sources: dict[str, str]) -> list[Finding]:
+    """Every finding of every rule, in page order; `sources` maps element ids to "path:line"."""
+    found = []
+    for rule in RULES:
+        for line, name, message in rule(layout):
+            found.append(Finding(sources.get(line.owner, ""), line.page, layout.edition, name, message))
+    return sorted(set(found), key=lambda f: (f.page, f.rule, f.where, f.message))
+
+
+def source_map(report: Any) -> dict[str, str]:
+    """Every element id the writers give to content → the "path:line" it comes from."""
+    from .markdown import html_id
+
+    found: dict[str, str] = {}
+
+    def document(doc: Any, path: str) -> None:
+        for token in doc.tokens:
+            ident = token.attrGet("id") if token.attrs else None
+            if ident:
+                found[ident] = f"{path}:{doc.line_of(token)}"
+        for heading in doc.headings:
+            found[heading.id] = f"{path}:{heading.line}"
+        for site in doc.sites:
+            block = doc.blocks.get(site.key)
+            if block:
+                found[html_id(block)] = f"{path}:{site.line}"
+        for number, tokens in doc.notes.items():
+            first = next((t for t in tokens if t.map), None)
+            line = doc.line_of(first) if first else doc.offset + 1
+            found[f"fn-{doc.slug}-{number}"] = f"{path}:{line}"
+            found[f"fnref-{doc.slug}-{number}"] = f"{path}:{line}"
+
+    for chapter in report.documents:
+        found[chapter.anchor] = f"{chapter.source_path}:2"
+        document(chapter.body, chapter.source_path)
+    return found
