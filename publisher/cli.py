@@ -145,6 +145,32 @@ def check_command(content: Path, out: Path, strict: bool, verbose: int, quiet: b
     click.echo("Content and outputs are valid.")
 
 
+@main.command("preflight")
+@content_options
+def preflight_command(content: Path, out: Path, strict: bool, verbose: int, quiet: bool) -> None:
+    """Lay out both PDF editions and report what a typesetter would reject (docs/preflight.md).
+
+    Each finding is a line `source:line: page N (edition): rule: message`; findings the content
+    accepts on purpose are shown with their reason and do not count. Exit code 1 if any counts.
+    """
+    from .options import BuildOptions
+    from .pdf import preflight
+    from .pipeline import load
+
+    _setup_logging(verbose, quiet)
+    if not content.is_dir():
+        raise click.UsageError(f"content folder {str(content)!r} does not exist")
+    options = BuildOptions(content, out, strict=strict)
+    findings = _report_errors(lambda: preflight(load(options), options))
+    counted = [f for f in findings if not f.allowed]
+    for finding in findings:
+        click.echo(printable(str(finding)), err=bool(counted))
+    click.echo(f"{len(counted)} finding(s)" + (f", {len(findings) - len(counted)} allowed" if len(findings) > len(counted)
+                                                else ""), err=bool(counted))
+    if counted:
+        sys.exit(1)
+
+
 @main.command("serve")
 @click.argument("targets", nargs=-1, type=click.Choice(TARGETS))
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,

@@ -28,6 +28,7 @@ from .model import (
     TableSpec, Term,
 )
 from .schema import Hooks, convert
+from .typography import curl
 from .yamlfile import Node, Seq, decode_text, parse_yaml
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,8 @@ class Loader:
         self.strict = strict
         self.problems: list[Problem] = []
         self.md = make_parser()
-        self.hooks = Hooks(markdown=self._markdown)
+        self.hooks = Hooks(markdown=self._markdown, prose=lambda text: curl(text, self.language))
+        self.language = "en"  # the report's, once report.yaml is read: quotes follow it
         self.assets: dict[str, Asset] = {}
         self.data_cache: dict[str, Any] = {}
         # Every content file this report reads, with its SHA-256 ("absent" for an optional file
@@ -322,6 +324,8 @@ class Loader:
         data = self.yaml_file(report_path)
         if data is None:
             raise ContentError(self.errors() or [Problem(shown, 1, "", "the file is empty")])
+        if isinstance(data, Node) and isinstance(data.get("language"), str):
+            self.language = data["language"]
         meta = self.convert(Meta, data, shown)
         refs = self.keyed(self.seq(self.yaml_file(self.root / "references.yaml", required=False),
                                    self.shown(self.root / "references.yaml"), "references"),

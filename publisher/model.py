@@ -17,6 +17,7 @@ from typing import Any
 from .archive import Release
 from .changes import Changes
 from .markdown import Document, Heading, Inline
+from .preflight import RULE_NAMES
 from .schema import KEY, SLUG, spec
 
 # --- report.yaml -----------------------------------------------------------------------------
@@ -26,7 +27,7 @@ from .schema import KEY, SLUG, spec
 class Person:
     """An author, editor or contributor."""
 
-    name: str = spec("The person's or team's name.", required=True)
+    name: str = spec("The person's or team's name.", required=True, prose=True)
     role: str = spec("Their part in the report.", default="author", choices=("author", "editor", "contributor"))
 
 
@@ -36,7 +37,7 @@ class EditionRecord:
 
     number: int = spec("Edition number, counting from 1.", required=True)
     date: str = spec("Date of the edition.", kind="date", required=True)
-    note: str = spec("What changed in this edition, for readers.", kind="text", default="")
+    note: str = spec("What changed in this edition, for readers.", kind="text", default="", prose=True)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,7 +51,7 @@ class Edition(EditionRecord):
 class Publisher:
     """Who publishes the report."""
 
-    name: str = spec("The publisher's name.", required=True)
+    name: str = spec("The publisher's name.", required=True, prose=True)
     url: str = spec("The publisher's web site.", kind="url", default="")
 
 
@@ -64,13 +65,21 @@ class Rights:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PrintSettings:
+    """How the PDF editions are typeset and printed."""
+
+    never_hyphenate: tuple[str, ...] = spec("Words never to break at a line end (besides names, which never are).",
+                                            default=())
+
+
+@dataclass(frozen=True, kw_only=True)
 class Meta:
     """report.yaml: everything about the report that is not a chapter."""
 
     id: str = spec("Slug that names the output files.", required=True, pattern=SLUG)
-    title: str = spec("Title of the report.", required=True)
-    subtitle: str = spec("Subtitle shown on the cover and title page.", default="")
-    standfirst: str = spec("One-paragraph summary of the report.", kind="text", required=True)
+    title: str = spec("Title of the report.", required=True, prose=True)
+    subtitle: str = spec("Subtitle shown on the cover and title page.", default="", prose=True)
+    standfirst: str = spec("One-paragraph summary of the report.", kind="text", required=True, prose=True)
     introduction: Document = spec("The document introduction.", required=True)
     category: str = spec("Category, shown as the breadcrumb 'Files / <category>'.", required=True)
     language: str = spec("BCP 47 language tag.", required=True, pattern=r"[a-zA-Z]{2,3}(-[A-Za-z0-9]{2,8})*")
@@ -83,6 +92,7 @@ class Meta:
     identifier: str = spec("A stable URN; derived from the id when absent.", default="",
                            pattern=r"urn:[a-z0-9][a-z0-9-]{0,31}:\S+")
     isbn: str = spec("ISBN-13.", default="", pattern=r"97[89][0-9-]{10,14}")
+    print: PrintSettings = spec("How the PDF editions are typeset and printed.", default=PrintSettings())
     front: tuple[str, ...] = spec("Front-matter Markdown files, in order.", default=())
     chapters: tuple[str, ...] = spec("Chapter Markdown files, in order.", required=True, min_items=1)
 
@@ -101,13 +111,24 @@ class Meta:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Allowed:
+    """A layout preflight finding the author accepts on purpose (see docs/preflight.md)."""
+
+    rule: str = spec("The preflight rule.", required=True, choices=RULE_NAMES)
+    line: int = spec("The line of this file the finding names (0 or absent: anywhere in the file).", default=0)
+    reason: str = spec("Why it is accepted; the preflight prints it.", kind="text", required=True)
+
+
+@dataclass(frozen=True, kw_only=True)
 class ChapterMeta:
     """The YAML front matter of a chapter or front-matter file."""
 
-    title: str = spec("Chapter title.", required=True)
-    short_title: str = spec("Shorter title for running heads.", default="")
-    summary: str = spec("One sentence under the chapter title.", kind="text", default="")
+    title: str = spec("Chapter title.", required=True, prose=True)
+    short_title: str = spec("Shorter title for running heads.", default="", prose=True)
+    summary: str = spec("One sentence under the chapter title.", kind="text", default="", prose=True)
     key_points: tuple[Inline, ...] = spec("Key points shown at the chapter head.", default=())
+    preflight: tuple[Allowed, ...] = spec("Layout preflight findings accepted on purpose, each with its reason.",
+                                          default=())
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -117,12 +138,12 @@ class FigureSpec:
     id: str = spec("The figure's id, for @fig: references.", required=True, pattern=f"fig:{KEY}")
     kind: str = spec("What the figure is.", required=True, choices=("timeline", "bar", "image"))
     caption: Inline = spec("The caption, after 'Figure N.'.", required=True)
-    alt: str = spec("A text alternative that says what the figure shows.", kind="text", required=True)
+    alt: str = spec("A text alternative that says what the figure shows.", kind="text", required=True, prose=True)
     data: str = spec("The data file, a path inside the content folder.", default="",
                      required_when=("kind", ("timeline", "bar")))
     src: str = spec("The image file (PNG, JPEG or SVG), a path inside the content folder.", default="",
                     required_when=("kind", ("image",)))
-    unit: str = spec("The unit of a bar chart's values.", default="")
+    unit: str = spec("The unit of a bar chart's values.", default="", prose=True)
     source: Inline | None = spec("The source line under the caption.", default=None)
 
 
@@ -131,7 +152,7 @@ class Column:
     """A column of a `table` block."""
 
     key: str = spec("The key of the rows' values shown in this column.", required=True)
-    label: str = spec("The column heading.", required=True)
+    label: str = spec("The column heading.", required=True, prose=True)
     width: str = spec("The column's share of the table width.", default="", pattern=r"\d{1,2}%")
 
 
@@ -157,15 +178,15 @@ class ReferenceEntry:
     key: str = spec("Citation key, for [@key].", required=True, pattern=KEY)
     type: str = spec("What kind of source it is.", required=True,
                      choices=("webpage", "report", "article", "document", "news", "book", "statement", "dataset"))
-    title: str = spec("The source's title.", required=True)
-    author: str = spec("Author (a person or an organisation).", default="")
-    publisher: str = spec("Publisher or site.", default="")
+    title: str = spec("The source's title.", required=True, prose=True)
+    author: str = spec("Author (a person or an organisation).", default="", prose=True)
+    publisher: str = spec("Publisher or site.", default="", prose=True)
     date: str = spec("Date of the source; leave it out when the source gives none (n.d.).", kind="partial-date",
                      default="")
     url: str = spec("Where the source is published.", kind="url", default="")
     accessed: str = spec("When the URL was read.", kind="partial-date", default="")
     language: str = spec("The source's language, if not the report's (BCP 47).", default="")
-    note: str = spec("A note for readers.", kind="text", default="")
+    note: str = spec("A note for readers.", kind="text", default="", prose=True)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -173,8 +194,8 @@ class Term:
     """An entry of glossary.yaml."""
 
     abbr: str = spec("The abbreviation; also the key for @gls:.", required=True, pattern=KEY)
-    expansion: str = spec("What it stands for.", required=True)
-    definition: str = spec("A short definition.", kind="text", default="")
+    expansion: str = spec("What it stands for.", required=True, prose=True)
+    definition: str = spec("A short definition.", kind="text", default="", prose=True)
 
 
 
@@ -183,10 +204,10 @@ class TimelineRow:
     """A row of a timeline chart's data file: one event."""
 
     date: str = spec("When it happened.", kind="partial-date", required=True)
-    event: str = spec("What happened.", kind="text", default="")
+    event: str = spec("What happened.", kind="text", default="", prose=True)
     level: str = spec("The lane it is drawn on (summit, ministerial, …).", required=True)
     place: str = spec("Where it happened.", default="")
-    label: str = spec("A short label drawn beside the mark.", default="")
+    label: str = spec("A short label drawn beside the mark.", default="", prose=True)
     sources: str = spec("The sources of the row, as citations [@key].", kind="text", default="")
 
 
@@ -194,7 +215,7 @@ class TimelineRow:
 class BarRow:
     """A row of a bar chart's data file: one bar."""
 
-    label: str = spec("What the bar stands for.", required=True)
+    label: str = spec("What the bar stands for.", required=True, prose=True)
     value: float = spec("Its length, a number.", required=True)
     sources: str = spec("The sources of the value, as citations [@key].", kind="text", default="")
 

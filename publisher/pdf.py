@@ -31,10 +31,12 @@ from .formats import FORMATS, STYLES, asset_href, output_name
 from .model import Report
 from .options import BuildOptions
 from .output import write_atomic
+from .preflight import Finding, Inspection, inspection
 from .products import Deferred, OutputFile, PageMap, Products
 from .render import Renderer, Style, note_anchor
 from .sandbox import OfflineFetcher
 from .templates import render
+from .typography import Hyphenator, bind
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +47,23 @@ A4_HEIGHT = COVER_WIDTH * 297 // 210 // 2 * 2  # px, even: the detail page shows
 class PrintStyle(Style):
     """Page-foot notes at their call, links inside the one document, charts as inline SVG."""
 
+    hyphenate: Hyphenator | None = None
+    language: str = "en"
+
+    def prose(self, text: str) -> str:
+        text = bind(text, self.language)
+        return self.hyphenate(text) if self.hyphenate else text
+
     @property
     def lead(self) -> str:
-        # WeasyPrint 70 sometimes breaks the line before an inline element badly (a lone word or
-        # a word fragment on a line of its own, e.g. "what" / "Credit-"); an invisible zero-width
-        # space before each link keeps its line breaking right.
-        return "\u200b"
+        # WeasyPrint 70 sometimes strands a word, or a word's fragment, on a line of its own before
+        # an inline element (a link); a word joiner before each link keeps the line breaking right
+        # without adding a place to break (a zero-width space did, and left "(" at a line end).
+        return "\u2060"
+
+    @property
+    def glue(self) -> str:
+        return "\u00a0"
 
     def note_call(self, slug: str, number: int, note: str) -> str:
         note_id, ref_id = note_anchor(slug, number)
@@ -69,11 +82,14 @@ class RenderedPdf:
     size: int  # bytes
     sha256: str
     warnings: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = ()  # of the layout preflight
 
 
 def render_html(report: Report, env: jinja2.Environment, edition: str) -> str:
     """The whole report as one HTML document for WeasyPrint."""
-    renderer = Renderer(report, PrintStyle())
+    settings = report.meta.print
+    renderer = Renderer(report, PrintStyle(Hyphenator(report.meta.language, settings.never_hyphenate),
+                                           report.meta.language))
     return render(env, "print/report.html", report=report, meta=report.meta, edition=edition,
                   citation=plain_citation(report), version=__version__,
                   introduction=renderer.introduction(),
@@ -81,14 +97,15 @@ def render_html(report: Report, env: jinja2.Environment, edition: str) -> str:
 
 
 def render_pdf(html: str, edition: str, target: Path, base: Path, files: dict[Path, bytes],
-               on_layout: Callable[[int, dict[str, int]], None] | None = None) -> RenderedPdf:
-    """Render one edition in this process and write it.
+               on_layout: Callable[[int, dict[str, int]], None] | None = None,
+               inspect: Inspection | None = None, write: bool = True) -> RenderedPdf:
+    """Render one edition in this process and write it (unless `write` is false).
 
     `base` is the folder relative links resolve against (the content folder); the renderer
     may read only `files` (the report's checked images, resolved path → bytes) and the
     bundled styles and fonts. `on_layout` is told the page count and the element → page map
     as soon as the layout is done, before the (slow) write, so that the EPUB can be built
-    meanwhile.
+    meanwhile; `inspect` runs the layout preflight on the laid-out pages (preflight.py).
     """
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
@@ -111,12 +128,14 @@ def render_pdf(html: str, edition: str, target: Path, base: Path, files: dict[Pa
                 anchors.setdefault(anchor, number)
         if on_layout:
             on_layout(len(document.pages), anchors)
-        data = document.write_pdf(pdf_variant=variant, pdf_identifier=target.name.encode())
-        write_atomic(target, data)
+        findings = tuple(inspect(document, edition)) if inspect else ()
+        data = document.write_pdf(pdf_variant=variant, pdf_identifier=target.name.encode()) if write else b""
+        if write:
+            write_atomic(target, data)
     finally:
         logging.getLogger("weasyprint").removeHandler(handler)
     return RenderedPdf(target, edition, len(document.pages), anchors, len(data), hashlib.sha256(data).hexdigest(),
-                       tuple(warnings))
+                       tuple(warnings), findings)
 
 
 class _Collect(logging.Handler):
@@ -128,10 +147,12 @@ class _Collect(logging.Handler):
         self.into.append(record.getMessage())
 
 
-def _worker(html: str, edition: str, target: Path, base: Path, files: dict[Path, bytes], pipe: Connection) -> None:
+def _worker(html: str, edition: str, target: Path, base: Path, files: dict[Path, bytes], inspect: Inspection,
+            write: bool, pipe: Connection) -> None:
     """A render process: reports the layout, then the finished file, or the error."""
     try:
-        result = render_pdf(html, edition, target, base, files, lambda n, a: pipe.send(("layout", n, a)))
+        result = render_pdf(html, edition, target, base, files, lambda n, a: pipe.send(("layout", n, a)), inspect,
+                            write)
         pipe.send(("done", result))
     except BaseException as exc:  # noqa: BLE001 - every failure must reach the parent
         pipe.send(("error", f"{type(exc).__name__}: {exc}"))
@@ -147,12 +168,13 @@ class PdfJobs:
     """
 
     def __init__(self, report: Report, env: jinja2.Environment, out: Path, content: Path,
-                 editions: tuple[str, ...]) -> None:
+                 editions: tuple[str, ...], write: bool = True) -> None:
         import weasyprint  # noqa: F401 - imported before forking, shared by the workers
 
         context = multiprocessing.get_context("fork")
         base = content.resolve()
         files = {base / asset_href(asset.name): asset.data for asset in report.assets}
+        check = inspection(report)
         self.jobs: dict[str, tuple[Any, Connection]] = {}
         self.layouts: dict[str, tuple[int, dict[str, int]]] = {}
         self.results: dict[str, RenderedPdf] = {}
@@ -161,7 +183,7 @@ class PdfJobs:
             check_glyphs(html, report)
             mine, theirs = context.Pipe(duplex=False)
             process = context.Process(target=_worker, daemon=True, args=(
-                html, edition, out / output_name(report.meta, edition), base, files, theirs))
+                html, edition, out / output_name(report.meta, edition), base, files, check, write, theirs))
             self.jobs[edition] = (process, mine)
         for process, _ in self.jobs.values():
             process.start()
@@ -240,7 +262,9 @@ class PdfWriter:
 
     def finish(self) -> None:
         if self.jobs:
-            self.jobs.finish()
+            for result in self.jobs.finish():
+                for finding in result.findings:  # warnings: errors with --strict
+                    (log.info if finding.allowed else log.warning)("Preflight: %s", finding)
 
     def stop(self) -> None:
         if self.jobs:
@@ -259,3 +283,18 @@ def cover_thumbnail(pdf: Path) -> bytes | None:
         if result.returncode != 0 or not path.exists():
             return None
         return path.read_bytes()
+
+
+def preflight(report: Report, options: BuildOptions) -> list[Finding]:
+    """Lay out the PDF editions without writing them; return every preflight finding, in order.
+
+    Raises RenderError when an edition cannot be laid out.
+    """
+    from .templates import make_env
+
+    with tempfile.TemporaryDirectory() as temp:
+        jobs = PdfJobs(report, make_env(), Path(temp), options.content, options.pdf_editions, write=False)
+        try:
+            return [finding for result in jobs.finish() for finding in result.findings]
+        finally:
+            jobs.stop()

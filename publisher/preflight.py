@@ -18,18 +18,24 @@ leader-alone, short-line. An author silences one finding on purpose in the conte
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 HYPHENS = "\u2010-\u00ad"
+INVISIBLE = "\u200b\u2060\u00ad"  # zero-width space, word joiner, soft hyphen
 OPENERS = "([{“‘"
 CLOSERS = ")]}”’"
 LABEL_WORDS = ("Chapter", "Section", "Figure", "Table", "p.", "pp.", "para.", "paras.", "No.", "vol.")
 UNITS = ("km", "m", "kg", "t", "%", "bn", "mn", "million", "billion", "trillion", "yen", "USD", "MW", "GW",
          "km³", "pp", "per cent")
 TOLERANCE = 1.0  # px: what counts as running past an edge
+RULE_NAMES = ("widow", "orphan", "hyphen-ladder", "hyphen-short", "hyphen-name", "line-end", "citation-break",
+              "note-page", "page-fill", "heading-low", "table-split", "table-header", "overflow", "straight-quotes",
+              "running-head-case", "leader-alone", "short-line")
+LONG_CITATION = 6  # sources in one citation beyond which it may break between them (as render.py)
 
 
 @dataclass(frozen=True)
@@ -235,7 +241,8 @@ def check_widows(layout: Layout) -> Iterator[tuple[Line, str, str]]:
 
 
 def _hyphenated(line: Line) -> bool:
-    return bool(line.text) and line.text.rstrip()[-1:] in "\u2010\u00ad" and not line.text.rstrip().endswith("--")
+    """Whether the line ends in a hyphen added to break a word (not one written in the text)."""
+    return line.text.rstrip()[-1:] in "\u2010\u00ad"
 
 
 def check_hyphens(layout: Layout) -> Iterator[tuple[Line, str, str]]:
@@ -250,8 +257,9 @@ def check_hyphens(layout: Layout) -> Iterator[tuple[Line, str, str]]:
             run += 1
             if run == 3:
                 yield line, "hyphen-ladder", "three hyphenated line ends in a row"
-            head = re.search(r"([\w’'-]+)[\u2010\u00ad]\s*$", line.text)
-            tail = re.match(r"\s*([\w’']+)", following.text) if following else None
+            # Soft hyphens are only where a word may break: the word is read without them.
+            head = re.search(r"([\w’'-]+)[\u2010\u00ad]\s*$", line.text.replace("\u00ad", ""))
+            tail = re.match(r"\s*([\w’']+)", following.text.replace("\u00ad", "")) if following else None
             if head and tail:
                 before, after = re.split(r"[-‐]", head.group(1))[-1], tail.group(1)
                 word = f"{head.group(1)}{after}"
@@ -269,7 +277,8 @@ def check_line_ends(layout: Layout) -> Iterator[tuple[Line, str, str]]:
         for line, following in zip(lines, lines[1:]):
             if following.block != line.block:
                 continue
-            end, start = line.text.rstrip(), following.text.lstrip().lstrip("\u200b")
+            end = line.text.rstrip().rstrip(INVISIBLE).rstrip()
+            start = following.text.lstrip().lstrip(INVISIBLE)
             if end[-1:] in OPENERS:
                 yield line, "line-end", f"“{end[-1]}” is left at the end of a line"
             if start[:1] in CLOSERS and start[:1] != "’":
@@ -289,16 +298,34 @@ def check_line_ends(layout: Layout) -> Iterator[tuple[Line, str, str]]:
 
 def check_citations(layout: Layout) -> Iterator[tuple[Line, str, str]]:
     """A citation or cross-reference stays whole on one line (and one page): no bracket left open
-    at the end of a line, no "Figure / 3"."""
+    at a line's end. A citation of many sources (more than six), or one in a table cell, may break
+    between two sources, never inside one ("[2, para. / 4]") or away from its bracket."""
     for lines in _blocks(layout).values():
-        for line, following in zip(lines, lines[1:]):
-            depth = 0
-            for char in line.text:
-                depth = depth + 1 if char == "[" else max(0, depth - 1) if char == "]" else depth
-            if depth:
-                where = f"pages {line.page}–{following.page}" if following.page != line.page else "lines"
-                piece = line.text.rstrip()[line.text.rstrip().rfind("["):]
-                yield line, "citation-break", f"a citation is broken across {where}: “{piece} / {following.text[:12]}…”"
+        for line, following in zip(lines, lines[1:], strict=False):
+            text = line.text.rstrip()
+            opened = _open_bracket(text)
+            if opened < 0:
+                continue
+            group = text[opened:] + " " + following.text.lstrip()
+            group = group[:group.find("]") + 1] if "]" in group else group
+            items = len(re.findall(r"\d+(?:, (?:p|pp|para|paras|sec|ch|fig|tbl)\.?[^;,\]]*)?", group))
+            between = re.search(r"[,;]$", text) is not None and not re.search(
+                r"(?:p|pp|para|paras)\.\s*\d*[,;]?$", text)
+            if between and (items > LONG_CITATION or "td" in line.tags or "th" in line.tags):
+                continue
+            where = f"pages {line.page}–{following.page}" if following.page != line.page else "lines"
+            yield line, "citation-break", f"a citation is broken across {where}: “{text[opened:]} / {following.text[:12]}…”"
+
+
+def _open_bracket(text: str) -> int:
+    """Where the bracket left open at the end of a line starts (-1 if none is)."""
+    depth, start = 0, -1
+    for index, char in enumerate(text):
+        if char == "[":
+            depth, start = depth + 1, index if depth == 0 else start
+        elif char == "]" and depth:
+            depth -= 1
+    return start if depth else -1
 
 
 def check_notes(layout: Layout) -> Iterator[tuple[Line, str, str]]:
@@ -345,11 +372,11 @@ def check_tables(layout: Layout) -> Iterator[tuple[Line, str, str]]:
     for ident, parts in fragments.items():
         if len(parts) < 2:
             continue
-        for number, rows, header in parts:
+        for index, (number, rows, header) in enumerate(parts):
             page = layout.pages[number - 1]
             if rows < 3:
                 yield _at(page, ident), "table-split", f"the table has only {rows} row(s) on page {number}"
-            if not header:
+            if index and not header:
                 yield _at(page, ident), "table-header", f"the table continues on page {number} without its header"
 
 
@@ -359,8 +386,9 @@ def check_overflow(layout: Layout) -> Iterator[tuple[Line, str, str]]:
         if page.name == "cover":
             continue
         for line in page.lines:
-            if line.x + line.width > max(line.right, page.right) + TOLERANCE and line.text.strip():
-                yield line, "overflow", f"a line runs {round(line.x + line.width - page.right)} px past the text block"
+            limit = min(line.right, page.right) if line.right > line.x else page.right
+            if line.x + line.width > limit + TOLERANCE and line.text.strip():
+                yield line, "overflow", f"“{line.text.strip()[:40]}” runs {round(line.x + line.width - limit)} px past its column"
         for owner, x, y, width, height in page.boxes:
             if x + width > page.right + TOLERANCE or y + height > page.bottom + TOLERANCE:
                 yield _at(page, owner), "overflow", "a table or image runs past the text block"
@@ -408,7 +436,7 @@ def check_leaders(layout: Layout) -> Iterator[tuple[Line, str, str]]:
     """A contents or list entry's dot leader never sits alone on a line."""
     for page in layout.pages:
         for line in page.lines:
-            if "toc-entry" in line.classes and line.text.strip() and not re.sub(r"[.\s\d]", "", line.text):
+            if "toc-entry" in line.classes and line.text.count(".") > 2 and not re.sub(r"[.\s\d]", "", line.text):
                 yield line, "leader-alone", "a dot leader stands alone on a line"
 
 
@@ -425,13 +453,49 @@ RULES = (check_widows, check_hyphens, check_line_ends, check_citations, check_no
          check_overflow, check_quotes, check_case, check_leaders, check_short_lines)
 
 
-def inspect(layout: Layout, sources: dict[str, str]) -> list[Finding]:
-    """Every finding of every rule, in page order; `sources` maps element ids to "path:line"."""
-    found = []
+@dataclass(frozen=True)
+class Allowance:
+    """A finding an author accepts on purpose: the rule, the file (and line, 0: any) and why."""
+
+    rule: str
+    path: str
+    line: int
+    reason: str
+
+    def covers(self, finding: Finding) -> bool:
+        path, _, line = finding.where.rpartition(":")
+        return finding.rule == self.rule and path == self.path and (not self.line or str(self.line) == line)
+
+
+def inspect(layout: Layout, sources: dict[str, str], allowances: tuple[Allowance, ...] = ()) -> list[Finding]:
+    """Every finding of every rule, in page order; `sources` maps element ids to "path:line", and
+    a finding an allowance covers carries the author's reason."""
+    found = set()
     for rule in RULES:
         for line, name, message in rule(layout):
-            found.append(Finding(sources.get(line.owner, ""), line.page, layout.edition, name, message))
-    return sorted(set(found), key=lambda f: (f.page, f.rule, f.where, f.message))
+            finding = Finding(sources.get(line.owner, ""), line.page, layout.edition, name, message)
+            allowed = next((a.reason for a in allowances if a.covers(finding)), "")
+            found.add(dataclasses.replace(finding, allowed=allowed) if allowed else finding)
+    return sorted(found, key=lambda f: (f.page, f.rule, f.where, f.message))
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """What a render process needs to inspect its layout: where each element comes from, and the
+    findings the authors accept."""
+
+    sources: dict[str, str]
+    allowances: tuple[Allowance, ...] = ()
+
+    def __call__(self, document: Any, edition: str) -> list[Finding]:
+        return inspect(read_layout(document, edition), self.sources, self.allowances)
+
+
+def inspection(report: Any) -> Inspection:
+    """The inspection of a report: its source map and every chapter's allowances."""
+    allowances = tuple(Allowance(a.rule, c.source_path, a.line, a.reason)
+                       for c in report.documents for a in c.head.preflight)
+    return Inspection(source_map(report), allowances)
 
 
 def source_map(report: Any) -> dict[str, str]:

@@ -23,6 +23,7 @@ from .formats import document_stem
 from .markdown import SAFE_LINK, Document, Inline, html_id
 from .model import Chapter, Figure, Report, Table, Term
 
+LONG_CITATION = 6  # sources in one citation beyond which it may break between them (CSS)
 # The parts of the report every format has besides its chapters: the names links use for them.
 BIBLIOGRAPHY = "bibliography"
 GLOSSARY = "glossary"
@@ -52,10 +53,20 @@ class Style:
         file stem (01-overview, introduction, bibliography)."""
         return f"#{anchor}"
 
+    def prose(self, text: str) -> str:
+        """Running text as this format sets it (the PDF adds its soft hyphens)."""
+        return text
+
     @property
     def lead(self) -> str:
         """Put before each link the renderer makes (the PDF's line-breaking workaround)."""
         return ""
+
+    @property
+    def glue(self) -> str:
+        """The space before a citation: a no-break space where the format must never start a line
+        with a citation or leave one alone on a paragraph's last line."""
+        return " "
 
     def note_call(self, slug: str, number: int, note: str) -> str:
         """The call of note `number` in the text; `note` is the note's HTML."""
@@ -147,7 +158,8 @@ class Renderer:
             text = escapeHtml(f"{self.citations[key]}, {locator}" if locator else str(self.citations[key]))
             href = self.href(env.slug, BIBLIOGRAPHY, reference_anchor(key))
             links.append(text if env.in_link else f'<a class="cite" href="{href}">{text}</a>')
-        return self.style.lead + '<span class="citation">[' + separator.join(links) + "]</span>"
+        kind = "citation citation-long" if len(items) > LONG_CITATION else "citation"
+        return self.style.lead + f'<span class="{kind}">[' + separator.join(links) + "]</span>"
 
     def _xref(self, token: Token, env: _Env) -> str:
         kind, key = token.meta["kind"], token.meta["key"]
@@ -184,13 +196,15 @@ def targets(report: Report) -> dict[str, tuple[str, str, str]]:
     """Every cross-reference target: key → (label as plain text, document slug, anchor)."""
     found: dict[str, tuple[str, str, str]] = {}
     for chapter in report.documents:
-        found[f"ch:{chapter.slug}"] = (chapter.label, chapter.slug, chapter.anchor)
+        # A label and its number are never parted at a line end ("Chapter / 7"): a no-break space.
+        found[f"ch:{chapter.slug}"] = (chapter.label.replace(" ", "\u00a0") if chapter.number else chapter.label,
+                                      chapter.slug, chapter.anchor)
         for heading in chapter.headings:
-            label = f"Section {heading.number}" if heading.number else f"“{heading.title}”"
+            label = f"Section\u00a0{heading.number}" if heading.number else f"“{heading.title}”"
             found[heading.ref] = (label, chapter.slug, heading.id)
         for block in (*chapter.figures, *chapter.tables):
             kind = "Figure" if isinstance(block, Figure) else "Table"
-            found[block.spec.id] = (f"{kind} {block.number}", chapter.slug, block.id)
+            found[block.spec.id] = (f"{kind}\u00a0{block.number}", chapter.slug, block.id)
     return found
 
 
@@ -201,7 +215,11 @@ def _env(env: dict[str, Any]) -> _Env:
 
 
 def _rule_text(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
-    return escapeHtml(tokens[idx].content)
+    state = _env(env)
+    text = state.style.prose(tokens[idx].content)
+    if idx + 1 < len(tokens) and tokens[idx + 1].type == "citation" and text.endswith(" "):
+        text = text[:-1] + state.style.glue
+    return escapeHtml(text)
 
 
 def _rule_citation(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:

@@ -48,14 +48,15 @@ class Rule:
     choices: tuple[str, ...] = ()
     min_items: int = 0
     required_when: tuple[str, tuple[str, ...]] | None = None  # (other field, its values)
+    prose: bool = False  # text a reader sees: its quotes are made typographic
 
 
 def spec(doc: str, *, kind: str = "", required: bool = False, default: Any = None, pattern: str | None = None,
          choices: tuple[str, ...] = (), min_items: int = 0,
-         required_when: tuple[str, tuple[str, ...]] | None = None) -> Any:
+         required_when: tuple[str, tuple[str, ...]] | None = None, prose: bool = False) -> Any:
     """Declare a content field: a dataclass field with its rule. Required fields have no default;
     `required_when=("kind", ("image",))` makes a field required when another has one of those values."""
-    rule = Rule(doc, kind, required, pattern, choices, min_items, required_when)
+    rule = Rule(doc, kind, required, pattern, choices, min_items, required_when, prose)
     if required:
         return dataclasses.field(metadata={"rule": rule})
     if isinstance(default, (list, dict, set)):
@@ -89,6 +90,7 @@ class Hooks:
     """
 
     markdown: Callable[[str, str, int, str, bool], tuple[Any, list[Problem]]] | None = None
+    prose: Callable[[str], str] | None = None  # typography for prose fields (quotes)
 
 
 class _Context:
@@ -178,7 +180,10 @@ def _value(hint: Any, rule: Rule, value: Any, context: _Context, name: str, line
             return context.bad(line, name, "is too large")
         return value
     if hint is str:
-        return _text(rule, value, context, name, line)
+        text = _text(rule, value, context, name, line)
+        if text is not None and rule.prose and context.hooks.prose:
+            return context.hooks.prose(text)
+        return text
     if hint is typing.Any:  # free-form rows of a table block: checked by the loader
         if not isinstance(value, Seq) or not all(isinstance(r, Node) for r in value):
             return context.bad(line, name, "expected a list of mappings")
