@@ -165,8 +165,8 @@ def preflight_command(content: Path, out: Path, strict: bool, verbose: int, quie
     counted = [f for f in findings if not f.allowed]
     for finding in findings:
         click.echo(printable(str(finding)), err=bool(counted))
-    click.echo(f"{len(counted)} finding(s)" + (f", {len(findings) - len(counted)} allowed" if len(findings) > len(counted)
-                                                else ""), err=bool(counted))
+    allowed = len(findings) - len(counted)
+    click.echo(f"{len(counted)} finding(s)" + (f", {allowed} allowed" if allowed else ""), err=bool(counted))
     if counted:
         sys.exit(1)
 

@@ -89,7 +89,8 @@ class Page:
     heads: list[str] = field(default_factory=list)  # running heads' text
     notes: list[str] = field(default_factory=list)  # ids of the notes printed on this page
     calls: list[str] = field(default_factory=list)  # ids of the note calls on this page
-    boxes: list[tuple[str, float, float, float, float]] = field(default_factory=list)  # (owner, x, y, w, h) of replaced/ table boxes
+    # (owner, x, y, width, height) of images, charts and tables
+    boxes: list[tuple[str, float, float, float, float]] = field(default_factory=list)
     tables: list[tuple[str, int, bool]] = field(default_factory=list)  # (table id, body rows here, has header)
     starts: list[str] = field(default_factory=list)  # ids of sections (front, chapter, back) that start here
     bottom_used: float = 0.0  # the lowest point of the body flow
@@ -231,7 +232,7 @@ def check_widows(layout: Layout) -> Iterator[tuple[Line, str, str]]:
                 by_owner.setdefault(line.owner, []).append(line)
     for lines in by_owner.values():
         pages = sorted({line.page for line in lines})
-        for before, after in zip(pages, pages[1:]):
+        for before, after in zip(pages, pages[1:], strict=False):
             first = [line for line in lines if line.page == before]
             second = [line for line in lines if line.page == after]
             if len(first) == 1:
@@ -250,7 +251,7 @@ def check_hyphens(layout: Layout) -> Iterator[tuple[Line, str, str]]:
     on a side; no break inside a capitalised word (a name)."""
     for lines in _blocks(layout).values():
         run = 0
-        for line, following in zip(lines, [*lines[1:], None]):
+        for line, following in zip(lines, [*lines[1:], None], strict=True):
             if not _hyphenated(line):
                 run = 0
                 continue
@@ -274,7 +275,7 @@ def check_line_ends(layout: Layout) -> Iterator[tuple[Line, str, str]]:
     number ("Chapter / 7"), a number without its unit; a paragraph's last line is not one short word."""
     for page in layout.pages:
         lines = _body_lines(page)
-        for line, following in zip(lines, lines[1:]):
+        for line, following in zip(lines, lines[1:], strict=False):
             if following.block != line.block:
                 continue
             end = line.text.rstrip().rstrip(INVISIBLE).rstrip()
@@ -314,7 +315,8 @@ def check_citations(layout: Layout) -> Iterator[tuple[Line, str, str]]:
             if between and (items > LONG_CITATION or "td" in line.tags or "th" in line.tags):
                 continue
             where = f"pages {line.page}–{following.page}" if following.page != line.page else "lines"
-            yield line, "citation-break", f"a citation is broken across {where}: “{text[opened:]} / {following.text[:12]}…”"
+            yield line, "citation-break", (f"a citation is broken across {where}: "
+                                           f"“{text[opened:]} / {following.text[:12]}…”")
 
 
 def _open_bracket(text: str) -> int:
@@ -335,7 +337,6 @@ def check_notes(layout: Layout) -> Iterator[tuple[Line, str, str]]:
         for call in page.calls:
             note = "fn-" + call[len("fnref-"):]
             if printed.get(note, page.number) != page.number:
-                line = next((line for line in page.lines if line.owner), None)
                 yield _at(page, note), "note-page", (f"note {note.rsplit('-', 1)[-1]} is called on page {page.number} "
                                                      f"and printed on page {printed[note]}")
 
@@ -388,7 +389,8 @@ def check_overflow(layout: Layout) -> Iterator[tuple[Line, str, str]]:
         for line in page.lines:
             limit = min(line.right, page.right) if line.right > line.x else page.right
             if line.x + line.width > limit + TOLERANCE and line.text.strip():
-                yield line, "overflow", f"“{line.text.strip()[:40]}” runs {round(line.x + line.width - limit)} px past its column"
+                beyond = round(line.x + line.width - limit)
+                yield line, "overflow", f"“{line.text.strip()[:40]}” runs {beyond} px past its column"
         for owner, x, y, width, height in page.boxes:
             if x + width > page.right + TOLERANCE or y + height > page.bottom + TOLERANCE:
                 yield _at(page, owner), "overflow", "a table or image runs past the text block"
