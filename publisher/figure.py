@@ -171,11 +171,12 @@ def table_html(table: Table, inline: Callable[[Inline], str], wrap: str = "") ->
     body = []
     for row in table.rows:
         cells = []
-        for i, cell in enumerate(row):
+        for i, (cell, column) in enumerate(zip(row, spec.columns, strict=True)):
             text = "" if cell is None else inline(cell)
             tag = "th" if i == 0 else "td"
             scope = ' scope="row"' if i == 0 else ""
-            cells.append(f"<{tag}{scope}>{text}</{tag}>")
+            # The label lets a narrow screen show each row as a card of labelled values.
+            cells.append(f'<{tag}{scope} data-label="{esc(column.label)}">{text}</{tag}>')
         body.append("<tr>" + "".join(cells) + "</tr>")
     source = f'<p class="table-source">Source: {inline(spec.source)}</p>' if spec.source else ""
     key_class = re.sub(r"[^a-z0-9-]", "", anchor)

@@ -216,3 +216,71 @@ def test_the_preview_reloads_the_open_page_and_shows_build_errors(browser, conte
         tab.close()
         preview.stop()
     assert errors == []
+
+
+# --- phones: the web edition and the EPUB's pages at 360 and 390 px -------------------------------
+
+PHONES = (360, 390)
+FITS = """() => {
+  const page = [document.documentElement.scrollWidth, document.documentElement.clientWidth];
+  const tables = [...document.querySelectorAll('table')].map(t => {
+    const box = t.closest('.table-wrap') || t.parentElement;
+    const style = getComputedStyle(box);
+    return {id: t.id || '(pipe table)', table: Math.round(t.getBoundingClientRect().width),
+            box: box.clientWidth, scrolls: ['auto', 'scroll'].includes(style.overflowX),
+            cue: style.backgroundImage.includes('gradient')};
+  });
+  return {page, tables};
+}"""
+
+
+def _served(folder: Path) -> tuple[Any, str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+@pytest.mark.parametrize("width", PHONES)
+def test_web_pages_fit_a_phone_and_tables_scroll_with_a_cue(browser, real_built, width):
+    server, base = _served(real_built.out)
+    tab = browser.new_page(viewport={"width": width, "height": 800})
+    problems = []
+    try:
+        for path in pages(real_built.out):
+            tab.goto(base + path)
+            found = tab.evaluate(FITS)
+            if found["page"][0] > found["page"][1]:
+                problems.append(f"{path}: the page is {found['page'][0]} px wide in {found['page'][1]} px")
+            for table in found["tables"]:
+                if table["table"] > table["box"] and not (table["scrolls"] and table["cue"]):
+                    problems.append(f"{path}: table {table['id']} is cut off without a scroll cue")
+    finally:
+        tab.close()
+        server.shutdown()
+        server.server_close()
+    assert problems == []
+
+
+@pytest.mark.parametrize("width", PHONES)
+def test_epub_pages_fit_a_phone_and_tables_become_cards(browser, real_built, tmp_path, width):
+    import zipfile
+
+    with zipfile.ZipFile(real_built.file(".epub")) as book:
+        book.extractall(tmp_path)
+    server, base = _served(tmp_path / "EPUB")
+    tab = browser.new_page(viewport={"width": width, "height": 800})
+    problems = []
+    try:
+        for path in sorted(p.name for p in (tmp_path / "EPUB").glob("*.xhtml")):
+            tab.goto(base + path)
+            found = tab.evaluate(FITS)
+            if found["page"][0] > found["page"][1]:
+                problems.append(f"{path}: the page is {found['page'][0]} px wide in {found['page'][1]} px")
+            for table in found["tables"]:
+                if table["table"] > found["page"][1]:
+                    problems.append(f"{path}: table {table['id']} is {table['table']} px wide in {found['page'][1]}")
+    finally:
+        tab.close()
+        server.shutdown()
+        server.server_close()
+    assert problems == []

@@ -87,7 +87,7 @@ EXPECTED = {
     "since": 1,
     "note": "Adds the 2025 gauges.",
     "chapters": [{
-        "slug": "flows", "title": "Flows and Measurements", "status": "changed", "old_title": "",
+        "slug": "flows", "title": "Flows and measurements", "status": "changed", "old_title": "",
         "sections_added": [], "sections_removed": [], "sections_changed": ["Gauges"],
         "words_added": 6, "words_removed": 0}],
     "figures_added": [], "figures_removed": [], "tables_added": [], "tables_removed": [],
@@ -105,7 +105,7 @@ def test_changes_section_in_every_format(two_editions):
     import zipfile
 
     _, out, _, _ = two_editions
-    expected = "“Flows and Measurements”: 6 words added, 0 removed; revised: Gauges."
+    expected = "“Flows and measurements”: 6 words added, 0 removed; revised: Gauges."
     pdf_text = " ".join(" ".join(page_texts(out / "river-basin-note-ed2-screen.pdf")).split())
     assert "Changes in this edition Compared with edition 1. Adds the 2025 gauges." in pdf_text
     assert expected in pdf_text and "References added: gauge-report." in pdf_text

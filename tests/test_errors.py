@@ -58,13 +58,13 @@ CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
      ["content/report.yaml:35: chapters: chapter file 'outlook.md' must be named NN-slug.md"]),
     ("no-front-matter", lambda c: (c / CH3).write_text("Just text.\n", encoding="utf-8"),
      ["content/chapters/03-outlook.md:1: missing YAML front matter (--- … ---)"]),
-    ("front-matter-type", lambda c: edit(c / CH2, "title: Flows and Measurements", "title: [Flows]"),
+    ("front-matter-type", lambda c: edit(c / CH2, "title: Flows and measurements", "title: [Flows]"),
      ["content/chapters/02-flows.md:2: title: expected text, got a list"]),
     ("key-point-colon", lambda c: edit(c / CH1, '"A treaty of 1998 set the rules: quotas and a commission [@treaty-1998]."',
                                        "A treaty of 1998 set the rules: quotas"),
      ["content/chapters/01-context.md:7: key_points[2]: expected text, got a mapping "
       "(a colon followed by a space starts a mapping: quote the text)"]),
-    ("unknown-field-strict", lambda c: edit(c / CH2, "title: Flows and Measurements", "title: Flows and Measurements\nauthor: Me"),
+    ("unknown-field-strict", lambda c: edit(c / CH2, "title: Flows and measurements", "title: Flows and measurements\nauthor: Me"),
      ["content/chapters/02-flows.md:3: author: unknown field"]),
     ("empty-chapter", lambda c: (c / CH3).write_text("---\ntitle: Outlook\n---\n\n", encoding="utf-8"),
      ["content/chapters/03-outlook.md:4: body: the chapter has no text"]),
@@ -201,7 +201,7 @@ def test_content_error_messages(content: Path, change: Callable[[Path], None], e
 
 
 def test_unknown_field_is_a_warning_without_strict(content: Path) -> None:
-    edit(content / CH2, "title: Flows and Measurements", "title: Flows and Measurements\nauthor: Me")
+    edit(content / CH2, "title: Flows and measurements", "title: Flows and measurements\nauthor: Me")
     report, warnings = load_report(content, strict=False)
     assert [str(w) for w in warnings] == ["content/chapters/02-flows.md:3: author: unknown field"]
     assert len(report.chapters) == 3

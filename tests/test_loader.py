@@ -19,12 +19,12 @@ def report():
 def test_chapters_in_order_with_numbers(report):
     assert [(c.number, c.slug, c.title) for c in report.chapters] == [
         (1, "context", "Context of the Basin"),
-        (2, "flows", "Flows and Measurements"),
+        (2, "flows", "Flows and measurements"),
         (3, "outlook", "Outlook"),
     ]
     assert [c.slug for c in report.front] == ["summary"]
     assert report.chapters[0].short_title == "Context"
-    assert report.chapters[1].short_title == "Flows and Measurements"
+    assert report.chapters[1].short_title == "Flows and measurements"
 
 
 def test_sections_are_numbered_per_chapter(report):

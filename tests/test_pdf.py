@@ -82,7 +82,7 @@ def test_cross_references_carry_page_numbers(texts):
 
 def test_contents_page_numbers_match_the_pages(texts):
     contents = texts[page_of(texts, r"^\s*Contents") - 1]
-    for number, title in ((1, "Context of the Basin"), (2, "Flows and Measurements"), (3, "Outlook")):
+    for number, title in ((1, "Context of the Basin"), (2, "Flows and measurements"), (3, "Outlook")):
         listed = int(re.search(rf"{number}\s+{title}[ .]*(\d+)", contents).group(1))
         real = page_of(texts, rf"CHAPTER {number}\s*\n\s*{title}")
         assert listed == real, title

@@ -63,8 +63,11 @@ def test_hyphen_rules():
     short = findings('<p id="b-x-1" style="width: 12.2ch">aaaaaaaa in\u00adterpretation</p>', mono, "hyphen-short")
     assert short == ["content/x.md:3: page 1 (screen): hyphen-short: “in-/terpretation” leaves fewer than three "
                      "letters on a side"], short
-    name = findings('<p id="b-x-1" style="width: 12.2ch">aaaaaa Kaza\u00adkhstan</p>', mono, "hyphen-name")
-    assert name == ["content/x.md:3: page 1 (screen): hyphen-name: the name “Kazakhstan” is broken across lines"]
+    # Automatic hyphenation breaks a name; a soft hyphen the author put in a name is accepted.
+    auto = "p { hyphens: auto; text-align: left; font-family: monospace }"
+    name = findings('<p id="b-x-1" lang="en" style="width: 12.2ch">aaaaaa Kazakhstan</p>', auto, "hyphen-name")
+    assert name == ["content/x.md:3: page 1 (screen): hyphen-name: the name “Kazakhstan” is broken across lines"], name
+    assert findings('<p id="b-x-1" style="width: 12.2ch">aaaaaa Kaza\u00adkhstan</p>', mono, "hyphen-name") == []
 
 
 def test_line_end_rules():
@@ -159,3 +162,53 @@ def test_every_rule_is_documented(rule):
              "check_tables": "table-split", "check_overflow": "overflow", "check_quotes": "straight-quotes",
              "check_case": "running-head-case", "check_leaders": "leader-alone", "check_short_lines": "short-line"}
     assert f"`{names[rule]}`" in doc
+
+
+# --- in a build -----------------------------------------------------------------------------------
+
+LONG = "Ab" * 70  # a token with no place to break: it runs past the column
+
+
+def test_the_build_reports_findings_with_their_source_line(content, tmp_path):
+    from tests.conftest import run_cli
+
+    chapter = content / "chapters" / "03-outlook.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8") + f"\nA file name: {LONG}.\n", encoding="utf-8")
+    line = chapter.read_text(encoding="utf-8").splitlines().index(f"A file name: {LONG}.") + 1
+    result = run_cli("pdf", "--content", str(content), "--out", str(tmp_path / "out"))
+    expected = f"content/chapters/03-outlook.md:{line}: page"
+    found = [x for x in result.output.splitlines() if x.startswith("Preflight: ") and "overflow" in x]
+    assert len(found) == 2 and all(expected in x for x in found), result.output  # both editions
+    strict = run_cli("pdf", "--content", str(content), "--out", str(tmp_path / "strict"), "--strict")
+    assert strict.exit_code == 1
+
+
+def test_preflight_command_and_an_allowance(content):
+    from tests.conftest import run_cli
+
+    chapter = content / "chapters" / "03-outlook.md"
+    text = chapter.read_text(encoding="utf-8") + f"\nA file name: {LONG}.\n"
+    chapter.write_text(text, encoding="utf-8")
+    result = run_cli("preflight", "--content", str(content))
+    assert result.exit_code == 1 and "overflow" in result.output and result.output.strip().endswith("2 finding(s)")
+    line = text.splitlines().index(f"A file name: {LONG}.") + 1 + 4  # the front matter grows by four lines
+    allowed = text.replace("title: Outlook\n", "title: Outlook\npreflight:\n  - rule: overflow\n"
+                                               f"    line: {line}\n    reason: The file name must stay whole.\n")
+    chapter.write_text(allowed, encoding="utf-8")
+    result = run_cli("preflight", "--content", str(content))
+    assert result.exit_code == 0, result.output
+    assert "(allowed: The file name must stay whole.)" in result.output
+    assert result.output.strip().endswith("0 finding(s), 2 allowed")
+
+
+def test_an_allowance_names_a_known_rule(content):
+    from publisher.errors import ContentError
+    from publisher.loader import load_report
+
+    chapter = content / "chapters" / "03-outlook.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
+        "title: Outlook\n", "title: Outlook\npreflight:\n  - {rule: ugly, reason: none}\n"), encoding="utf-8")
+    with pytest.raises(ContentError) as caught:
+        load_report(content)
+    assert str(caught.value.problems[0]).startswith("content/chapters/03-outlook.md:4: preflight[1].rule: 'ugly' is "
+                                                    "not one of: widow, orphan")

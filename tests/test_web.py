@@ -51,7 +51,7 @@ def test_detail_page_content(page, tree):
     assert tree.xpath("string(//p[@class='standfirst'])").startswith("A short fixture report")
     assert '<time datetime="2026-02-01">01/02/2026</time>' in page
     links = tree.xpath("//ol[@class='chapter-list']/li/a")
-    assert [a.text for a in links] == ["Context of the Basin", "Flows and Measurements", "Outlook"]
+    assert [a.text for a in links] == ["Context of the Basin", "Flows and measurements", "Outlook"]
     assert [a.get("href") for a in links] == ["read/01-context.html", "read/02-flows.html", "read/03-outlook.html"]
     assert "This fixture stands in for a real report" in page
     assert 'href="read/bibliography.html#ref-basin-atlas"' in page
