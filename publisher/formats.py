@@ -37,6 +37,7 @@ class Format:
     templates: tuple[str, ...] = ()
     variant: str | None = None
     optional: bool = False  # written only when asked for (--archival)
+    two_sided: bool = False  # printed on both sides of the leaf: recto and verso pages, page turns after versos
 
 
 PRINT_SHEETS = ("fonts.css", "common.css", "print.css")
@@ -44,7 +45,7 @@ FORMATS = {
     "screen": Format("screen", "pdf", "-screen.pdf", "PDF for screens", PRINT_SHEETS, ("print", "partials"),
                      "pdf/ua-1"),
     "print": Format("print", "pdf", "-print.pdf", "PDF for print", (*PRINT_SHEETS, "press.css"),
-                    ("print", "partials")),
+                    ("print", "partials"), two_sided=True),
     "epub": Format("epub", "epub", ".epub", "EPUB e-book", ("fonts.css", "common.css", "epub.css"),
                    ("epub", "partials")),
     # Optional (--archival): PDF/A-3u for long-term archiving; no crop marks (transparency).

@@ -70,6 +70,9 @@ class PrintSettings:
 
     never_hyphenate: tuple[str, ...] = spec("Words never to break at a line end (besides names, which never are).",
                                             default=())
+    hyphenation: tuple[str, ...] = spec(
+        "Words with their break points marked by hyphens (Berdi-mu-ha-medov): they break only there, "
+        "names included (TeX's \\hyphenation list).", default=(), pattern=r"^[^\W\d_](?:[^\W\d_]|-(?=[^\W\d_]))*$")
 
 
 @dataclass(frozen=True, kw_only=True)

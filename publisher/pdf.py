@@ -36,7 +36,7 @@ from .products import Deferred, OutputFile, PageMap, Products
 from .render import Renderer, Style, note_anchor
 from .sandbox import OfflineFetcher
 from .templates import render
-from .typography import Hyphenator, bind
+from .typography import Hyphenator, bind, tie_last_words
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +50,11 @@ class PrintStyle(Style):
     hyphenate: Hyphenator | None = None
     language: str = "en"
 
-    def prose(self, text: str) -> str:
+    def prose(self, text: str, final: bool = False, tie: bool = True) -> str:
         text = bind(text, self.language)
-        return self.hyphenate(text) if self.hyphenate else text
+        if final and tie:
+            text = tie_last_words(text)
+        return self.hyphenate(text, final) if self.hyphenate else text
 
     @property
     def lead(self) -> str:
@@ -88,8 +90,8 @@ class RenderedPdf:
 def render_html(report: Report, env: jinja2.Environment, edition: str) -> str:
     """The whole report as one HTML document for WeasyPrint."""
     settings = report.meta.print
-    renderer = Renderer(report, PrintStyle(Hyphenator(report.meta.language, settings.never_hyphenate),
-                                           report.meta.language))
+    hyphenate = Hyphenator(report.meta.language, settings.never_hyphenate, exceptions=settings.hyphenation)
+    renderer = Renderer(report, PrintStyle(hyphenate, report.meta.language))
     return render(env, "print/report.html", report=report, meta=report.meta, edition=edition,
                   citation=plain_citation(report), version=__version__,
                   introduction=renderer.introduction(),

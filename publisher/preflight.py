@@ -32,10 +32,17 @@ LABEL_WORDS = ("Chapter", "Section", "Figure", "Table", "p.", "pp.", "para.", "p
 UNITS = ("km", "m", "kg", "t", "%", "bn", "mn", "million", "billion", "trillion", "yen", "USD", "MW", "GW",
          "km³", "pp", "per cent")
 TOLERANCE = 1.0  # px: what counts as running past an edge
+RUNT = 10  # characters: a last line holding only the end of a citation is a runt when shorter
+TOP_GAP = 4.0  # px: space above the first line of a page beyond which the page starts low
+LOOSE = 0.5  # em: word space added by justification beyond which a line is loose (a normal space is ~0.25 em:
+#   beyond this, spaces are more than tripled)
+CURRENCY = ("USD", "EUR", "JPY", "GBP", "CNY", "KZT", "UZS", "KGS", "TJS", "TMT", "RUB", "US$", "$", "€", "£", "¥",
+            "≈", "~", "c.")
 RULE_NAMES = ("widow", "orphan", "hyphen-ladder", "hyphen-short", "hyphen-name", "line-end", "citation-break",
               "note-page", "page-fill", "heading-low", "table-split", "table-header", "overflow", "straight-quotes",
-              "running-head-case", "leader-alone", "short-line")
-LONG_CITATION = 6  # sources in one citation beyond which it may break between them (as render.py)
+              "running-head-case", "leader-alone", "short-line", "hyphen-page", "hyphen-last", "runt",
+              "compound-break", "loose-line", "keep-with-next", "top-gap")
+LONG_CITATION = 2  # sources in one citation beyond which it may break between them (as render.py)
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,7 @@ class Line:
     last: bool  # the last line of its block on this page
     block: int  # an index shared by the lines of one block fragment
     pieces: tuple[tuple[str, str], ...] = ()  # (text, id of the nearest element with an id) per text box
+    spacing: float = 0.0  # the widest word space justification added, in ems of the text
 
 
 @dataclass
@@ -94,12 +102,14 @@ class Page:
     tables: list[tuple[str, int, bool]] = field(default_factory=list)  # (table id, body rows here, has header)
     starts: list[str] = field(default_factory=list)  # ids of sections (front, chapter, back) that start here
     bottom_used: float = 0.0  # the lowest point of the body flow
+    notes_top: float = 0.0  # where the note area starts (0: no notes on the page)
 
 
 @dataclass
 class Layout:
     edition: str
     pages: list[Page]
+    two_sided: bool = False  # recto/verso pages: only a recto's foot is a page turn
 
 
 def read_layout(document: Any, edition: str) -> Layout:
@@ -108,14 +118,20 @@ def read_layout(document: Any, edition: str) -> Layout:
 
     pages = []
     counter = [0]  # numbers the blocks of lines across the whole document
+    seen: set[str] = set()
     for number, page in enumerate(document.pages, 1):
         box = page._page_box
         left, top = box.content_box_x(), box.content_box_y()
         model = Page(number, top, top + box.height, left, left + box.width, box.margin_width(), box.margin_height(),
                      str(box.page_type.name or ""), bool(box.page_type.blank))
         _walk(box, model, [], boxes, counter)
+        # A section's box is cut at each page: it starts on the first page that holds it.
+        model.starts = [ident for ident in model.starts if ident not in seen]
+        seen.update(model.starts)
         pages.append(model)
-    return Layout(edition, pages)
+    from .formats import FORMATS
+
+    return Layout(edition, pages, FORMATS[edition].two_sided if edition in FORMATS else False)
 
 
 def _element_info(box: Any) -> tuple[str, str, frozenset[str]]:
@@ -134,6 +150,8 @@ def _walk(box: Any, page: Page, stack: list[tuple[str, str, frozenset[str], Any]
             page.heads.append(text)
         return
     if isinstance(box, boxes.FootnoteAreaBox):
+        if box.children:
+            page.notes_top = box.position_y
         for child in box.descendants():
             ident = _element_info(child)[0]
             if ident.startswith("fn-") and ident not in page.notes:
@@ -152,6 +170,7 @@ def _walk(box: Any, page: Page, stack: list[tuple[str, str, frozenset[str], Any]
         _line(box, page, stack, boxes, counter)
     elif isinstance(box, (boxes.ReplacedBox,)):
         page.boxes.append((_owner(stack), box.position_x, box.position_y, box.margin_width(), box.margin_height()))
+        page.bottom_used = max(page.bottom_used, box.position_y + box.margin_height())
     elif isinstance(box, boxes.TableBox) and kind is not boxes.InlineTableBox:
         bodies = [g for g in box.children if isinstance(g, boxes.TableRowGroupBox)]
         header = any(g.is_header for g in bodies)
@@ -181,12 +200,15 @@ def _owner(stack: list[tuple[str, str, frozenset[str], Any]]) -> str:
 def _line(box: Any, page: Page, stack: list[tuple[str, str, frozenset[str], Any]], boxes: Any,
           counter: list[int]) -> None:
     pieces: list[tuple[str, str]] = []
+    spacing = [0.0]
 
     def collect(node: Any, owner: str) -> None:
         ident = _element_info(node)[0] if getattr(node, "element", None) is not None else ""
         owner = ident or owner
         if isinstance(node, boxes.TextBox):
             pieces.append((node.text, owner))
+            if node.justification_spacing and " " in node.text:
+                spacing[0] = max(spacing[0], node.justification_spacing / node.style["font_size"])
         for child in getattr(node, "children", ()):
             collect(child, owner)
 
@@ -201,7 +223,7 @@ def _line(box: Any, page: Page, stack: list[tuple[str, str, frozenset[str], Any]
         page.number, box.position_x, box.position_y, box.width, right, box.height, text, owner,
         tuple(tag for _, tag, _, _ in stack), frozenset().union(*(c for _, _, c, _ in stack)) if stack else frozenset(),
         str(box.style["text_align_all"]), parent is not None and getattr(parent, "_preflight_last", None) is box,
-        getattr(parent, "_preflight_block", -1), tuple(pieces)))
+        getattr(parent, "_preflight_block", -1), tuple(pieces), spacing[0]))
     bottom = box.position_y + box.height
     if "footnote" not in (c for _, _, cs, _ in stack for c in cs):
         page.bottom_used = max(page.bottom_used, bottom)
@@ -289,19 +311,56 @@ def check_line_ends(layout: Layout) -> Iterator[tuple[Line, str, str]]:
             last_word = end.split()[-1] if end.split() else ""
             if last_word in LABEL_WORDS and re.match(r"[\d\[]", start):
                 yield line, "line-end", f"“{last_word} / {start.split()[0]}” is split across lines"
-            if re.fullmatch(r"[\d.,]+", last_word) and start.split()[:1] and start.split()[0].rstrip(".,;") in UNITS:
-                yield line, "line-end", f"“{last_word} / {start.split()[0]}” splits a number from its unit"
-    for lines in _blocks(layout).values():
-        if len(lines) >= 2 and lines[-1].last and lines[-1].align == "justify":
-            text = lines[-1].text.replace("\u200b", "").strip()
-            words = re.sub(r"\[[^\]]*\]?|^[^\[]*\]", "", text).split()
-            if len(words) <= 1 and len(re.sub(r"\W", "", "".join(words))) <= 3:
-                yield lines[-1], "line-end", f"the paragraph's last line holds only “{text}”"
+            first_word = start.split()[0] if start.split() else ""
+            if re.fullmatch(r"[\d.,]+", last_word) and first_word.rstrip(".,;") in UNITS:
+                yield line, "line-end", f"“{last_word} / {first_word}” splits a number from its unit"
+            elif last_word in CURRENCY and re.match(r"\d", first_word):
+                yield line, "line-end", f"“{last_word} / {first_word}” splits an amount from its currency"
+            elif (re.fullmatch(r"\d{1,3}", last_word) and re.match(r"[^\W\d]", first_word)
+                  and not re.search(rf"(?:{'|'.join(map(re.escape, LABEL_WORDS))})[\s\u00a0]+\d+$", end)):
+                yield line, "line-end", f"“{last_word} / {first_word}” leaves a short number at the end of a line"
+            if (re.search(r"(?<![/\w])[A-Z][\w’']*[-–—]$", end) and re.match(r"[A-Z]", start)
+                    and "/" not in end.split()[-1]):
+                yield line, "compound-break", f"the compound “{end.split()[-1]}{first_word}” is broken across lines"
+
+
+def _paragraphs(layout: Layout) -> Iterator[list[Line]]:
+    """The lines of each paragraph of running text, across pages, in order."""
+    by_owner: dict[str, list[Line]] = {}
+    for page in layout.pages:
+        for line in _body_lines(page):
+            if line.owner.startswith("b-") and "td" not in line.tags and "th" not in line.tags:
+                by_owner.setdefault(line.owner, []).append(line)
+    yield from by_owner.values()
+
+
+def _words(text: str) -> list[str]:
+    """The words of a line, citations and note calls left out."""
+    text = re.sub(r"\[[^\]]*\]?|^[^\[]*\]", "", text.replace("\u200b", "").replace("\u2060", ""))
+    return [word for word in text.split() if re.search(r"\w", word)]
+
+
+def check_paragraph_ends(layout: Layout) -> Iterator[tuple[Line, str, str]]:
+    """No word broken across a page turn; a paragraph does not end on the fragment of a broken
+    word, nor on a line that holds a single word (a runt)."""
+    for lines in _paragraphs(layout):
+        for line, following in zip(lines, lines[1:], strict=False):
+            # Two-sided, a word may run on from a verso to the recto beside it, never over a leaf.
+            turn = line.page % 2 == 1 if layout.two_sided else True
+            if following.page != line.page and turn and _hyphenated(line):
+                yield line, "hyphen-page", f"a word is broken across the page turn {line.page}–{following.page}"
+        if len(lines) < 2 or not lines[-1].last or lines[-1].align != "justify":
+            continue
+        words = _words(lines[-1].text)
+        if len(words) == 1 and _hyphenated(lines[-2]):
+            yield lines[-1], "hyphen-last", f"the paragraph ends on the word fragment “{words[0]}”"
+        elif len(words) == 1 and "[" not in lines[-1].text or not words and len(lines[-1].text.strip()) < RUNT:
+            yield lines[-1], "runt", f"the paragraph's last line holds only “{lines[-1].text.strip()}”"
 
 
 def check_citations(layout: Layout) -> Iterator[tuple[Line, str, str]]:
     """A citation or cross-reference stays whole on one line (and one page): no bracket left open
-    at a line's end. A citation of many sources (more than six), or one in a table cell, may break
+    at a line's end. A citation of three or more sources, or one in a table cell, may break
     between two sources, never inside one ("[2, para. / 4]") or away from its bracket."""
     for lines in _blocks(layout).values():
         for line, following in zip(lines, lines[1:], strict=False):
@@ -348,22 +407,44 @@ def _at(page: Page, owner: str) -> Line:
     return Line(page.number, 0, 0, 0, 0, 0, "", owner, (), frozenset(), "", False, -1)
 
 
+def _fill(page: Page) -> float:
+    """How much of the room for the body flow (the content area less the notes) it fills, 0–1."""
+    floor = page.notes_top or page.bottom
+    return (page.bottom_used - page.top) / max(floor - page.top, 1.0)
+
+
 def check_pages(layout: Layout) -> Iterator[tuple[Line, str, str]]:
-    """No page less than a third full unless a section ends there; no heading in the last fifth."""
+    """A page in the middle of a section is full: no more than a fifth of it left empty by a figure
+    or table too tall for the space left (a third before a heading kept with its first lines);
+    no heading in the last fifth of a page; nothing that leads into the next block (a heading,
+    a glossary term) is the last thing on a page; the text of a page that does not open a
+    section starts at the top of the text block (a heading's or table's space above it is
+    dropped at a page break, as a typesetter drops it)."""
     for index, page in enumerate(layout.pages):
         if page.name in ("cover", "plain") or page.blank or not page.lines:
             continue
         following = layout.pages[index + 1] if index + 1 < len(layout.pages) else None
         section_ends = following is None or following.blank or bool(following.starts) or following.name in (
             "cover", "plain")
-        used = (page.bottom_used - page.top) / (page.bottom - page.top)
-        if used < 1 / 3 and not section_ends:
-            owner = next((line.owner for line in reversed(_body_lines(page)) if line.owner), "")
+        body = _body_lines(page)
+        used = _fill(page)
+        # A heading kept with the lines under it may leave up to a third of the page before it.
+        heading_next = following is not None and any(
+            line.tags[-1:] and line.tags[-1] in ("h2", "h3", "h4") for line in _body_lines(following)[:1])
+        if used < (2 / 3 if heading_next else 0.8) and not section_ends:
+            owner = next((line.owner for line in reversed(body) if line.owner), "")
             yield _at(page, owner), "page-fill", f"the page is only {round(used * 100)} % full"
-        for line in _body_lines(page):
+        for line in body:
             if line.tags[-1:] and line.tags[-1] in ("h2", "h3", "h4") and line.y > page.top + 0.8 * (
                     page.bottom - page.top):
                 yield line, "heading-low", "a heading in the last fifth of the page"
+        if body and not section_ends and body[-1].tags[-1:] and body[-1].tags[-1] in ("h2", "h3", "h4", "dt"):
+            yield body[-1], "keep-with-next", f"“{body[-1].text.strip()[:40]}” ends the page, apart from what it leads"
+        tops = [line.y for line in body] + [y for _, _, y, _, _ in page.boxes]
+        if tops and index and not page.starts and min(tops) > page.top + TOP_GAP:
+            owner = min(body, key=lambda line: line.y).owner if body else ""
+            yield _at(page, owner), "top-gap", (f"the text starts {round(min(tops) - page.top)} px below "
+                                                "the top of the text block")
 
 
 def check_tables(layout: Layout) -> Iterator[tuple[Line, str, str]]:
@@ -445,16 +526,20 @@ def check_leaders(layout: Layout) -> Iterator[tuple[Line, str, str]]:
 
 
 def check_short_lines(layout: Layout) -> Iterator[tuple[Line, str, str]]:
-    """A justified line that is not the last of its paragraph fills the measure."""
+    """A justified line that is not the last of its paragraph fills the measure, and does so
+    without word spaces stretched past LOOSE ems (rivers of white)."""
     for page in layout.pages:
         for line in _body_lines(page):
+            if line.align == "justify" and not line.last and line.spacing > LOOSE:
+                yield line, "loose-line", (f"justification widens the word spaces by {line.spacing:.2f} em in "
+                                           f"“{line.text.strip()[:40]}”")
             if line.align == "justify" and not line.last and line.width < (line.right - line.x) - 3:
                 yield line, "short-line", (f"a justified line stops {round(line.right - line.x - line.width)} px "
                                            "short of the margin")
 
 
-RULES = (check_widows, check_hyphens, check_line_ends, check_citations, check_notes, check_pages, check_tables,
-         check_overflow, check_quotes, check_case, check_leaders, check_short_lines)
+RULES = (check_widows, check_hyphens, check_line_ends, check_paragraph_ends, check_citations, check_notes,
+         check_pages, check_tables, check_overflow, check_quotes, check_case, check_leaders, check_short_lines)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from .formats import document_stem
 from .markdown import SAFE_LINK, Document, Inline, html_id
 from .model import Chapter, Figure, Report, Table, Term
 
-LONG_CITATION = 6  # sources in one citation beyond which it may break between them (CSS)
+LONG_CITATION = 2  # sources in one citation beyond which it may break between them (CSS)
 # The parts of the report every format has besides its chapters: the names links use for them.
 BIBLIOGRAPHY = "bibliography"
 GLOSSARY = "glossary"
@@ -53,8 +53,9 @@ class Style:
         file stem (01-overview, introduction, bibliography)."""
         return f"#{anchor}"
 
-    def prose(self, text: str) -> str:
-        """Running text as this format sets it (the PDF adds its soft hyphens)."""
+    def prose(self, text: str, final: bool = False, tie: bool = True) -> str:
+        """Running text as this format sets it (the PDF adds its ties and soft hyphens); `final`:
+        the text ends its paragraph; `tie`: its last two words may be tied (no citation follows)."""
         return text
 
     @property
@@ -98,6 +99,7 @@ class _Env:
         self.order: list[int] = []
         self.tables = 0  # unnumbered (pipe) tables so far, to name their scroll boxes
         self.in_link = False
+        self.fields = False  # rendering a caption, a table cell or a key point, not a paragraph
 
 
 class Renderer:
@@ -145,23 +147,44 @@ class Renderer:
         return body + self.style.notes(env.slug, env.order, env.notes)
 
     def _inline(self, text: Inline, env: _Env) -> str:
-        return self.md.renderer.renderInline(list(text.tokens), self.md.options, {"env": env})
+        fields, env.fields = env.fields, True
+        try:
+            return self.md.renderer.renderInline(list(text.tokens), self.md.options, {"env": env})
+        finally:
+            env.fields = fields
 
     def _citation(self, token: Token, env: _Env) -> str:
         items = token.meta["items"]
         if any(key not in self.citations for key, _ in items):  # refused by the loader
             return escapeHtml(token.content)
-        # With a locator anywhere, items are separated by semicolons: "[1, p. 4; 2, p. 7]".
-        separator = "; " if any(locator for _, locator in items) else ", "
-        links = []
-        for key, locator in items:
-            text = escapeHtml(f"{self.citations[key]}, {locator}" if locator else str(self.citations[key]))
-            href = self.href(env.slug, BIBLIOGRAPHY, reference_anchor(key))
-            links.append(text if env.in_link else f'<a class="cite" href="{href}">{text}</a>')
-        kind = "citation citation-long" if len(items) > LONG_CITATION else "citation"
-        return self.style.lead + f'<span class="{kind}">[' + separator.join(links) + "]</span>"
+        # With a locator anywhere, items are separated by semicolons: "[1, p. 4; 2, p. 7]" and keep
+        # the author's order; without, they are sorted and runs of three or more are joined: "[2, 5–7]".
+        located = any(locator for _, locator in items)
+        separator = "; " if located else ", "
+        href = {key: self.href(env.slug, BIBLIOGRAPHY, reference_anchor(key)) for key, _ in items}
 
-    def _xref(self, token: Token, env: _Env) -> str:
+        def link(key: str, text: str) -> str:
+            return escapeHtml(text) if env.in_link else f'<a class="cite" href="{href[key]}">{escapeHtml(text)}</a>'
+
+        if located:
+            links = [link(key, f"{self.citations[key]}, {locator}" if locator else str(self.citations[key]))
+                     for key, locator in items]
+        else:
+            links = []
+            for run in _runs(sorted({key for key, _ in items}, key=self.citations.__getitem__), self.citations):
+                if len(run) < 3:
+                    links += [link(key, str(self.citations[key])) for key in run]
+                else:
+                    links.append('<span class="cite-range">' + link(run[0], str(self.citations[run[0]])) + "–"
+                                 + link(run[-1], str(self.citations[run[-1]])) + "</span>")
+        kind = "citation citation-long" if len(items) > LONG_CITATION else "citation"
+        # A citation that may break keeps its last two sources together (no "163]." alone on a line).
+        tail = separator.join(links[-2:]).replace(separator, separator.rstrip() + "\u00a0")
+        return self.style.lead + f'<span class="{kind}">[' + separator.join([*links[:-2], tail]) + "]</span>"
+
+    def _xref(self, token: Token, env: _Env, lead: bool = True) -> str:
+        """A cross-reference or glossary link; `lead`: glued to what comes before it (not after a space)."""
+        glue = self.style.lead if lead else ""
         kind, key = token.meta["kind"], token.meta["key"]
         if kind == "gls":
             term = self.terms[key]
@@ -169,11 +192,11 @@ class Renderer:
             if env.in_link:
                 return abbr
             href = self.href(env.slug, GLOSSARY, term_anchor(term))
-            return f'{self.style.lead}<a class="gls" href="{href}">{abbr}</a>'
+            return f'{glue}<a class="gls" href="{href}">{abbr}</a>'
         label, chapter, anchor = self.targets[f"{kind}:{key}"]
         if env.in_link:
             return escapeHtml(label)
-        return (f'{self.style.lead}<a class="xref xref-{kind}" href="{self.href(env.slug, chapter, anchor)}">'
+        return (f'{glue}<a class="xref xref-{kind}" href="{self.href(env.slug, chapter, anchor)}">'
                 f"{escapeHtml(label)}</a>")
 
     def _block(self, ident: str, env: _Env) -> str:
@@ -216,10 +239,38 @@ def _env(env: dict[str, Any]) -> _Env:
 
 def _rule_text(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
     state = _env(env)
-    text = state.style.prose(tokens[idx].content)
+    # Only a paragraph of running text ends on tied words; a caption or a table cell is too narrow.
+    # A paragraph that ends on a citation has its last word glued to it: no other tie is needed.
+    cited = idx + 1 < len(tokens) and tokens[idx + 1].type == "citation"
+    final = not state.fields and _final(tokens, idx)
+    text = state.style.prose(tokens[idx].content, final, tie=not cited)
+    if final and not cited and idx and tokens[idx - 1].type == "xref" and re.fullmatch(r" \S+(?: |$)", text):
+        # One word left after a cross-reference ends the paragraph with it ("Table 2 describes").
+        text = state.style.glue + text[1:]
     if idx + 1 < len(tokens) and tokens[idx + 1].type == "citation" and text.endswith(" "):
         text = text[:-1] + state.style.glue
     return escapeHtml(text)
+
+
+def _runs(keys: list[str], numbers: dict[str, int]) -> list[list[str]]:
+    """Sorted keys grouped into runs of consecutive numbers: [2, 5, 6, 7] → [[2], [5, 6, 7]]."""
+    runs: list[list[str]] = []
+    for key in keys:
+        if runs and numbers[key] == numbers[runs[-1][-1]] + 1:
+            runs[-1].append(key)
+        else:
+            runs.append([key])
+    return runs
+
+
+def _final(tokens: list[Token], idx: int) -> bool:
+    """Whether no more words follow this text token in its paragraph (only punctuation, closing
+    markup, citations or notes)."""
+    for token in tokens[idx + 1:]:
+        if token.type in ("xref", "code_inline", "image") or (
+                token.type == "text" and token.content.strip(" .,;:!?)]”’\u00a0")):
+            return False
+    return True
 
 
 def _rule_citation(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
@@ -229,7 +280,9 @@ def _rule_citation(self: Any, tokens: list[Token], idx: int, options: Any, env: 
 
 def _rule_xref(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
     state = _env(env)
-    return state.renderer._xref(tokens[idx], state)
+    # After a space the line may break before the link; after "(" or a quote it may not.
+    spaced = idx > 0 and tokens[idx - 1].type == "text" and tokens[idx - 1].content[-1:] == " "
+    return state.renderer._xref(tokens[idx], state, lead=not spaced)
 
 
 def _rule_heading_open(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
@@ -264,6 +317,7 @@ def _rule_th_open(self: Any, tokens: list[Token], idx: int, options: Any, env: d
 
 def _rule_table_open(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
     state = _env(env)
+    state.fields = True  # its cells are too narrow for tied last words
     if state.scrolls:  # a pipe table: it has no number, its box is named by its place
         state.tables += 1
         return (f'<div class="table-wrap" role="region" tabindex="0" aria-label="Unnumbered table {state.tables}">'
@@ -273,6 +327,7 @@ def _rule_table_open(self: Any, tokens: list[Token], idx: int, options: Any, env
 
 def _rule_table_close(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
     html: str = self.renderToken(tokens, idx, options, env)
+    _env(env).fields = False
     return html.rstrip("\n") + "</div>\n" if _env(env).scrolls else html
 
 

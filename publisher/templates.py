@@ -13,6 +13,7 @@ from .errors import RenderError
 from .formats import FORMATS, TEMPLATES
 from .model import Reference
 from .reference import format_date, format_reference
+from .typography import bind
 from .render import reference_anchor, term_anchor
 
 
@@ -47,8 +48,10 @@ def make_env(templates: Path = TEMPLATES) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["long_date"] = format_date
+    # A date is not broken between its day and month ("20 / December").
+    env.filters["long_date"] = lambda value: format_date(value).replace(" ", "\u00a0", 1)
     env.filters["day_first"] = day_first
+    env.filters["tie"] = bind  # no-break spaces where a line must not break (typography.bind)
     env.filters["human_size"] = human_size
     env.filters["reference_html"] = reference_html
     env.filters["reference_anchor"] = reference_anchor

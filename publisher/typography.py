@@ -25,7 +25,8 @@ WORD = re.compile(r"[^\W\d_]+(?:[’'][^\W\d_]+)?")
 SOFT_HYPHEN = "\u00ad"
 # Words that are never parted from the number after them, and units never parted from the number
 # before them (English; the pattern is per language).
-LABELS = {"en": r"Chapters?|Sections?|Figures?|Tables?|Notes?|p\.|pp\.|para\.|paras\.|No\.|vol\.|art\.|Article"}
+LABELS = {"en": r"Chapters?|Sections?|Figures?|Tables?|Notes?|Paragraphs?|Articles?|p\.|pp\.|para\.|paras\.|No\."
+                r"|vol\.|art\."}
 UNITS = r"km|m|kg|t|%|per\s?cent|percent|million|billion|trillion|bn|mn|yen|USD|EUR|MW|GW|km²|km³"
 
 
@@ -42,38 +43,77 @@ def curl(text: str, language: str = "en") -> str:
     return curled
 
 
+CURRENCIES = r"USD|EUR|JPY|GBP|CNY|KZT|UZS|KGS|TJS|TMT|RUB|US\$|\$|€|£|¥|≈|~|c\."
+NAME_PART = r"[A-Z][\w’']*"
+
+
 def bind(text: str, language: str = "en") -> str:
-    """No-break spaces where a line must not break: between a label and its number ("Chapter 7",
-    "p. 4") and between a number and its unit ("3 trillion", "15 km")."""
+    """No-break characters where a line must not break (a typesetter's ties):
+
+    - between a label and its number ("Chapter 7", "p. 4"), a currency and its amount ("USD 700"),
+      and a short number (at most three digits: a count, a day) and the word after it
+      ("11 SOMs", "19 December", "3 trillion"), or a number and its unit ("15 km", "45 %");
+    - inside a compound of names: a hyphen between capitalised parts becomes a no-break hyphen
+      ("Trans-Caspian", "Japan-Central"), and a dash between them keeps them together ("Uzbekistan–Japan").
+    """
     labels = LABELS.get(language.split("-")[0].lower(), LABELS["en"])
     text = re.sub(rf"\b({labels}) (?=[\dIVX(])", "\\1\u00a0", text)
-    return re.sub(rf"(?<=\d) (?=(?:{UNITS})(?!\w))", "\u00a0", text)
+    text = re.sub(rf"(?<!\S)({CURRENCIES}) (?=\d)", "\\1\u00a0", text)
+    # A labelled number ("Paragraph 4 keeps") is already tied to its label, not to the next word.
+    text = re.sub(r"(?<![\d.,\u00a0])(\d{1,3}(?:[.,]\d+)?) (?=[^\W\d])", "\\1\u00a0", text)
+    text = re.sub(rf"(?<=\d) (?=(?:{UNITS})(?!\w))", "\u00a0", text)
+    text = re.sub(r"(?<=[A-Z\w])-(?=[A-Z])|(?<=\b[A-Z])-(?=\w)", "\u2011", text)
+    return re.sub(r"(?<=\w)([–—])(?=[A-Z])", "\\1\u2060", text)
+
+
+def tie_last_words(text: str) -> str:
+    """The last two words of a paragraph joined by a no-break space, so that a paragraph never
+    ends on a line holding one word (unless the two are too long to share a line's end)."""
+    match = re.search(r"(\S+) (\S+)\s*$", text)
+    if not match or len(match.group(1)) + len(match.group(2)) > 24:
+        return text
+    return text[:match.start()] + f"{match.group(1)}\u00a0{match.group(2)}" + text[match.end(2):]
 
 
 class Hyphenator:
     """Where the PDF may break words: soft hyphens at the language's hyphenation points.
 
-    `min_word` letters at least (7), `left`/`right` letters kept together at each end (3, 3);
+    `min_word` letters at least (6), `left`/`right` letters kept together at each end (3, 3);
     names (capitalised words), abbreviations in capitals, parts of hyphenated compounds and the
     `never` words are not broken.
     """
 
-    def __init__(self, language: str, never: tuple[str, ...] = (), min_word: int = 7, left: int = 3,
-                 right: int = 3) -> None:
+    def __init__(self, language: str, never: tuple[str, ...] = (), min_word: int = 6, left: int = 3,
+                 right: int = 3, exceptions: tuple[str, ...] = ()) -> None:
+        """`exceptions`: words with their break points marked by "-" ("Berdi-mu-ha-medov"), which
+        break there and only there, names included (as TeX's \\hyphenation)."""
         self.dictionary = _dictionary(language, left, right)
         self.never = frozenset(word.lower() for word in never)
         self.min_word = min_word
+        self.exceptions = {word.replace("-", ""): word.replace("-", SOFT_HYPHEN) for word in exceptions}
 
-    def __call__(self, text: str) -> str:
-        if self.dictionary is None:
+    def __call__(self, text: str, final: bool = False) -> str:
+        """The text with soft hyphens; `final`: it ends a paragraph, whose last word is never broken
+        (a paragraph must not end on the fragment of a word)."""
+        if self.dictionary is None and not self.exceptions:
             return text
-        return WORD.sub(self._word, text)
+        hyphenated = WORD.sub(self._word, text)
+        if final:
+            last = list(WORD.finditer(text))
+            if last:
+                tail = text[last[-1].start():]
+                hyphenated = WORD.sub(self._word, text[:last[-1].start()]) + tail
+        return hyphenated
 
     def _word(self, match: re.Match[str]) -> str:
         word, text = match.group(0), match.string
         # A part of a hyphenated compound breaks only at its hyphen ("Japanese-lan-guage" is not).
         before, after = text[match.start() - 1:match.start()], text[match.end():match.end() + 1]
         compound = bool(before) and before in "-‐" or bool(after) and after in "-‐"
+        if word in self.exceptions:
+            return self.exceptions[word]
+        if self.dictionary is None:
+            return word
         if len(word) < self.min_word or not word[0].islower() or word.lower() in self.never or compound:
             return word
         return str(self.dictionary.inserted(word, hyphen=SOFT_HYPHEN))
@@ -84,7 +124,9 @@ def _dictionary(language: str, left: int, right: int) -> object | None:
     import pyphen
 
     tag = language.replace("-", "_")
-    for candidate in (tag, tag.split("_")[0], {"en": "en_US"}.get(tag.split("_")[0], "")):
+    # A bare language means its most used variety: "en" is American English (pyphen's "en" is British).
+    default = {"en": "en_US", "de": "de_DE", "pt": "pt_PT"}.get(tag, tag)
+    for candidate in (default, tag, tag.split("_")[0]):
         if candidate and candidate in pyphen.LANGUAGES:
             return pyphen.Pyphen(lang=candidate, left=left, right=right)
     return None

@@ -7,6 +7,7 @@ fault (a narrow page, a column width, widows allowed …); the test asserts the 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -77,9 +78,50 @@ def test_line_end_rules():
     assert found == ["content/x.md:3: page 1 (screen): line-end: “(” is left at the end of a line"], found
     label = findings('<p id="b-x-1" style="width: 12.2ch">aaaa Chapter 7 for more</p>', mono, "line-end")
     assert label == ["content/x.md:3: page 1 (screen): line-end: “Chapter / 7” is split across lines"], label
-    runt = findings('<p id="b-x-1" style="width: 10.2ch">aaaa bbbbb an.</p>',
-                    "p { text-align: justify; font-family: monospace }", "line-end")
-    assert runt == ["content/x.md:3: page 1 (screen): line-end: the paragraph's last line holds only “an.”"], runt
+    currency = findings('<p id="b-x-1" style="width: 12.2ch">aaaaaaa USD 700 more</p>', mono, "line-end")
+    assert currency == ["content/x.md:3: page 1 (screen): line-end: “USD / 700” splits an amount from its "
+                        "currency"], currency
+    short = findings('<p id="b-x-1" style="width: 14.2ch">aaaaaaa on 19 December</p>', mono, "line-end")
+    assert short == ["content/x.md:3: page 1 (screen): line-end: “19 / December” leaves a short number at the end "
+                     "of a line"], short
+    # After a label the number is the label's: "Table 2 / shows" is a good break.
+    assert findings('<p id="b-x-1" style="width: 12.2ch">aa Table 2 shows</p>', mono, "line-end") == []
+    compound = findings('<p id="b-x-1" style="width: 12.2ch">aaaaaaa Japan–Central Asia</p>', mono, "compound-break")
+    assert compound == ["content/x.md:3: page 1 (screen): compound-break: the compound “Japan–Central” is broken "
+                        "across lines"], compound
+    assert findings('<p id="b-x-1" style="width: 12.2ch">aaaaaaa Japan–⁠Central Asia</p>', mono,
+                    "compound-break") == []
+
+
+def test_paragraph_ends():
+    justify = "p { text-align: justify; font-family: monospace; margin: 0 }"
+    runt = findings('<p id="b-x-1" style="width: 10.2ch">aaaa bbbbb an.</p>', justify, "runt")
+    assert runt == ["content/x.md:3: page 1 (screen): runt: the paragraph's last line holds only “an.”"], runt
+    # Two words, or a word with its citation, are a proper last line.
+    assert findings('<p id="b-x-1" style="width: 10.2ch">aaaa bbbbb an end.</p>', justify, "runt") == []
+    fragment = findings('<p id="b-x-1" style="width: 10.2ch">aaaa bbbb inter­pretation.</p>', justify + "p {"
+                        "hyphens: manual }", "hyphen-last")
+    assert fragment == ["content/x.md:3: page 1 (screen): hyphen-last: the paragraph ends on the word fragment "
+                        "“pretation.”"], fragment
+    # A word broken at the foot of a page (on a two-sided layout, only at the foot of a recto).
+    filler = '<p id="b-x-2" style="height: 58mm">x</p>'
+    turn = f'{filler}<p id="b-x-1" style="width: 10.2ch; orphans: 1; widows: 1">aaaa bbbb inter­pretation aa.</p>'
+    found = findings(turn, justify + "p { hyphens: manual }", "hyphen-page")
+    assert found == ["content/x.md:3: page 1 (screen): hyphen-page: a word is broken across the page turn 1–2"], found
+    two_sided = layout(turn, justify + "p { hyphens: manual }")
+    two_sided.two_sided = True
+    turn_2 = [f for f in preflight.inspect(two_sided, SOURCES) if f.rule == "hyphen-page"]
+    assert [f.page for f in turn_2] == [1]  # page 1 is a recto: the leaf turns after it
+
+
+def test_loose_line():
+    # A long unbreakable word pushed to the next line leaves the line before it gappy.
+    loose = findings(f'<p id="b-x-1" style="width: 40ch">aa bb cc dd ee ff {"x" * 30} gg hh</p>',
+                     "p { text-align: justify; font-family: monospace }", "loose-line")
+    assert len(loose) == 1 and loose[0].startswith("content/x.md:3: page 1 (screen): loose-line: justification widens "
+                                                   "the word spaces by"), loose
+    assert findings(f'<p id="b-x-1" style="width: 40ch">{WORDS[:200]}</p>',
+                    "p { text-align: justify; font-family: monospace }", "loose-line") == []
 
 
 def test_citation_break():
@@ -110,6 +152,20 @@ def test_page_fill_and_low_heading():
     found = findings(body, "p { margin: 0; text-align: left } h2 { margin: 0; font-size: 12pt }")
     assert "content/x.md:9: page 2 (screen): heading-low: a heading in the last fifth of the page" in found, found
     assert not any("page-fill" in f and "page 1 " in f for f in found), found  # a section ends there
+    # A heading or glossary term ends a page, apart from the text it leads into.
+    kept = findings(f'<p id="b-x-1" style="height: 62mm; margin: 0">x</p><h2 id="sec-x" style="margin: 0; '
+                    f'font-size: 10pt">Aaa</h2><p id="b-x-2">{WORDS[:100]}</p>',
+                    "h2 { break-after: auto } p { orphans: 1 }", "keep-with-next")
+    assert kept == ["content/x.md:9: page 1 (screen): keep-with-next: “Aaa” ends the page, apart from what it leads"], kept
+    # A heading at the top of a page that did not open a section keeps its space above (as
+    # WeasyPrint keeps it inside a named page).
+    top = findings(f'<div style="page: chapter"><p id="b-x-1" style="height: 65mm; margin: 0">x</p><h2 id="sec-x" '
+                   f'style="margin: 20px 0 0">Aaa</h2><p id="b-x-2">{WORDS[:100]}</p></div>', "", "top-gap")
+    assert top == ["content/x.md:9: page 2 (screen): top-gap: the text starts 20 px below the top of the text "
+                   "block"], top
+    assert findings(f'<div style="page: chapter"><p id="b-x-1" style="height: 65mm; margin: 0">x</p><h2 id="sec-x" '
+                    f'style="margin: 20px 0 0; margin-break: discard">Aaa</h2><p id="b-x-2">{WORDS[:100]}</p></div>',
+                    "", "top-gap") == []
     middle = findings(f'<p id="b-x-1">{WORDS[:40]}</p><p id="b-x-2" style="break-before: page">{WORDS}</p>',
                       "p { margin: 0; text-align: left }", "page-fill")
     assert middle == ["content/x.md:3: page 1 (screen): page-fill: the page is only 7 % full"] or \
@@ -152,16 +208,14 @@ def test_lone_leader():
     assert found == ["report: page 1 (screen): leader-alone: a dot leader stands alone on a line"], found
 
 
-@pytest.mark.parametrize("rule", [r.__name__ for r in preflight.RULES])
-def test_every_rule_is_documented(rule):
+@pytest.mark.parametrize("rule", preflight.RULE_NAMES)
+def test_every_rule_is_documented_and_tested(rule):
     from tests.conftest import ROOT
 
     doc = (ROOT / "docs" / "preflight.md").read_text(encoding="utf-8")
-    names = {"check_widows": "widow", "check_hyphens": "hyphen-ladder", "check_line_ends": "line-end",
-             "check_citations": "citation-break", "check_notes": "note-page", "check_pages": "page-fill",
-             "check_tables": "table-split", "check_overflow": "overflow", "check_quotes": "straight-quotes",
-             "check_case": "running-head-case", "check_leaders": "leader-alone", "check_short_lines": "short-line"}
-    assert f"`{names[rule]}`" in doc
+    assert f"`{rule}`" in doc
+    assert f'"{rule}"' in Path(__file__).read_text(encoding="utf-8") or f"{rule}:" in Path(__file__).read_text(
+        encoding="utf-8")
 
 
 # --- in a build -----------------------------------------------------------------------------------
@@ -173,8 +227,8 @@ def test_the_build_reports_findings_with_their_source_line(content, tmp_path):
     from tests.conftest import run_cli
 
     chapter = content / "chapters" / "03-outlook.md"
-    chapter.write_text(chapter.read_text(encoding="utf-8") + f"\nA file name: {LONG}.\n", encoding="utf-8")
-    line = chapter.read_text(encoding="utf-8").splitlines().index(f"A file name: {LONG}.") + 1
+    chapter.write_text(chapter.read_text(encoding="utf-8") + f"\n{LONG}.\n", encoding="utf-8")
+    line = chapter.read_text(encoding="utf-8").splitlines().index(f"{LONG}.") + 1
     result = run_cli("pdf", "--content", str(content), "--out", str(tmp_path / "out"))
     expected = f"content/chapters/03-outlook.md:{line}: page"
     found = [x for x in result.output.splitlines() if x.startswith("Preflight: ") and "overflow" in x]
@@ -187,11 +241,11 @@ def test_preflight_command_and_an_allowance(content):
     from tests.conftest import run_cli
 
     chapter = content / "chapters" / "03-outlook.md"
-    text = chapter.read_text(encoding="utf-8") + f"\nA file name: {LONG}.\n"
+    text = chapter.read_text(encoding="utf-8") + f"\n{LONG}.\n"
     chapter.write_text(text, encoding="utf-8")
     result = run_cli("preflight", "--content", str(content))
     assert result.exit_code == 1 and "overflow" in result.output and result.output.strip().endswith("2 finding(s)")
-    line = text.splitlines().index(f"A file name: {LONG}.") + 1 + 4  # the front matter grows by four lines
+    line = text.splitlines().index(f"{LONG}.") + 1 + 4  # the front matter grows by four lines
     allowed = text.replace("title: Outlook\n", "title: Outlook\npreflight:\n  - rule: overflow\n"
                                                f"    line: {line}\n    reason: The file name must stay whole.\n")
     chapter.write_text(allowed, encoding="utf-8")
@@ -212,3 +266,10 @@ def test_an_allowance_names_a_known_rule(content):
         load_report(content)
     assert str(caught.value.problems[0]).startswith("content/chapters/03-outlook.md:4: preflight[1].rule: 'ugly' is "
                                                     "not one of: widow, orphan")
+
+
+def test_short_line():
+    # A forced line break inside justified text leaves the line before it short of the margin.
+    found = findings(f'<p id="b-x-1">aaaa bbbb<br>{WORDS[:200]}</p>', "p { text-align: justify }", "short-line")
+    assert len(found) == 1 and found[0].startswith("content/x.md:3: page 1 (screen): short-line: a justified line "
+                                                   "stops"), found
