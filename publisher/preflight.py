@@ -33,6 +33,7 @@ UNITS = ("km", "m", "kg", "t", "%", "bn", "mn", "million", "billion", "trillion"
          "km³", "pp", "per cent")
 TOLERANCE = 1.0  # px: what counts as running past an edge
 RUNT = 10  # characters: a last line holding only the end of a citation is a runt when shorter
+HEADING_LINES = 6  # lines of text a heading near a page's foot keeps under it (print.css: orphans 6)
 TOP_GAP = 4.0  # px: space above the first line of a page beyond which the page starts low
 LOOSE = 0.5  # em: word space added by justification beyond which a line is loose (a normal space is ~0.25 em:
 #   beyond this, spaces are more than tripled)
@@ -416,10 +417,10 @@ def _fill(page: Page) -> float:
 def check_pages(layout: Layout) -> Iterator[tuple[Line, str, str]]:
     """A page in the middle of a section is full: no more than a fifth of it left empty by a figure
     or table too tall for the space left (a third before a heading kept with its first lines);
-    no heading in the last fifth of a page; nothing that leads into the next block (a heading,
-    a glossary term) is the last thing on a page; the text of a page that does not open a
-    section starts at the top of the text block (a heading's or table's space above it is
-    dropped at a page break, as a typesetter drops it)."""
+    no heading near the foot of a page with fewer than HEADING_LINES lines under it; nothing that
+    leads into the next block (a heading, a glossary term, a table's caption) is the last thing on
+    a page; the text of a page that does not open a section starts at the top of the text block
+    (a heading's or table's space above it is dropped at a page break, as a typesetter drops it)."""
     for index, page in enumerate(layout.pages):
         if page.name in ("cover", "plain") or page.blank or not page.lines:
             continue
@@ -433,12 +434,16 @@ def check_pages(layout: Layout) -> Iterator[tuple[Line, str, str]]:
             line.tags[-1:] and line.tags[-1] in ("h2", "h3", "h4") for line in _body_lines(following)[:1])
         if used < (2 / 3 if heading_next else 0.8) and not section_ends:
             owner = next((line.owner for line in reversed(body) if line.owner), "")
-            yield _at(page, owner), "page-fill", f"the page is only {round(used * 100)} % full"
-        for line in body:
-            if line.tags[-1:] and line.tags[-1] in ("h2", "h3", "h4") and line.y > page.top + 0.8 * (
-                    page.bottom - page.top):
-                yield line, "heading-low", "a heading in the last fifth of the page"
-        if body and not section_ends and body[-1].tags[-1:] and body[-1].tags[-1] in ("h2", "h3", "h4", "dt"):
+            yield _at(page, owner), "page-fill", f"the page is only {int(used * 100)} % full"
+        for index_line, line in enumerate(body):
+            if line.tags[-1:] and line.tags[-1] in ("h2", "h3", "h4") and not section_ends:
+                under = [other for other in body[index_line + 1:] if not other.tags[-1:] or other.tags[-1] not in (
+                    "h2", "h3", "h4")]
+                if line.y > page.top + 0.5 * (page.bottom - page.top) and len(under) < HEADING_LINES:
+                    yield line, "heading-low", (f"a heading with {len(under)} line(s) under it at the foot of the page "
+                                                f"(at least {HEADING_LINES})")
+        if body and not section_ends and (body[-1].tags[-1:] and body[-1].tags[-1] in ("h2", "h3", "h4", "dt")
+                                          or "caption" in body[-1].tags):
             yield body[-1], "keep-with-next", f"“{body[-1].text.strip()[:40]}” ends the page, apart from what it leads"
         tops = [line.y for line in body] + [y for _, _, y, _, _ in page.boxes]
         if tops and index and not page.starts and min(tops) > page.top + TOP_GAP:

@@ -60,7 +60,7 @@ def bind(text: str, language: str = "en") -> str:
     text = re.sub(rf"\b({labels}) (?=[\dIVX(])", "\\1\u00a0", text)
     text = re.sub(rf"(?<!\S)({CURRENCIES}) (?=\d)", "\\1\u00a0", text)
     # A labelled number ("Paragraph 4 keeps") is already tied to its label, not to the next word.
-    text = re.sub(r"(?<![\d.,\u00a0])(\d{1,3}(?:[.,]\d+)?) (?=[^\W\d])", "\\1\u00a0", text)
+    text = re.sub(r"(?<![\d.,:\u00a0])(\d{1,3}(?:[.,]\d+)?) (?=[^\W\d])", "\\1\u00a0", text)
     text = re.sub(rf"(?<=\d) (?=(?:{UNITS})(?!\w))", "\u00a0", text)
     text = re.sub(r"(?<=[A-Z\w])-(?=[A-Z])|(?<=\b[A-Z])-(?=\w)", "\u2011", text)
     return re.sub(r"(?<=\w)([–—])(?=[A-Z])", "\\1\u2060", text)

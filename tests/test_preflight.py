@@ -147,16 +147,25 @@ def test_note_on_another_page():
 def test_page_fill_and_low_heading():
     body = (f'<section class="front" id="s1"><p id="b-x-1">{WORDS[:100]}</p></section>'
             f'<section class="front" id="s2" style="break-before: page"><p id="b-x-2" style="height: 57mm">x</p>'
-            f'<h2 id="sec-x">A heading</h2><p id="b-x-3">{WORDS[:40]}</p></section>'
+            f'<h2 id="sec-x">A heading</h2><p id="b-x-3">{WORDS}</p></section>'
             f'<section class="front" id="s3" style="break-before: page"><p id="b-x-1">{WORDS[:60]}</p></section>')
-    found = findings(body, "p { margin: 0; text-align: left } h2 { margin: 0; font-size: 12pt }")
-    assert "content/x.md:9: page 2 (screen): heading-low: a heading in the last fifth of the page" in found, found
+    found = findings(body, "p { margin: 0; text-align: left; orphans: 1 } h2 { margin: 0; font-size: 12pt }")
+    assert ("content/x.md:9: page 2 (screen): heading-low: a heading with 1 line(s) under it at the foot of the page "
+            "(at least 6)") in found, found
     assert not any("page-fill" in f and "page 1 " in f for f in found), found  # a section ends there
+    # At the end of a section, a heading with its one short paragraph may sit low.
+    end = body.replace(f'<p id="b-x-3">{WORDS}</p>', f'<p id="b-x-3">{WORDS[:40]}</p>')
+    assert not [f for f in findings(end, "p { margin: 0 } h2 { margin: 0 }") if "heading-low" in f]
     # A heading or glossary term ends a page, apart from the text it leads into.
     kept = findings(f'<p id="b-x-1" style="height: 62mm; margin: 0">x</p><h2 id="sec-x" style="margin: 0; '
                     f'font-size: 10pt">Aaa</h2><p id="b-x-2">{WORDS[:100]}</p>',
                     "h2 { break-after: auto } p { orphans: 1 }", "keep-with-next")
     assert kept == ["content/x.md:9: page 1 (screen): keep-with-next: “Aaa” ends the page, apart from what it leads"], kept
+    rows = "".join(f"<tr><td>row {i}<br>more<br>more</td></tr>" for i in range(3))
+    caption = findings(f'<p id="b-x-1" style="height: 58mm; margin: 0">x</p><table id="tbl-t"><caption>Table 1. '
+                       f'Aaa</caption><tbody>{rows}</tbody></table><p id="b-x-2">{WORDS[:50]}</p>',
+                       "tr { break-inside: avoid } tbody tr:nth-child(n+2) { break-before: avoid }", "keep-with-next")
+    assert len(caption) == 1 and caption[0].startswith("content/x.md:11: page 1 (screen): keep-with-next: "), caption
     # A heading at the top of a page that did not open a section keeps its space above (as
     # WeasyPrint keeps it inside a named page).
     top = findings(f'<div style="page: chapter"><p id="b-x-1" style="height: 65mm; margin: 0">x</p><h2 id="sec-x" '
