@@ -36,7 +36,7 @@ from .products import Deferred, OutputFile, PageMap, Products
 from .render import Renderer, Style, note_anchor
 from .sandbox import OfflineFetcher
 from .templates import render
-from .typography import Hyphenator, bind, tie_last_words
+from .typography import Hyphenator, bind, keep_compounds, tie_last_words
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +50,11 @@ class PrintStyle(Style):
     hyphenate: Hyphenator | None = None
     language: str = "en"
 
-    def prose(self, text: str, final: bool = False, tie: bool = True) -> str:
-        text = bind(text, self.language)
+    def prose(self, text: str, final: bool = False, tie: bool = True, hyphenate: bool = True) -> str:
+        text = keep_compounds(bind(text, self.language))
         if final and tie:
             text = tie_last_words(text)
-        return self.hyphenate(text, final) if self.hyphenate else text
+        return self.hyphenate(text, final) if self.hyphenate and hyphenate else text
 
     @property
     def lead(self) -> str:
@@ -130,7 +130,7 @@ def render_pdf(html: str, edition: str, target: Path, base: Path, files: dict[Pa
                 anchors.setdefault(anchor, number)
         if on_layout:
             on_layout(len(document.pages), anchors)
-        findings = tuple(inspect(document, edition)) if inspect else ()
+        findings = tuple(inspect(document, edition, FORMATS[edition].two_sided)) if inspect else ()
         data = document.write_pdf(pdf_variant=variant, pdf_identifier=target.name.encode()) if write else b""
         if write:
             write_atomic(target, data)

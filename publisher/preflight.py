@@ -113,8 +113,9 @@ class Layout:
     two_sided: bool = False  # recto/verso pages: only a recto's foot is a page turn
 
 
-def read_layout(document: Any, edition: str) -> Layout:
-    """The layout model of a rendered WeasyPrint Document (before it is written)."""
+def read_layout(document: Any, edition: str, two_sided: bool = False) -> Layout:
+    """The layout model of a rendered WeasyPrint Document (before it is written); `two_sided`: the
+    edition is printed on both sides of the leaf (formats.Format.two_sided)."""
     from weasyprint.formatting_structure import boxes
 
     pages = []
@@ -130,9 +131,7 @@ def read_layout(document: Any, edition: str) -> Layout:
         model.starts = [ident for ident in model.starts if ident not in seen]
         seen.update(model.starts)
         pages.append(model)
-    from .formats import FORMATS
-
-    return Layout(edition, pages, FORMATS[edition].two_sided if edition in FORMATS else False)
+    return Layout(edition, pages, two_sided)
 
 
 def _element_info(box: Any) -> tuple[str, str, frozenset[str]]:
@@ -581,8 +580,8 @@ class Inspection:
     sources: dict[str, str]
     allowances: tuple[Allowance, ...] = ()
 
-    def __call__(self, document: Any, edition: str) -> list[Finding]:
-        return inspect(read_layout(document, edition), self.sources, self.allowances)
+    def __call__(self, document: Any, edition: str, two_sided: bool = False) -> list[Finding]:
+        return inspect(read_layout(document, edition, two_sided), self.sources, self.allowances)
 
 
 def inspection(report: Any) -> Inspection:

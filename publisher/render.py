@@ -19,6 +19,7 @@ from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 
 from .figure import draw, figure_html, table_html
+from .typography import KEEP_CLOSE, KEEP_OPEN
 from .formats import document_stem
 from .markdown import SAFE_LINK, Document, Inline, html_id
 from .model import Chapter, Figure, Report, Table, Term
@@ -53,9 +54,10 @@ class Style:
         file stem (01-overview, introduction, bibliography)."""
         return f"#{anchor}"
 
-    def prose(self, text: str, final: bool = False, tie: bool = True) -> str:
+    def prose(self, text: str, final: bool = False, tie: bool = True, hyphenate: bool = True) -> str:
         """Running text as this format sets it (the PDF adds its ties and soft hyphens); `final`:
-        the text ends its paragraph; `tie`: its last two words may be tied (no citation follows)."""
+        the text ends its paragraph; `tie`: its last two words may be tied (no citation follows);
+        `hyphenate`: words may break (not in headings)."""
         return text
 
     @property
@@ -100,6 +102,7 @@ class _Env:
         self.tables = 0  # unnumbered (pipe) tables so far, to name their scroll boxes
         self.in_link = False
         self.fields = False  # rendering a caption, a table cell or a key point, not a paragraph
+        self.heading = False  # rendering a heading
 
 
 class Renderer:
@@ -242,6 +245,8 @@ def _rule_text(self: Any, tokens: list[Token], idx: int, options: Any, env: dict
     # Only a paragraph of running text ends on tied words; a caption or a table cell is too narrow.
     # A paragraph that ends on a citation has its last word glued to it: no other tie is needed.
     cited = idx + 1 < len(tokens) and tokens[idx + 1].type == "citation"
+    if state.heading:
+        return _kept(escapeHtml(state.style.prose(tokens[idx].content, tie=False, hyphenate=False)))
     final = not state.fields and _final(tokens, idx)
     text = state.style.prose(tokens[idx].content, final, tie=not cited)
     if final and not cited and idx and tokens[idx - 1].type == "xref" and re.fullmatch(r" \S+(?: |$)", text):
@@ -249,7 +254,12 @@ def _rule_text(self: Any, tokens: list[Token], idx: int, options: Any, env: dict
         text = state.style.glue + text[1:]
     if idx + 1 < len(tokens) and tokens[idx + 1].type == "citation" and text.endswith(" "):
         text = text[:-1] + state.style.glue
-    return escapeHtml(text)
+    return _kept(escapeHtml(text))
+
+
+def _kept(html: str) -> str:
+    """Runs the style marked to stay whole (typography.keep_compounds) as no-wrap spans."""
+    return html.replace(KEEP_OPEN, '<span class="nobr">').replace(KEEP_CLOSE, "</span>")
 
 
 def _runs(keys: list[str], numbers: dict[str, int]) -> list[list[str]]:
@@ -287,10 +297,16 @@ def _rule_xref(self: Any, tokens: list[Token], idx: int, options: Any, env: dict
 
 def _rule_heading_open(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
     token, state = tokens[idx], _env(env)
+    state.heading = True  # set ragged and whole, its text is also the PDF's bookmark: no ties, no soft hyphens
     heading = state.document.heading_at(token.map[0]) if state.document and token.map else None
     if heading is None:
         return f"<{token.tag}>"
     return f'<{token.tag} id="{heading.id}"><span class="secnum">{heading.number}</span> '
+
+
+def _rule_heading_close(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
+    _env(env).heading = False
+    return f"</{tokens[idx].tag}>\n"
 
 
 def _rule_fence(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
@@ -357,7 +373,8 @@ def _rule_raw(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[
 def _make_renderer() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"typographer": True, "html": False})
     for name, rule in {"text": _rule_text, "citation": _rule_citation, "xref": _rule_xref,
-                       "heading_open": _rule_heading_open, "fence": _rule_fence, "footnote_ref": _rule_footnote_ref,
+                       "heading_open": _rule_heading_open, "heading_close": _rule_heading_close,
+                       "fence": _rule_fence, "footnote_ref": _rule_footnote_ref,
                        "th_open": _rule_th_open, "table_open": _rule_table_open, "table_close": _rule_table_close,
                        "link_open": _rule_link_open, "link_close": _rule_link_close, "html_block": _rule_raw,
                        "html_inline": _rule_raw}.items():

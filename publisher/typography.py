@@ -53,8 +53,7 @@ def bind(text: str, language: str = "en") -> str:
     - between a label and its number ("Chapter 7", "p. 4"), a currency and its amount ("USD 700"),
       and a short number (at most three digits: a count, a day) and the word after it
       ("11 SOMs", "19 December", "3 trillion"), or a number and its unit ("15 km", "45 %");
-    - inside a compound of names: a hyphen between capitalised parts becomes a no-break hyphen
-      ("Trans-Caspian", "Japan-Central"), and a dash between them keeps them together ("Uzbekistan–Japan").
+    (compounds of names are kept whole by keep_compounds).
     """
     labels = LABELS.get(language.split("-")[0].lower(), LABELS["en"])
     text = re.sub(rf"\b({labels}) (?=[\dIVX(])", "\\1\u00a0", text)
@@ -62,8 +61,24 @@ def bind(text: str, language: str = "en") -> str:
     # A labelled number ("Paragraph 4 keeps") is already tied to its label, not to the next word.
     text = re.sub(r"(?<![\d.,:\u00a0])(\d{1,3}(?:[.,]\d+)?) (?=[^\W\d])", "\\1\u00a0", text)
     text = re.sub(rf"(?<=\d) (?=(?:{UNITS})(?!\w))", "\u00a0", text)
-    text = re.sub(r"(?<=[A-Z\w])-(?=[A-Z])|(?<=\b[A-Z])-(?=\w)", "\u2011", text)
-    return re.sub(r"(?<=\w)([–—])(?=[A-Z])", "\\1\u2060", text)
+    return text
+
+
+# Marks around a run of text that must not break (a compound of names); the PDF's renderer turns
+# them into a no-wrap span, so that the text itself (searched, copied) keeps its plain hyphen.
+KEEP_OPEN, KEEP_CLOSE = "\ue000", "\ue001"
+COMPOUND = re.compile(r"[^\W\d_][\w’']*(?:[-–—][^\W\d_][\w’']*)+")
+
+
+def keep_compounds(text: str) -> str:
+    """Compounds of names marked to stay whole: a hyphen or dash with a capitalised word on one side
+    ("Trans-Caspian", "Japan-Central", "Uzbekistan–Japan", "X-ray" is left alone)."""
+    def mark(match: re.Match[str]) -> str:
+        parts = re.split(r"[-–—]", match.group(0))
+        if sum(part[:1].isupper() for part in parts) < 2 and not (len(parts[0]) == 1 and parts[0].isupper()):
+            return match.group(0)
+        return KEEP_OPEN + match.group(0) + KEEP_CLOSE
+    return COMPOUND.sub(mark, text)
 
 
 def tie_last_words(text: str) -> str:
