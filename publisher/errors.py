@@ -58,12 +58,23 @@ class OutputError(ReportError):
 
 
 def display_path(path: Path, root: Path | None = None) -> str:
-    """A path as users should read it: relative to the working directory when possible."""
+    """A path as users should read it: relative to the working directory when possible.
+
+    A path that cannot be resolved (a loop of symbolic links, a name too long) is shown by its
+    resolved folder and its own name, or as given: naming a bad file must not fail itself.
+    """
+    try:
+        real = path.resolve()
+    except (OSError, RuntimeError, ValueError):
+        try:
+            real = path.parent.resolve() / path.name
+        except (OSError, RuntimeError, ValueError):
+            return str(path)
     for base in (Path.cwd(), root):
         if base is None:
             continue
         try:
-            return str(path.resolve().relative_to(base.resolve()))
-        except ValueError:
+            return str(real.relative_to(base.resolve()))
+        except (OSError, RuntimeError, ValueError):
             continue
     return str(path)
