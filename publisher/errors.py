@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Characters that a terminal acts on or that reorder text: control characters (ESC starts
-# escape sequences that can clear the screen or fake output), line separators, bidi controls.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# escape sequences that can clear the screen or fake output), line separators, bidi controls;
+# and lone surrogates (a file name that is not UTF-8), which cannot be written at all.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def printable(text: str) -> str:
-    """Text from the content made safe to print on a terminal: every control, line-separator or
-    bidi character shown as an escape (\\x1b, \\u202e)."""
+    """Text from the content made safe to print on a terminal: every control, line-separator,
+    bidi or lone surrogate character shown as an escape (\\x1b, \\u202e, \\udcff)."""
     def escape(match: re.Match[str]) -> str:
         code = ord(match.group())
         return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"

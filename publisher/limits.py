@@ -14,11 +14,11 @@ from __future__ import annotations
 # --- files ----------------------------------------------------------------------------------
 MAX_YAML_FILE = 1_000_000  # bytes of report.yaml, references.yaml, glossary.yaml or a data file
 MAX_CHAPTER_FILE = 2_000_000  # bytes of a chapter or front-matter file
-MAX_REPORT_TEXT = 4_000_000  # bytes of every YAML and Markdown file of the report together
+MAX_REPORT_TEXT = 2_000_000  # bytes of every YAML and Markdown file of the report together
 MAX_DOCUMENTS = 200  # chapters and front-matter sections
 MAX_PATH_DEPTH = 32  # folders from the content folder to a file it uses (or any folder watched)
-MAX_NAME = 64  # characters of the report's id and of a chapter's slug (they name output files)
-MAX_ID = 40  # characters of a figure or table id, a reference key or an abbreviation
+MAX_NAME = 64  # characters of the report's id, a chapter's slug (they name files), a reference key, an abbreviation
+MAX_ID = 40  # characters of a figure or table id (it names the chart's files in the EPUB)
 
 # --- YAML -------------------------------------------------------------------------------------
 MAX_YAML_NODES = 100_000  # values in one YAML document, counting each use of an alias in full
@@ -30,14 +30,14 @@ MAX_NUMBER_DIGITS = 100  # characters of a number written in YAML (quote longer 
 MAX_PARAGRAPH = 10_000  # characters of one paragraph, heading, list item's text or table cell
 MAX_INLINE_DEPTH = 20  # emphasis, links and other inline markup nested in one another
 MAX_BLOCK_DEPTH = 20  # lists and block quotes nested in one another (markdown-it's maxNesting)
-MAX_ELEMENTS = 20_000  # Markdown elements (paragraphs, emphasis, citations …) of one document
-MAX_REPORT_ELEMENTS = 100_000  # Markdown elements of the whole report, table cells and captions too
+MAX_ELEMENTS = 10_000  # elements (paragraphs, emphasis, citations …) of one document's Markdown
+MAX_REPORT_ELEMENTS = 20_000  # elements of the whole report: its Markdown, table cells, captions, chart rows (3 each)
 MAX_FOOTNOTE_LABEL = 100  # characters of a footnote label ([^label])
 MAX_CITATION = 1_000  # characters of a citation ([@key, p. 4; @other])
 
 # --- figures and tables -----------------------------------------------------------------------
 MAX_TABLE_ROWS = 500  # rows of a table (a table block or a Markdown pipe table)
-MAX_TABLE_COLUMNS = 12  # columns of a table
+MAX_TABLE_COLUMNS = 10  # columns of a table
 MAX_CHART_ROWS = 200  # rows of a bar chart's or a timeline's data
 MAX_TIMELINE_LEVELS = 20  # lanes (distinct levels) of a timeline
 
@@ -47,6 +47,4 @@ MAX_IMAGE_PIXELS = 40_000_000  # width × height of a raster image (an A4 page a
 MAX_IMAGE_SIDE = 12_000  # pixels of either side of a raster image
 MAX_SVG_ELEMENTS = 100_000  # elements of an SVG file, and elements it draws counting each <use> in full
 MAX_SVG_DEPTH = 100  # elements of an SVG file nested in one another
-
-# --- the editions archive ----------------------------------------------------------------------
-MAX_SNAPSHOT_WORDS = 200_000  # words of one chapter compared word by word between editions
+MAX_REPORT_IMAGES = 100_000_000  # bytes of all the report's image files together (they are kept in memory)

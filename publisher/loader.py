@@ -20,12 +20,13 @@ from .files import UnsafeFile, read_regular, resolved
 from .image import ImageError, check_image
 from .formats import RESERVED_SLUGS
 from .limits import (
-    MAX_CHAPTER_FILE, MAX_CHART_ROWS, MAX_DOCUMENTS, MAX_IMAGE_FILE, MAX_NAME, MAX_PATH_DEPTH, MAX_REPORT_ELEMENTS,
-    MAX_REPORT_TEXT, MAX_TABLE_COLUMNS, MAX_TABLE_ROWS, MAX_TIMELINE_LEVELS, MAX_YAML_FILE,
+    MAX_CHAPTER_FILE, MAX_CHART_ROWS, MAX_DOCUMENTS, MAX_ELEMENTS, MAX_IMAGE_FILE, MAX_NAME, MAX_PATH_DEPTH,
+    MAX_REPORT_ELEMENTS, MAX_REPORT_IMAGES, MAX_REPORT_TEXT, MAX_TABLE_COLUMNS, MAX_TABLE_ROWS, MAX_TIMELINE_LEVELS,
+    MAX_YAML_FILE,
 )
 from .markdown import (
-    BlockSite, Document, Inline, Ref, find_refs, freeze_rows, html_id, make_parser, parse_document, parse_inline,
-    plain,
+    BlockSite, Document, Inline, Ref, count_elements, find_refs, freeze_rows, html_id, make_parser, parse_document,
+    parse_inline, plain,
 )
 from .model import (
     CHART_ROWS, Asset, Chapter, ChapterMeta, Figure, FigureSpec, Meta, Reference, ReferenceEntry, Report, Table,
@@ -80,8 +81,10 @@ class Loader:
         # Every content file this report reads, with its SHA-256 ("absent" for an optional file
         # that is not there): the up-to-date check hashes these and nothing else.
         self.sources: dict[str, str] = {}
-        # What the report-wide limits count: bytes of YAML and Markdown read, Markdown elements.
+        # What the report-wide limits count: bytes of YAML and Markdown read, bytes of images,
+        # elements (Markdown, table cells, chart rows).
         self.text_bytes = 0
+        self.image_bytes = 0
         self.elements = 0
 
     # --- reading ---------------------------------------------------------------------------
@@ -182,16 +185,20 @@ class Loader:
     def inline(self, text: str, path: str, line: int, name: str) -> tuple[Inline, list[Problem]]:
         """Inline Markdown of a YAML field or a table cell, parsed, checked and counted."""
         parsed, problems = parse_inline(self.md, text, path, line, name)
-        self.count(len(parsed.tokens) + 1, path, line)
+        self.count(count_elements(parsed.tokens) + 1, path, line)
         return parsed, problems
 
     def count(self, elements: int, path: str, line: int) -> None:
         """Count Markdown elements towards MAX_REPORT_ELEMENTS; the first text that goes over is
-        reported (each element is laid out by the PDF renderer, so they bound its time)."""
+        reported (each element is laid out by the PDF renderer, so they bound its time). A
+        document over its own limit (MAX_ELEMENTS, already reported) does not count."""
+        if elements > MAX_ELEMENTS:
+            return
         before, self.elements = self.elements, self.elements + elements
         if before <= MAX_REPORT_ELEMENTS < self.elements:
             self.problems.append(Problem(path, line, "", f"with this text the report has more than "
-                                                         f"{MAX_REPORT_ELEMENTS} Markdown elements"))
+                                                         f"{MAX_REPORT_ELEMENTS} elements (paragraphs, emphasis, "
+                                                         "citations, table cells …)"))
 
     def seq(self, data: Any, shown: str, what: str) -> Seq:
         if data is None:
@@ -293,6 +300,7 @@ class Loader:
                     doc.refs += find_refs(text, shown, row.line_of(str(key)))
         if not all(converted):
             return
+        self.count(3 * len(converted), doc.shown, site.line)  # a mark and its labels
         levels = {row.level for row in converted if isinstance(row, TimelineRow)}
         if len(levels) > MAX_TIMELINE_LEVELS:  # a lane each: the chart grows by 34 px a level
             self.problems.append(Problem(doc.shown, site.line, "figure", f"the timeline has {len(levels)} levels "
@@ -308,6 +316,12 @@ class Loader:
         if rel not in self.assets:
             raw = self.read(path, MAX_IMAGE)
             if raw is None:
+                return None
+            self.image_bytes += len(raw)
+            if self.image_bytes > MAX_REPORT_IMAGES:
+                self.problems.append(Problem(doc.shown, data.line_of("src"), "figure.src",
+                                             f"with {spec.src} the report's images hold more than "
+                                             f"{MAX_REPORT_IMAGES} bytes"))
                 return None
             try:
                 media = check_image(raw, path.name)

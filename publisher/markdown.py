@@ -198,7 +198,7 @@ class Document:
     sites: tuple[BlockSite, ...] = field(repr=False, compare=False, default=())
     blocks: Mapping[int, str] = field(repr=False, compare=False, default_factory=lambda: MappingProxyType({}))
     words: int = 0
-    elements: int = 0  # Markdown tokens, block and inline: what the report-wide limit counts
+    elements: int = 0  # the HTML elements it becomes (count_elements): what the report-wide limit counts
 
     def __str__(self) -> str:
         return self.source
@@ -213,7 +213,7 @@ class _Scan:
     refs: list[Ref] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     words: int = 0
-    elements: int = 0  # tokens, block and inline
+    elements: int = 0  # see count_elements
 
 
 def _long_line(body: str, path: str, offset: int, name: str = "body") -> Problem | None:
@@ -245,19 +245,28 @@ def _check_table(tokens: list[Token], start: int, line: int, path: str, scan: _S
                                      f"the table has {columns} columns (at most {MAX_TABLE_COLUMNS})"))
 
 
+def count_elements(tokens: tuple[Token, ...] | list[Token]) -> int:
+    """The HTML elements tokens become (paragraphs, list items, emphasis, links, citations …),
+    children included; runs of text and line breaks inside a paragraph are not elements. What
+    the PDF renderer costs grows with them: about a millisecond each."""
+    return sum((token.nesting == 1 or (token.nesting == 0 and token.type not in _NOT_ELEMENTS))
+               + count_elements(token.children or ()) for token in tokens)
+
+
+_NOT_ELEMENTS = frozenset({"text", "softbreak", "inline"})
+
+
 def _check_size(tokens: list[Token], offset: int, path: str, scan: _Scan) -> None:
-    """Refuse a document of more than MAX_ELEMENTS tokens (each one becomes an element or a run
-    of text the PDF renderer lays out) or nested more than MAX_BLOCK_DEPTH levels, at the line
-    where it goes over."""
+    """Refuse a document of more than MAX_ELEMENTS elements (see `count_elements`) or nested
+    more than MAX_BLOCK_DEPTH levels, at the line where it goes over."""
     count = 0
     deep = False
     for token in tokens:
-        count += 1 + len(token.children or ())
+        before, count = count, count + count_elements((token,))
         line = offset + (token.map[0] + 1 if token.map else 1)
-        if count > MAX_ELEMENTS and scan.elements <= MAX_ELEMENTS:
-            scan.problems.append(Problem(path, line, "body", f"the text has more than {MAX_ELEMENTS} Markdown elements "
+        if before <= MAX_ELEMENTS < count:
+            scan.problems.append(Problem(path, line, "body", f"the text has more than {MAX_ELEMENTS} elements "
                                                              "(paragraphs, emphasis, citations …): split the chapter"))
-            scan.elements = count
         if token.level > MAX_BLOCK_DEPTH and not deep:
             deep = True
             scan.problems.append(Problem(path, line, "body", f"lists and block quotes are nested more than "
@@ -385,13 +394,15 @@ def _notes(tokens: list[Token]) -> dict[int, tuple[Token, ...]]:
     return notes
 
 
-def _check_inline(token: Token, line: int, path: str, scan: _Scan, name: str) -> None:
-    """One paragraph (or heading, list item's text, table cell) within the limits: at most
-    MAX_PARAGRAPH characters and MAX_INLINE_DEPTH levels of nested markup, and no character XML
-    cannot hold (a character reference such as &#12; is decoded by the parser)."""
+def _check_inline(token: Token, line: int, path: str, scan: _Scan, name: str) -> bool:
+    """Whether one paragraph (or heading, list item's text, table cell) is within the limits: at
+    most MAX_PARAGRAPH characters and MAX_INLINE_DEPTH levels of nested markup, and no character
+    XML cannot hold (a character reference such as &#12; is decoded by the parser). A paragraph
+    too long is not looked at further."""
     if len(token.content) > MAX_PARAGRAPH:
         scan.problems.append(Problem(path, line, name, f"the paragraph has {len(token.content)} characters "
                                                        f"(at most {MAX_PARAGRAPH}): split it"))
+        return False
     depth = deepest = 0
     bad = None
     for child in token.children or []:
@@ -404,10 +415,12 @@ def _check_inline(token: Token, line: int, path: str, scan: _Scan, name: str) ->
                                                        f"levels deep (at most {MAX_INLINE_DEPTH})"))
     if bad:
         scan.problems.append(Problem(path, line, name, character_problem(bad.group())))
+    return True
 
 
 def _scan_inline(token: Token, line: int, path: str, scan: _Scan, name: str = "body", notes: bool = True) -> None:
-    _check_inline(token, line, path, scan, name)
+    if not _check_inline(token, line, path, scan, name):
+        return
     text = token.content
     starts = [i for i, char in enumerate(text) if char == "\n"]  # a child's line, by bisection
     for child in token.children or []:

@@ -48,28 +48,34 @@ class _Loader(yaml.SafeLoader):
     """SafeLoader (no arbitrary objects) plus line tracking, duplicate-key detection and limits.
 
     `shift` is added to every line (front matter and blocks start further down their file);
-    `depth` counts the lists and mappings open while composing; `first_alias` is the line of the
-    first alias, where an alias bomb is reported.
+    `depth` counts the lists and mappings open while composing, `nodes` the values composed;
+    `first_alias` is the line of the first alias, where an alias bomb is reported.
     """
 
     duplicates: list[tuple[int, str]]
     shift: int = 0
     depth: int = 0
+    nodes: int = 0
     first_alias: int = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         """PyYAML's composer recurses once per level: refuse nesting over MAX_YAML_DEPTH before
-        Python's stack runs out. Raises yaml.composer.ComposerError."""
+        Python's stack runs out, and stop at MAX_YAML_NODES values (the parser is lazy: parsing
+        stops there too, after about 3 s of pure-Python work). Raises ComposerError."""
         if self.check_event(yaml.AliasEvent):
             if not self.first_alias:
                 self.first_alias = self.peek_event().start_mark.line + 1
             return super().compose_node(parent, index)
         self.depth += 1
+        self.nodes += 1
         try:
             if self.depth > MAX_YAML_DEPTH:
                 raise yaml.composer.ComposerError(
                     None, None, f"lists and mappings are nested more than {MAX_YAML_DEPTH} levels deep",
                     self.peek_event().start_mark)
+            if self.nodes > MAX_YAML_NODES:
+                raise yaml.composer.ComposerError(None, None, f"the document has more than {MAX_YAML_NODES} values",
+                                                  self.peek_event().start_mark)
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
