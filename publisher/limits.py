@@ -34,6 +34,7 @@ MAX_ELEMENTS = 10_000  # elements (paragraphs, emphasis, citations …) of one d
 MAX_REPORT_ELEMENTS = 20_000  # elements of the whole report: its Markdown, table cells, captions, chart rows (3 each)
 MAX_FOOTNOTE_LABEL = 100  # characters of a footnote label ([^label])
 MAX_CITATION = 1_000  # characters of a citation ([@key, p. 4; @other])
+MAX_LINK_TEXT = 1_000  # characters of a link's text ([text](https://…)) or an inline note's (^[text])
 
 # --- figures and tables -----------------------------------------------------------------------
 MAX_TABLE_ROWS = 500  # rows of a table (a table block or a Markdown pipe table)

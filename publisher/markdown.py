@@ -28,8 +28,8 @@ from mdit_py_plugins.footnote.index import footnote_ref
 
 from .errors import Problem
 from .limits import (
-    MAX_BLOCK_DEPTH, MAX_CITATION, MAX_ELEMENTS, MAX_FOOTNOTE_LABEL, MAX_INLINE_DEPTH, MAX_PARAGRAPH, MAX_TABLE_COLUMNS,
-    MAX_TABLE_ROWS,
+    MAX_BLOCK_DEPTH, MAX_CITATION, MAX_ELEMENTS, MAX_FOOTNOTE_LABEL, MAX_INLINE_DEPTH, MAX_LINK_TEXT, MAX_PARAGRAPH,
+    MAX_TABLE_COLUMNS, MAX_TABLE_ROWS,
 )
 from .schema import KEY
 from .yamlfile import CONTROL, character_problem
@@ -104,20 +104,36 @@ def _footnote_ref_rule(state: StateInline, silent: bool) -> bool:
     return footnote_ref(state, silent)
 
 
+def _bounded_label(rule: Callable[[StateInline, bool], bool]) -> Callable[[StateInline, bool], bool]:
+    """A link, image or inline-note rule tried only where a "]" follows within MAX_LINK_TEXT
+    characters: markdown-it looks for the end of the label to the end of the paragraph at every
+    "[", which makes "[a[a[a…" or "[![[![…" quadratic (37 s for 2 MB of such paragraphs)."""
+    def bounded(state: StateInline, silent: bool) -> bool:
+        if state.src[state.pos] in "[!^" and state.src.find("]", state.pos, state.pos + MAX_LINK_TEXT) < 0:
+            return False
+        return rule(state, silent)
+
+    return bounded
+
+
 def make_parser() -> MarkdownIt:
     """The Markdown parser: CommonMark, GitHub tables, footnotes, typographer quotes, citations
     and cross-references.
 
     It sees raw HTML and every link, so that the scan can refuse them with a message and a
-    line; the renderer (render.py) never emits either, whatever reaches it. Lists and quotes
-    nested deeper than markdown-it's `maxNesting` are dropped by the parser without a word: it is
-    set two levels above MAX_BLOCK_DEPTH, and `parse_document` refuses anything nested deeper
-    than MAX_BLOCK_DEPTH, so nothing is ever dropped.
+    line; the renderer (render.py) never emits either, whatever reaches it. Blocks nested deeper
+    than markdown-it's `maxNesting` levels are dropped by the parser without a word; a list takes
+    two levels (the list and its item), a block quote one, so it is set to 2 × MAX_BLOCK_DEPTH + 2:
+    the parser drops something only where `parse_document` refuses lists and quotes nested more
+    than MAX_BLOCK_DEPTH deep anyway.
     """
-    md = MarkdownIt("commonmark", {"typographer": True, "html": True, "maxNesting": MAX_BLOCK_DEPTH + 2})
+    md = MarkdownIt("commonmark", {"typographer": True, "html": True, "maxNesting": 2 * MAX_BLOCK_DEPTH + 2})
     md.enable(["table", "replacements", "smartquotes"])
     md.use(footnote_plugin)
     md.inline.ruler.at("footnote_ref", _footnote_ref_rule)
+    for name in ("link", "image", "footnote_inline"):
+        rule = next(r for r in md.inline.ruler.__rules__ if r.name == name)
+        md.inline.ruler.at(name, _bounded_label(rule.fn))
     md.inline.ruler.before("link", "citation", _citation_rule)
     md.inline.ruler.before("link", "xref", _xref_rule)
     # markdown-it silently turns a javascript: link into plain text; let every link through
@@ -256,10 +272,14 @@ def count_elements(tokens: tuple[Token, ...] | list[Token]) -> int:
 _NOT_ELEMENTS = frozenset({"text", "softbreak", "inline"})
 
 
+_CONTAINERS = frozenset({"blockquote", "bullet_list", "ordered_list"})
+
+
 def _check_size(tokens: list[Token], offset: int, path: str, scan: _Scan) -> None:
-    """Refuse a document of more than MAX_ELEMENTS elements (see `count_elements`) or nested
-    more than MAX_BLOCK_DEPTH levels, at the line where it goes over."""
-    count = 0
+    """Refuse a document of more than MAX_ELEMENTS elements (see `count_elements`), or whose lists
+    and block quotes are nested in one another more than MAX_BLOCK_DEPTH deep, at the line where
+    it goes over."""
+    count = depth = 0
     deep = False
     for token in tokens:
         before, count = count, count + count_elements((token,))
@@ -267,10 +287,12 @@ def _check_size(tokens: list[Token], offset: int, path: str, scan: _Scan) -> Non
         if before <= MAX_ELEMENTS < count:
             scan.problems.append(Problem(path, line, "body", f"the text has more than {MAX_ELEMENTS} elements "
                                                              "(paragraphs, emphasis, citations …): split the chapter"))
-        if token.level > MAX_BLOCK_DEPTH and not deep:
-            deep = True
-            scan.problems.append(Problem(path, line, "body", f"lists and block quotes are nested more than "
-                                                             f"{MAX_BLOCK_DEPTH} levels deep"))
+        if token.type.rsplit("_", 1)[0] in _CONTAINERS:
+            depth += token.nesting
+            if depth > MAX_BLOCK_DEPTH and not deep:
+                deep = True
+                scan.problems.append(Problem(path, line, "body", f"lists and block quotes are nested more than "
+                                                                 f"{MAX_BLOCK_DEPTH} deep"))
     scan.elements = count
 
 

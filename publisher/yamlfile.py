@@ -66,8 +66,9 @@ class _Loader(yaml.SafeLoader):
             if not self.first_alias:
                 self.first_alias = self.peek_event().start_mark.line + 1
             return super().compose_node(parent, index)
-        self.depth += 1
         self.nodes += 1
+        nesting = not self.check_event(yaml.ScalarEvent)  # a list or a mapping
+        self.depth += nesting
         try:
             if self.depth > MAX_YAML_DEPTH:
                 raise yaml.composer.ComposerError(
@@ -78,7 +79,7 @@ class _Loader(yaml.SafeLoader):
                                                   self.peek_event().start_mark)
             return super().compose_node(parent, index)
         finally:
-            self.depth -= 1
+            self.depth -= nesting
 
 
 def _line(loader: _Loader, node: yaml.Node) -> int:

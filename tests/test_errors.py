@@ -265,7 +265,7 @@ CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
      ["content/chapters/02-flows.md:26: body: the line has 10010 characters (at most 10000): "
       "break it into paragraphs"]),
     ("quotes-nested-too-deep", lambda c: append(c / CH3, "\n" + "> " * 25 + "deep\n"),
-     ["content/chapters/03-outlook.md:12: body: lists and block quotes are nested more than 20 levels deep"]),
+     ["content/chapters/03-outlook.md:12: body: lists and block quotes are nested more than 20 deep"]),
     ("too-many-elements", lambda c: append(c / CH3, ("\n" + "*a* " * 2000 + "\n") * 6),
      ["content/chapters/03-outlook.md:20: body: the text has more than 10000 elements (paragraphs, emphasis, "
       "citations …): split the chapter"]),

@@ -162,12 +162,17 @@ def test_markdown_nested_beyond_the_parser_is_refused_not_dropped() -> None:
     from publisher.markdown import make_parser, parse_document
 
     md = make_parser()
-    for depth in range(1, 26):
-        text = "> " * depth + "deep text\n"
-        document, problems = parse_document(md, text, "x.md", 0, "x")
-        kept = any(t.type == "inline" and t.content == "deep text" for t in document.tokens)
-        assert kept or problems, depth
-        assert bool(problems) == (depth > limits.MAX_BLOCK_DEPTH - 1), depth
+    for depth in range(1, 2 * limits.MAX_BLOCK_DEPTH + 5):
+        for text in ("> " * depth + "deep text\n", "".join("  " * i + "- item\n" for i in range(depth - 1))
+                     + "  " * (depth - 1) + "- deep text\n", "".join("   " * i + "1. item\n" for i in range(depth))
+                     + "   " * depth + "> deep text\n"):
+            document, problems = parse_document(md, text, "x.md", 0, "x")
+            kept = any(t.type == "inline" and t.content == "deep text" for t in document.tokens)
+            assert kept or problems, (depth, text)
+            containers = depth + text.startswith("1.")
+            assert [str(p) for p in problems] == ([] if containers <= limits.MAX_BLOCK_DEPTH else [
+                f"x.md:{1 if text.startswith('>') else limits.MAX_BLOCK_DEPTH + 1}: body: "
+                "lists and block quotes are nested more than 20 deep"]), (depth, text)
 
 
 # --- tables, charts, images ---------------------------------------------------------------------
