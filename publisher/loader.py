@@ -33,7 +33,7 @@ from .model import (
     TableSpec, Term, TimelineRow,
 )
 from .schema import Hooks, convert, quoted
-from .yamlfile import Node, Seq, decode_text, parse_yaml
+from .yamlfile import SURROGATE, Node, Seq, decode_text, parse_yaml
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +106,10 @@ class Loader:
             return None
         if not path.is_relative_to(self.root):
             self.problems.append(Problem(where, line, name, f"{quoted(text)} points outside the content folder"))
+            return None
+        if SURROGATE.search(str(path.relative_to(self.root))):  # a link to a name that is not UTF-8
+            self.problems.append(Problem(where, line, name, f"{quoted(text)} leads to a file whose name is not "
+                                                            "UTF-8 text"))
             return None
         if len(path.relative_to(self.root).parts) > MAX_PATH_DEPTH + 1:
             self.problems.append(Problem(where, line, name, f"{quoted(text)} is more than {MAX_PATH_DEPTH} folders "

@@ -97,7 +97,7 @@ def _read(out: Path) -> dict[str, dict[str, object]]:
     try:
         data = json.loads((out / STATE / "manifest.json").read_text(encoding="utf-8"))
         return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}
 
 

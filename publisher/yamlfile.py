@@ -81,6 +81,19 @@ class _Loader(yaml.SafeLoader):
         finally:
             self.depth -= nesting
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """PyYAML's constructor, whose errors for a value that does not fit an explicit tag
+        (`!!int abc`, `!!bool maybe`, `!!timestamp 2026-02-30`, `!!map [a]`) are Python
+        exceptions: raised as a ConstructorError at the value instead."""
+        try:
+            return super().construct_object(node, deep)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError):
+            name = node.tag.rsplit(":", 1)[-1]
+            raise yaml.constructor.ConstructorError(None, None, f"the value cannot be read as !!{name}",
+                                                    node.start_mark) from None
+
 
 def _line(loader: _Loader, node: yaml.Node) -> int:
     return node.start_mark.line + 1 + loader.shift
