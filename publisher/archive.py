@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 
 from .errors import ContentError, Problem, ReportError, display_path
 from .files import UnsafeFile, read_regular
-from .yamlfile import CONTROL
+from .yamlfile import CONTROL, character_problem
 
 MANIFEST = "manifest.json"
 SNAPSHOT = "snapshot.json"
@@ -58,7 +58,7 @@ class Release:
 MANIFEST_LIMIT = 1 << 20  # bytes; a manifest lists a handful of files
 SNAPSHOT_LIMIT = 64 << 20  # the text of every section of the report
 FILE_LIMIT = 256 << 20  # one released PDF or EPUB
-EDITION_FOLDER = re.compile(r"[0-9]+")
+EDITION_FOLDER = re.compile(r"[0-9]{1,10}")  # an edition number is at most 2**31: ten digits
 # The names the publisher gives its outputs: `<id>-ed<n>-<edition>.pdf`, `<id>-ed<n>.epub`.
 PLAIN_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\.(?:pdf|epub)")
 SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -98,9 +98,14 @@ def _read_json(folder: int, name: str, limit: int, shown: str) -> Any:
     except UnicodeDecodeError as exc:
         _fail(shown, "", f"not valid UTF-8 (byte {exc.start})", raw[:exc.start].count(b"\n") + 1)
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates)
+        data = json.loads(text, object_pairs_hook=_no_duplicates)
+        # A "\ud800" escape makes a lone surrogate, which no output can hold: find any at once.
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+        return data
     except json.JSONDecodeError as exc:
         _fail(shown, "", f"invalid JSON: {exc.msg}", exc.lineno)
+    except UnicodeEncodeError as exc:
+        _fail(shown, "", f"invalid JSON: {character_problem(exc.object[exc.start])}")
     except ValueError as exc:  # a duplicate key, a number of too many digits
         _fail(shown, "", f"invalid JSON: {exc}")
     except RecursionError:
@@ -124,7 +129,7 @@ def _text(data: dict[str, Any], key: str, shown: str, field: str, pattern: re.Pa
         _fail(shown, field, f"expected text, got {_json_type(value)}")
     bad = CONTROL.search(value)
     if bad:
-        _fail(shown, field, f"control character U+{ord(bad.group()):04X} is not allowed")
+        _fail(shown, field, character_problem(bad.group()))
     if pattern and not pattern.fullmatch(value):
         _fail(shown, field, f"{value!r} is not {_DESCRIBE[pattern.pattern]}")
     return value

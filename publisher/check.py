@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from .loader import load_report
 
@@ -34,25 +35,40 @@ def check_pdf(path: Path, edition: str) -> list[str]:
     if shutil.which("qpdf"):
         result = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
         if result.returncode != 0:
-            problems.append(f"{path}: qpdf --check: {(result.stdout + result.stderr).strip().splitlines()[-1]}")
-    with pikepdf.open(path) as pdf:
-        for number, page in enumerate(pdf.pages, 1):
-            for name, font in (page.Resources.get("/Font") or {}).items():
-                descendants = font.get("/DescendantFonts")
-                descriptor = (descendants[0] if descendants else font).get("/FontDescriptor")
-                if descriptor is None or not any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
-                    problems.append(f"{path}: page {number}: font {name} is not embedded")
-        if edition == "screen":
-            if not (pdf.Root.get("/MarkInfo") and pdf.Root.MarkInfo.get("/Marked")):
-                problems.append(f"{path}: not a tagged PDF (/MarkInfo /Marked)")
-            if "/Lang" not in pdf.Root:
-                problems.append(f"{path}: no document language (/Lang)")
-        else:
-            page = pdf.pages[0]
-            trim = [float(v) for v in page.TrimBox]
-            media = [float(v) for v in page.MediaBox]
-            if abs(trim[2] - trim[0] - A4[0]) > 0.5 or abs(media[2] - media[0] - A4[0] - 2 * BLEED) > 0.5:
-                problems.append(f"{path}: trim is not A4 with 3 mm bleed")
+            said = (result.stdout + result.stderr).strip().splitlines() or [f"exit status {result.returncode}"]
+            problems.append(f"{path}: qpdf --check: {said[-1]}")
+    try:
+        with pikepdf.open(path) as pdf:
+            problems += _pdf_structure(pdf, path, edition)
+    except (pikepdf.PdfError, OSError, ValueError) as exc:  # truncated, damaged, not a PDF
+        said = str(exc).strip().splitlines()
+        problems.append(f"{path}: cannot be read as a PDF ({said[-1] if said else type(exc).__name__})")
+    except (AttributeError, IndexError, KeyError, TypeError) as exc:  # a PDF, but not one of ours
+        problems.append(f"{path}: not the structure the publisher writes ({type(exc).__name__}: {exc})")
+    return problems
+
+
+def _pdf_structure(pdf: Any, path: Path, edition: str) -> list[str]:
+    """Embedded fonts on every page; a tagged PDF with a language (screen), or an A4 trim with
+    bleed (print). Raises pikepdf's errors, or AttributeError, IndexError… for odd structures."""
+    problems = []
+    for number, page in enumerate(pdf.pages, 1):
+        for name, font in (page.Resources.get("/Font") or {}).items():
+            descendants = font.get("/DescendantFonts")
+            descriptor = (descendants[0] if descendants else font).get("/FontDescriptor")
+            if descriptor is None or not any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
+                problems.append(f"{path}: page {number}: font {name} is not embedded")
+    if edition == "screen":
+        if not (pdf.Root.get("/MarkInfo") and pdf.Root.MarkInfo.get("/Marked")):
+            problems.append(f"{path}: not a tagged PDF (/MarkInfo /Marked)")
+        if "/Lang" not in pdf.Root:
+            problems.append(f"{path}: no document language (/Lang)")
+    else:
+        page = pdf.pages[0]
+        trim = [float(v) for v in page.TrimBox]
+        media = [float(v) for v in page.MediaBox]
+        if abs(trim[2] - trim[0] - A4[0]) > 0.5 or abs(media[2] - media[0] - A4[0] - 2 * BLEED) > 0.5:
+            problems.append(f"{path}: trim is not A4 with 3 mm bleed")
     return problems
 
 

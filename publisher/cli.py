@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from .errors import ContentError, ReportError, printable
+from .output import check_output_folder, describe_os_error
 from .pipeline import TARGETS, BuildOptions, build
 from .proof import write_proofs
 
@@ -78,7 +79,11 @@ def content_options(func: Any) -> Any:
 
 
 def _report_errors(action: Any) -> Any:
-    """Run an action; turn the user's errors into `Error: …` lines and exit code 1."""
+    """Run an action; turn the user's errors into `Error: …` lines and exit code 1.
+
+    An error of the system (a full disk, a folder that cannot be written) is one line too: it
+    says what the system said about which file.
+    """
     try:
         return action()
     except ContentError as exc:
@@ -86,7 +91,17 @@ def _report_errors(action: Any) -> Any:
             click.echo(f"Error: {problem}", err=True)
     except ReportError as exc:
         click.echo(f"Error: {printable(str(exc))}", err=True)
+    except OSError as exc:
+        click.echo(f"Error: {printable(describe_os_error(exc))}", err=True)
     sys.exit(1)
+
+
+def _check_folders(content: Path, out: Path) -> None:
+    """The content folder must exist (a usage error, exit 2); the output folder must be one the
+    build may write (an error, exit 1)."""
+    if not content.is_dir():
+        raise click.UsageError(f"content folder {str(content)!r} does not exist")
+    _report_errors(lambda: check_output_folder(content, out))
 
 
 HELP_FORCE = "Rebuild every output even if its inputs did not change."
@@ -103,8 +118,7 @@ def build_command(targets: tuple[str, ...], content: Path, out: Path, strict: bo
                   quiet: bool, force: bool, editions: Path | None, archival: bool) -> None:
     """Build the outputs that are out of date (default: pdf, epub and web)."""
     counter = _setup_logging(verbose, quiet)
-    if not content.is_dir():
-        raise click.UsageError(f"content folder {str(content)!r} does not exist")
+    _check_folders(content, out)
     _report_errors(lambda: build(BuildOptions(content, out, targets or TARGETS, strict, force, editions, archival)))
     if strict and counter.count:
         click.echo(f"Error: {counter.count} warning(s) with --strict", err=True)
@@ -124,8 +138,7 @@ def release_command(content: Path, out: Path, strict: bool, verbose: int, quiet:
     from .pipeline import release_edition
 
     _setup_logging(verbose, quiet)
-    if not content.is_dir():
-        raise click.UsageError(f"content folder {str(content)!r} does not exist")
+    _check_folders(content, out)
     folder = _report_errors(lambda: release_edition(BuildOptions(content, out, TARGETS, strict, False, editions)))
     click.echo(f"Released into {folder}")
 
@@ -189,8 +202,7 @@ def serve_command(targets: tuple[str, ...], port: int, content: Path, out: Path,
     _setup_logging(verbose, quiet)
     if not verbose:
         quiet_writes()
-    if not content.is_dir():
-        raise click.UsageError(f"content folder {str(content)!r} does not exist")
+    _check_folders(content, out)
     try:
         preview = Preview(BuildOptions(content, out, targets or TARGETS, strict), port)
     except OSError as exc:
@@ -204,12 +216,8 @@ def serve_command(targets: tuple[str, ...], port: int, content: Path, out: Path,
 def proof_command(out: Path) -> None:
     """Render a contact sheet of page thumbnails (PNG) of each PDF into OUT/proof/."""
     _setup_logging(0, False)
-    try:
-        for path in write_proofs(out):
-            click.echo(f"Wrote {path}")
-    except ReportError as exc:
-        click.echo(f"Error: {printable(str(exc))}", err=True)
-        sys.exit(1)
+    for path in _report_errors(lambda: write_proofs(out)):
+        click.echo(f"Wrote {path}")
 
 
 @main.command("docs")

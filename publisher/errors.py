@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Characters that a terminal acts on or that reorder text: control characters (ESC starts
-# escape sequences that can clear the screen or fake output), line separators, bidi controls.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# escape sequences that can clear the screen or fake output), line separators, bidi controls;
+# and lone surrogates (a file name that is not UTF-8), which cannot be written at all.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def printable(text: str) -> str:
-    """Text from the content made safe to print on a terminal: every control, line-separator or
-    bidi character shown as an escape (\\x1b, \\u202e)."""
+    """Text from the content made safe to print on a terminal: every control, line-separator,
+    bidi or lone surrogate character shown as an escape (\\x1b, \\u202e, \\udcff)."""
     def escape(match: re.Match[str]) -> str:
         code = ord(match.group())
         return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
@@ -58,12 +59,23 @@ class OutputError(ReportError):
 
 
 def display_path(path: Path, root: Path | None = None) -> str:
-    """A path as users should read it: relative to the working directory when possible."""
+    """A path as users should read it: relative to the working directory when possible.
+
+    A path that cannot be resolved (a loop of symbolic links, a name too long) is shown by its
+    resolved folder and its own name, or as given: naming a bad file must not fail itself.
+    """
+    try:
+        real = path.resolve()
+    except (OSError, RuntimeError, ValueError):
+        try:
+            real = path.parent.resolve() / path.name
+        except (OSError, RuntimeError, ValueError):
+            return str(path)
     for base in (Path.cwd(), root):
         if base is None:
             continue
         try:
-            return str(path.resolve().relative_to(base.resolve()))
-        except ValueError:
+            return str(real.relative_to(base.resolve()))
+        except (OSError, RuntimeError, ValueError):
             continue
     return str(path)

@@ -39,6 +39,24 @@ def _as_date(value: str) -> date:
     return date(parts[0], parts[1], parts[2])
 
 
+def _year_start(year: int) -> int:
+    """The day number (date.toordinal) of 1 January of `year`; for the year after 9999, which
+    `date` cannot hold, the day after 31 December 9999."""
+    if year > date.max.year:
+        return date.max.toordinal() + 1
+    return date(year, 1, 1).toordinal()
+
+
+def _tick_step(years: int) -> int:
+    """Years between the axis's ticks: every year for up to 8, every 2 for up to 24, then the
+    smallest of 5, 10, 20, 50 … that keeps to 25 ticks (a span of 1 to 9999 has 20)."""
+    if years <= 8:
+        return 1
+    if years <= 24:
+        return 2
+    return next(step for step in (5, 10, 20, 50, 100, 200, 500, 1000) if years <= 25 * step)
+
+
 def timeline_svg(ident: str, rows: Sequence[TimelineRow], alt: str) -> str:
     """Events on one lane per level, along a time axis of whole years: an SVG 640 px wide, with
     `alt` as its title (`ident` names the title's id)."""
@@ -48,10 +66,12 @@ def timeline_svg(ident: str, rows: Sequence[TimelineRow], alt: str) -> str:
     first, last = min(dates).year, max(dates).year + 1
     left, right, top, lane = 120, 16, 16, 34
     width, height = 640, top + lane * len(levels) + 34
-    span = (date(last, 1, 1) - date(first, 1, 1)).days
+    start = _year_start(first)
+    span = _year_start(last) - start
 
-    def x(day: date) -> float:
-        return left + (width - left - right) * (day - date(first, 1, 1)).days / span
+    def x(day: date | int) -> float:
+        ordinal = day if isinstance(day, int) else day.toordinal()
+        return left + (width - left - right) * (ordinal - start) / span
 
     out = [_svg_open(ident, width, height, alt)]
     placed: list[tuple[float, float, float]] = []  # (y, left, right) of annotations so far
@@ -63,9 +83,9 @@ def timeline_svg(ident: str, rows: Sequence[TimelineRow], alt: str) -> str:
                    'stroke="#ccc" stroke-width="1"/>')
     axis = top + lane * len(levels) + 4
     out.append(f'<line x1="{left}" x2="{width - right}" y1="{axis}" y2="{axis}" stroke="#333"/>')
-    step = 1 if last - first <= 8 else 2 if last - first <= 24 else 5
+    step = _tick_step(last - first)
     for year in range(first, last + 1, step):
-        tick = x(date(year, 1, 1))
+        tick = x(_year_start(year))
         out.append(f'<line x1="{tick:.1f}" x2="{tick:.1f}" y1="{axis}" y2="{axis + 4}" stroke="#333"/>')
         out.append(f'<text x="{tick:.1f}" y="{axis + 16}" text-anchor="middle" fill="#333">{year}</text>')
     for row, day in zip(rows, dates, strict=True):

@@ -16,26 +16,31 @@ from types import MappingProxyType
 from typing import Any
 
 from .errors import ContentError, Problem, display_path
-from .files import UnsafeFile, read_regular
+from .files import UnsafeFile, read_regular, resolved
 from .image import ImageError, check_image
 from .formats import RESERVED_SLUGS
+from .limits import (
+    MAX_CHAPTER_FILE, MAX_CHART_ROWS, MAX_DOCUMENTS, MAX_ELEMENTS, MAX_IMAGE_FILE, MAX_NAME, MAX_PATH_DEPTH,
+    MAX_REPORT_ELEMENTS, MAX_REPORT_IMAGES, MAX_REPORT_TEXT, MAX_TABLE_COLUMNS, MAX_TABLE_ROWS, MAX_TIMELINE_LEVELS,
+    MAX_YAML_FILE,
+)
 from .markdown import (
-    BlockSite, Document, Inline, Ref, find_refs, freeze_rows, html_id, make_parser, parse_document, parse_inline,
-    plain,
+    BlockSite, Document, Inline, Ref, count_elements, find_refs, freeze_rows, html_id, make_parser, parse_document,
+    parse_inline, plain,
 )
 from .model import (
     CHART_ROWS, Asset, Chapter, ChapterMeta, Figure, FigureSpec, Meta, Reference, ReferenceEntry, Report, Table,
-    TableSpec, Term,
+    TableSpec, Term, TimelineRow,
 )
-from .schema import Hooks, convert
+from .schema import Hooks, convert, quoted
 from .typography import curl
-from .yamlfile import Node, Seq, decode_text, parse_yaml
+from .yamlfile import SURROGATE, Node, Seq, decode_text, parse_yaml
 
 log = logging.getLogger(__name__)
 
-MAX_YAML = 1_000_000  # bytes: a report.yaml or data file larger than this is a mistake
-MAX_CHAPTER = 2_000_000
-MAX_IMAGE = 10_000_000
+MAX_YAML = MAX_YAML_FILE  # bytes: a report.yaml or data file larger than this is a mistake
+MAX_CHAPTER = MAX_CHAPTER_FILE
+MAX_IMAGE = MAX_IMAGE_FILE
 _UNREADABLE = object()  # a data file whose problems are already reported
 CHAPTER_NAME = re.compile(r"(\d+)-([a-z0-9]+(?:-[a-z0-9]+)*)\.md")
 
@@ -78,6 +83,11 @@ class Loader:
         # Every content file this report reads, with its SHA-256 ("absent" for an optional file
         # that is not there): the up-to-date check hashes these and nothing else.
         self.sources: dict[str, str] = {}
+        # What the report-wide limits count: bytes of YAML and Markdown read, bytes of images,
+        # elements (Markdown, table cells, chart rows).
+        self.text_bytes = 0
+        self.image_bytes = 0
+        self.elements = 0
 
     # --- reading ---------------------------------------------------------------------------
     def shown(self, path: Path) -> str:
@@ -88,18 +98,35 @@ class Loader:
         symbolic link) and anything that is not a regular file."""
         text = str(relative)
         if re.match(r"[a-z][a-z0-9+.-]*:", text, re.I):
-            self.problems.append(Problem(where, line, name,
-                                         f"{text!r} is a URL: content may only use files inside the content folder"))
+            self.problems.append(Problem(where, line, name, f"{quoted(text)} is a URL: content may only use files "
+                                                            "inside the content folder"))
             return None
-        path = (self.root / text).resolve()
+        try:
+            path = resolved(self.root / text)
+        except UnsafeFile as exc:
+            self.problems.append(Problem(where, line, name, f"{quoted(text)} {exc}"))
+            return None
         if not path.is_relative_to(self.root):
-            self.problems.append(Problem(where, line, name, f"{text!r} points outside the content folder"))
+            self.problems.append(Problem(where, line, name, f"{quoted(text)} points outside the content folder"))
             return None
-        if not path.exists():
-            self.problems.append(Problem(where, line, name, f"file {text!r} does not exist"))
+        if SURROGATE.search(str(path.relative_to(self.root))):  # a link to a name that is not UTF-8
+            self.problems.append(Problem(where, line, name, f"{quoted(text)} leads to a file whose name is not "
+                                                            "UTF-8 text"))
             return None
-        if not path.is_file():
-            self.problems.append(Problem(where, line, name, f"{text!r} is not a regular file"))
+        if len(path.relative_to(self.root).parts) > MAX_PATH_DEPTH + 1:
+            self.problems.append(Problem(where, line, name, f"{quoted(text)} is more than {MAX_PATH_DEPTH} folders "
+                                                            "deep in the content folder"))
+            return None
+        try:
+            exists, regular = path.exists(), path.is_file()
+        except OSError as exc:
+            self.problems.append(Problem(where, line, name, f"{quoted(text)} cannot be read ({exc.strerror})"))
+            return None
+        if not exists:
+            self.problems.append(Problem(where, line, name, f"file {quoted(text)} does not exist"))
+            return None
+        if not regular:
+            self.problems.append(Problem(where, line, name, f"{quoted(text)} is not a regular file"))
             return None
         return path
 
@@ -114,8 +141,15 @@ class Loader:
         return data
 
     def text(self, path: Path, limit: int) -> str | None:
+        """A YAML or Markdown file as text; None (with a problem) if it cannot be read, is not
+        UTF-8 or would take the report's files over MAX_REPORT_TEXT bytes together."""
         data = self.read(path, limit)
         if data is None:
+            return None
+        self.text_bytes += len(data)
+        if self.text_bytes > MAX_REPORT_TEXT:
+            self.problems.append(Problem(self.shown(path), 0, "", f"with this file the report's YAML and Markdown "
+                                                                  f"files hold more than {MAX_REPORT_TEXT} bytes"))
             return None
         text, problems = decode_text(data, self.shown(path))
         self.problems += problems
@@ -148,10 +182,29 @@ class Loader:
     def _markdown(self, text: str, path: str, line: int, name: str, block: bool) -> tuple[Any, list[Problem]]:
         """The schema's hook for Markdown fields: parsed and checked like a chapter body."""
         if not block:
-            return parse_inline(self.md, text, path, line, name)
+            return self.inline(text, path, line, name)
         document, problems = parse_document(self.md, text, path, line, "introduction", sections=False)
+        self.count(document.elements, path, line)
         return document, [Problem(p.path, p.line, name, p.message, p.severity) if p.field == "body" else p
                           for p in problems]
+
+    def inline(self, text: str, path: str, line: int, name: str) -> tuple[Inline, list[Problem]]:
+        """Inline Markdown of a YAML field or a table cell, parsed, checked and counted."""
+        parsed, problems = parse_inline(self.md, text, path, line, name)
+        self.count(count_elements(parsed.tokens) + 1, path, line)
+        return parsed, problems
+
+    def count(self, elements: int, path: str, line: int) -> None:
+        """Count Markdown elements towards MAX_REPORT_ELEMENTS; the first text that goes over is
+        reported (each element is laid out by the PDF renderer, so they bound its time). A
+        document over its own limit (MAX_ELEMENTS, already reported) does not count."""
+        if elements > MAX_ELEMENTS:
+            return
+        before, self.elements = self.elements, self.elements + elements
+        if before <= MAX_REPORT_ELEMENTS < self.elements:
+            self.problems.append(Problem(path, line, "", f"with this text the report has more than "
+                                                         f"{MAX_REPORT_ELEMENTS} elements (paragraphs, emphasis, "
+                                                         "citations, table cells …)"))
 
     def seq(self, data: Any, shown: str, what: str) -> Seq:
         if data is None:
@@ -171,9 +224,14 @@ class Loader:
         name = CHAPTER_NAME.fullmatch(path.name)
         if number is not None and not name:
             self.problems.append(Problem(report, line, "chapters",
-                                         f"chapter file {path.name!r} must be named NN-slug.md"))
+                                         f"chapter file {quoted(path.name)} must be named NN-slug.md"))
             return None
         slug = name.group(2) if name else re.sub(r"[^a-z0-9-]", "-", path.stem.lower())
+        if len(slug) > MAX_NAME:  # the slug names the chapter's files in the EPUB and the web edition
+            self.problems.append(Problem(report, line, "chapters" if number else "front",
+                                         f"{quoted(path.name)}: the name is {len(slug)} characters long without "
+                                         f"its number (at most {MAX_NAME})"))
+            return None
         if slug in RESERVED_SLUGS:
             self.problems.append(Problem(report, line, "chapters" if number else "front",
                                          f"{path.name!r}: the name {slug!r} is the publisher's own (the report's "
@@ -198,7 +256,8 @@ class Loader:
         offset = text.count("\n", 0, match.end())
         body, problems = parse_document(self.md, text[match.end():], shown, offset, slug, number)
         self.problems += problems
-        if body.words == 0 and not body.sites:
+        self.count(body.elements, shown, offset + 1)
+        if body.words == 0 and not body.sites and not problems:
             self.problems.append(Problem(shown, offset + 1, "body", "the chapter has no text"))
         doc = _Doc(shown, slug, number, head, body)
         doc.refs += [ref for point in head.key_points for ref in point.refs]
@@ -233,6 +292,10 @@ class Loader:
         if found is None:
             return
         rows, shown = found
+        if len(rows) > MAX_CHART_ROWS:  # a bar chart grows by 30 px a row: Cairo refuses an image over 32,767 px
+            self.problems.append(Problem(doc.shown, site.line, "figure", f"the chart's data has {len(rows)} rows "
+                                                                         f"(at most {MAX_CHART_ROWS})"))
+            return
         converted = []
         for i, row in enumerate(rows, 1):  # every bad row is reported, with its line in the data file
             value, problems = convert(CHART_ROWS[spec.kind], row, shown, self.strict, f"row {i}: ")
@@ -241,8 +304,15 @@ class Loader:
             for key, text in row.items():  # a chart's data is drawn as text; its citations back the figure
                 if isinstance(text, str):
                     doc.refs += find_refs(text, shown, row.line_of(str(key)))
-        if all(converted):
-            doc.blocks.append(_Block(site, spec, tuple(converted)))
+        if not all(converted):
+            return
+        self.count(3 * len(converted), doc.shown, site.line)  # a mark and its labels
+        levels = {row.level for row in converted if isinstance(row, TimelineRow)}
+        if len(levels) > MAX_TIMELINE_LEVELS:  # a lane each: the chart grows by 34 px a level
+            self.problems.append(Problem(doc.shown, site.line, "figure", f"the timeline has {len(levels)} levels "
+                                                                         f"(at most {MAX_TIMELINE_LEVELS})"))
+            return
+        doc.blocks.append(_Block(site, spec, tuple(converted)))
 
     def read_image(self, doc: _Doc, spec: FigureSpec, data: Node) -> str | None:
         path = self.inside(spec.src, doc.shown, data.line_of("src"), "figure.src")
@@ -252,6 +322,12 @@ class Loader:
         if rel not in self.assets:
             raw = self.read(path, MAX_IMAGE)
             if raw is None:
+                return None
+            self.image_bytes += len(raw)
+            if self.image_bytes > MAX_REPORT_IMAGES:
+                self.problems.append(Problem(doc.shown, data.line_of("src"), "figure.src",
+                                             f"with {spec.src} the report's images hold more than "
+                                             f"{MAX_REPORT_IMAGES} bytes"))
                 return None
             try:
                 media = check_image(raw, path.name)
@@ -277,6 +353,8 @@ class Loader:
             if found is None:
                 return
             rows, shown = found
+        if not self.table_size(doc, site, spec, rows):
+            return
         if spec.rows is not None:  # the model is frozen: keep no live YAML nodes in it
             spec = dataclasses.replace(spec, rows=freeze_rows(spec.rows))
         cells = []
@@ -284,13 +362,25 @@ class Loader:
             parsed: dict[str, Inline] = {}
             for key, value in row.items():  # every value is inline Markdown, shown or not
                 if value is not None:
-                    text, problems = parse_inline(self.md, cell_text(value), shown, row.line_of(str(key)),
-                                                  f"row {i}: {key}")
+                    text, problems = self.inline(cell_text(value), shown, row.line_of(str(key)), f"row {i}: {key}")
                     self.problems += problems
                     doc.refs += text.refs
                     parsed[str(key)] = text
             cells.append(tuple(parsed.get(c.key) for c in spec.columns))
         doc.blocks.append(_Block(site, spec, tuple(cells)))
+
+    def table_size(self, doc: _Doc, site: BlockSite, spec: TableSpec, rows: list[Node]) -> bool:
+        """Whether a table block has at most MAX_TABLE_ROWS rows and MAX_TABLE_COLUMNS columns (each
+        cell costs the PDF renderer about a millisecond); if not, a problem at the block's line."""
+        if len(rows) > MAX_TABLE_ROWS:
+            self.problems.append(Problem(doc.shown, site.line, "table", f"the table has {len(rows)} rows "
+                                                                        f"(at most {MAX_TABLE_ROWS})"))
+            return False
+        if len(spec.columns) > MAX_TABLE_COLUMNS:
+            self.problems.append(Problem(doc.shown, site.line, "table", f"the table has {len(spec.columns)} columns "
+                                                                        f"(at most {MAX_TABLE_COLUMNS})"))
+            return False
+        return True
 
     def rows(self, doc: _Doc, relative: str, data: Node, name: str,
              inline_allowed: bool = False) -> tuple[list[Node], str] | None:
@@ -334,7 +424,11 @@ class Loader:
                                     self.shown(self.root / "glossary.yaml"), "glossary entries"),
                            Term, "abbr", "glossary.yaml")
         docs: list[_Doc] = []
-        if meta is not None:
+        if meta is not None and len(meta.front) + len(meta.chapters) > MAX_DOCUMENTS:
+            self.problems.append(Problem(shown, data.line_of("chapters"), "chapters",
+                                         f"the report has {len(meta.front) + len(meta.chapters)} chapters and "
+                                         f"front-matter sections (at most {MAX_DOCUMENTS})"))
+        elif meta is not None:
             for i, rel in enumerate(meta.front):
                 doc = self.read_doc(rel, data["front"].line_of(i), None)
                 docs += [doc] if doc else []

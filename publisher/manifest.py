@@ -14,23 +14,27 @@ from __future__ import annotations
 
 import hashlib
 import json
-import stat
+import os
 from pathlib import Path
 
-from .files import UnsafeFile, read_regular, regular_files
+from .archive import FILE_LIMIT
+from .files import UnsafeFile, file_digest, read_regular, regular_files, resolved
 from .formats import PROJECT, STATE, TARGETS, dependencies
 from .output import write_atomic
 
 CODE = [PROJECT / "publisher", PROJECT / "pyproject.toml"]
 # What each output reads besides the content and the code (from the one table of formats).
 DEPENDS = {target: dependencies(target) for target in TARGETS}
+DIGEST_LIMIT = FILE_LIMIT  # bytes of a file hashed whole: as large as a released file may be
 
 
 def digest_paths(paths: list[Path]) -> str:
     """SHA-256 over the names and bytes of every file under the paths, in a stable order.
 
     Symbolic links are not followed: a link counts by where it points, never by what it points
-    at, and pipes, sockets and devices are skipped.
+    at, and pipes, sockets and devices are skipped. The editions archive is untrusted, so the
+    work is bounded: files are read in chunks, a file over DIGEST_LIMIT bytes counts by its size
+    and modification time, and folders deeper than MAX_PATH_DEPTH are not entered.
     """
     digest = hashlib.sha256()
     for root in paths:
@@ -39,11 +43,11 @@ def digest_paths(paths: list[Path]) -> str:
         for path in regular_files(root) if root.is_dir() else [root]:
             if path.suffix == ".pyc":
                 continue
-            digest.update(str(path.relative_to(root.parent)).encode() + b"\0")
+            digest.update(os.fsencode(path.relative_to(root.parent)) + b"\0")
             if path.is_symlink():
-                digest.update(b"link:" + str(path.readlink()).encode())
-            elif stat.S_ISREG(path.lstat().st_mode):
-                digest.update(hashlib.sha256(path.read_bytes()).digest())
+                digest.update(b"link:" + os.fsencode(os.readlink(path)))
+            else:
+                digest.update(file_digest(path, DIGEST_LIMIT))
     return digest.hexdigest()
 
 
@@ -61,7 +65,11 @@ def current_sources(content: Path, recorded: dict[str, str]) -> dict[str, str]:
     root = content.resolve()
     found = {}
     for name in recorded:
-        path = (root / name).resolve()
+        try:
+            path = resolved(root / name)
+        except UnsafeFile:
+            found[name] = "unreadable"
+            continue
         if not path.is_relative_to(root):
             found[name] = "unreadable"
         elif not path.exists():
@@ -89,7 +97,7 @@ def _read(out: Path) -> dict[str, dict[str, object]]:
     try:
         data = json.loads((out / STATE / "manifest.json").read_text(encoding="utf-8"))
         return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}
 
 

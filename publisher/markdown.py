@@ -12,6 +12,7 @@ in a token tree once it is returned.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import re
 from collections.abc import Callable, Mapping
@@ -23,9 +24,15 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.footnote.index import footnote_ref
 
 from .errors import Problem
+from .limits import (
+    MAX_BLOCK_DEPTH, MAX_CITATION, MAX_ELEMENTS, MAX_FOOTNOTE_LABEL, MAX_INLINE_DEPTH, MAX_LINK_TEXT, MAX_PARAGRAPH,
+    MAX_TABLE_COLUMNS, MAX_TABLE_ROWS,
+)
 from .schema import KEY
+from .yamlfile import CONTROL, character_problem
 
 CITATION = re.compile(r"\[(@[^\[\]]+)\]")  # in raw text: what the parser takes for a citation
 CITE_ITEM = re.compile(rf"\s*@({KEY})\s*(?:,\s*(.*?))?\s*$", re.S)
@@ -36,6 +43,7 @@ BLOCK_KINDS = ("figure", "table")
 SAFE_LINK = re.compile(r"(https?://|mailto:)", re.I)
 RAW_HTML = "raw HTML is not allowed (write \\< for a literal '<')"
 WORD = re.compile(r"[^\W_]+(?:[’'-][^\W_]+)*")
+FOOTNOTE_CALL = re.compile(rf"\[\^([^\]\s]{{1,{MAX_FOOTNOTE_LABEL}}})\]")
 
 
 def html_id(ref: str) -> str:
@@ -54,7 +62,9 @@ def _citation_rule(state: StateInline, silent: bool) -> bool:
     start = state.pos
     if not state.src.startswith("[@", start):
         return False
-    end = state.src.find("]", start)
+    # At most MAX_CITATION characters ahead: a search to the end of the text for every "[@" would
+    # make a paragraph of "[@[@[@…" quadratic.
+    end = state.src.find("]", start, start + MAX_CITATION)
     if end < 0 or "[" in state.src[start + 1:end]:
         return False
     if not silent:
@@ -85,16 +95,45 @@ def _xref_rule(state: StateInline, silent: bool) -> bool:
     return True
 
 
+def _footnote_ref_rule(state: StateInline, silent: bool) -> bool:
+    """The footnote plugin's `[^label]` rule, tried only where a label of at most
+    MAX_FOOTNOTE_LABEL characters and its "]" follow: the plugin itself looks for the "]" to the
+    end of the paragraph at every "[^", which makes "[^[^[^…" quadratic."""
+    if not FOOTNOTE_CALL.match(state.src, state.pos, state.posMax):
+        return False
+    return footnote_ref(state, silent)
+
+
+def _bounded_label(rule: Callable[[StateInline, bool], bool]) -> Callable[[StateInline, bool], bool]:
+    """A link, image or inline-note rule tried only where a "]" follows within MAX_LINK_TEXT
+    characters: markdown-it looks for the end of the label to the end of the paragraph at every
+    "[", which makes "[a[a[a…" or "[![[![…" quadratic (37 s for 2 MB of such paragraphs)."""
+    def bounded(state: StateInline, silent: bool) -> bool:
+        if state.src[state.pos] in "[!^" and state.src.find("]", state.pos, state.pos + MAX_LINK_TEXT) < 0:
+            return False
+        return rule(state, silent)
+
+    return bounded
+
+
 def make_parser() -> MarkdownIt:
     """The Markdown parser: CommonMark, GitHub tables, footnotes, typographer quotes, citations
     and cross-references.
 
     It sees raw HTML and every link, so that the scan can refuse them with a message and a
-    line; the renderer (render.py) never emits either, whatever reaches it.
+    line; the renderer (render.py) never emits either, whatever reaches it. Blocks nested deeper
+    than markdown-it's `maxNesting` levels are dropped by the parser without a word; a list takes
+    two levels (the list and its item), a block quote one, so it is set to 2 × MAX_BLOCK_DEPTH + 2:
+    the parser drops something only where `parse_document` refuses lists and quotes nested more
+    than MAX_BLOCK_DEPTH deep anyway.
     """
-    md = MarkdownIt("commonmark", {"typographer": True, "html": True})
+    md = MarkdownIt("commonmark", {"typographer": True, "html": True, "maxNesting": 2 * MAX_BLOCK_DEPTH + 2})
     md.enable(["table", "replacements", "smartquotes"])
     md.use(footnote_plugin)
+    md.inline.ruler.at("footnote_ref", _footnote_ref_rule)
+    for name in ("link", "image", "footnote_inline"):
+        rule = next(r for r in md.inline.ruler.__rules__ if r.name == name)
+        md.inline.ruler.at(name, _bounded_label(rule.fn))
     md.inline.ruler.before("link", "citation", _citation_rule)
     md.inline.ruler.before("link", "xref", _xref_rule)
     # markdown-it silently turns a javascript: link into plain text; let every link through
@@ -176,6 +215,7 @@ class Document:
     blocks: Mapping[int, str] = field(repr=False, compare=False, default_factory=lambda: MappingProxyType({}))
     words: int = 0
     offset: int = 0  # the file line just before the body's first line
+    elements: int = 0  # the HTML elements it becomes (count_elements): what the report-wide limit counts
 
     def line_of(self, token: Token) -> int:
         """The file line a block token starts on."""
@@ -194,6 +234,71 @@ class _Scan:
     refs: list[Ref] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     words: int = 0
+    elements: int = 0  # see count_elements
+
+
+def _long_line(body: str, path: str, offset: int, name: str = "body") -> Problem | None:
+    """A line over MAX_PARAGRAPH characters, refused before it is parsed: a paragraph on one line
+    of megabytes would take minutes to parse and lay out."""
+    for line_number, line in enumerate(body.split("\n"), offset + 1):
+        if len(line) > MAX_PARAGRAPH:
+            return Problem(path, line_number, name, f"the line has {len(line)} characters (at most {MAX_PARAGRAPH}): "
+                                                    "break it into paragraphs")
+    return None
+
+
+def _check_table(tokens: list[Token], start: int, line: int, path: str, scan: _Scan) -> None:
+    """A Markdown pipe table (tokens[start] is its table_open) of at most MAX_TABLE_ROWS rows
+    and MAX_TABLE_COLUMNS columns, like a table block."""
+    rows = columns = 0
+    for token in tokens[start + 1:]:
+        if token.type == "table_close":
+            break
+        if token.type == "tr_open":
+            rows += 1
+        elif token.type in ("th_open", "td_open") and rows == 1:
+            columns += 1
+    rows -= 1  # the header row
+    if rows > MAX_TABLE_ROWS:
+        scan.problems.append(Problem(path, line, "body", f"the table has {rows} rows (at most {MAX_TABLE_ROWS})"))
+    if columns > MAX_TABLE_COLUMNS:
+        scan.problems.append(Problem(path, line, "body",
+                                     f"the table has {columns} columns (at most {MAX_TABLE_COLUMNS})"))
+
+
+def count_elements(tokens: tuple[Token, ...] | list[Token]) -> int:
+    """The HTML elements tokens become (paragraphs, list items, emphasis, links, citations …),
+    children included; runs of text and line breaks inside a paragraph are not elements. What
+    the PDF renderer costs grows with them: about a millisecond each."""
+    return sum((token.nesting == 1 or (token.nesting == 0 and token.type not in _NOT_ELEMENTS))
+               + count_elements(token.children or ()) for token in tokens)
+
+
+_NOT_ELEMENTS = frozenset({"text", "softbreak", "inline"})
+
+
+_CONTAINERS = frozenset({"blockquote", "bullet_list", "ordered_list"})
+
+
+def _check_size(tokens: list[Token], offset: int, path: str, scan: _Scan) -> None:
+    """Refuse a document of more than MAX_ELEMENTS elements (see `count_elements`), or whose lists
+    and block quotes are nested in one another more than MAX_BLOCK_DEPTH deep, at the line where
+    it goes over."""
+    count = depth = 0
+    deep = False
+    for token in tokens:
+        before, count = count, count + count_elements((token,))
+        line = offset + (token.map[0] + 1 if token.map else 1)
+        if before <= MAX_ELEMENTS < count:
+            scan.problems.append(Problem(path, line, "body", f"the text has more than {MAX_ELEMENTS} elements "
+                                                             "(paragraphs, emphasis, citations …): split the chapter"))
+        if token.type.rsplit("_", 1)[0] in _CONTAINERS:
+            depth += token.nesting
+            if depth > MAX_BLOCK_DEPTH and not deep:
+                deep = True
+                scan.problems.append(Problem(path, line, "body", f"lists and block quotes are nested more than "
+                                                                 f"{MAX_BLOCK_DEPTH} deep"))
+    scan.elements = count
 
 
 def parse_document(md: MarkdownIt, body: str, path: str, offset: int, slug: str,
@@ -205,7 +310,11 @@ def parse_document(md: MarkdownIt, body: str, path: str, offset: int, slug: str,
     headings are sections that can be referred to (not in the introduction).
     """
     scan = _Scan()
+    too_long = _long_line(body, path, offset)
+    if too_long:
+        return Document(body, slug, (), MappingProxyType({})), [too_long]
     tokens = md.parse(body, {})
+    _check_size(tokens, offset, path, scan)
     end = next((i for i, t in enumerate(tokens) if t.type == "footnote_block_open"), len(tokens))
     headings: list[Heading] = []
     sites: list[BlockSite] = []
@@ -228,16 +337,24 @@ def parse_document(md: MarkdownIt, body: str, path: str, offset: int, slug: str,
             sites.append(BlockSite(token.info.strip(), token.content, line, token.map[0] if token.map else 0))
         elif token.type in ("html_block", "html_inline"):
             scan.problems.append(Problem(path, line, "body", RAW_HTML))
+        elif token.type == "table_open":
+            _check_table(tokens, i, line, path, scan)
         elif token.type == "inline":
             _scan_inline(token, line, path, scan)
     _set_block_ids(tokens[:end], slug)
     document = Document(body, slug, tuple(tokens[:end]), MappingProxyType(_notes(tokens[end:])), tuple(scan.refs),
-                        tuple(headings), tuple(sites), words=scan.words, offset=offset)
+                        tuple(headings), tuple(sites), words=scan.words, offset=offset, elements=scan.elements)
     return document, scan.problems
 
 
 def parse_inline(md: MarkdownIt, text: str, path: str, line: int, name: str) -> tuple[Inline, list[Problem]]:
-    """Parse and check inline Markdown held in a YAML field; errors are named after the field."""
+    """Parse and check inline Markdown held in a YAML field; errors are named after the field.
+
+    Limits as for a paragraph: at most MAX_PARAGRAPH characters (longer text is refused before
+    it is parsed), MAX_INLINE_DEPTH levels of nested markup."""
+    if len(text) > MAX_PARAGRAPH:
+        return Inline(text), [Problem(path, line, name, f"the text has {len(text)} characters (at most "
+                                                        f"{MAX_PARAGRAPH})")]
     scan = _Scan()
     tokens = md.parseInline(text, {})
     for token in tokens:
@@ -304,10 +421,38 @@ def _notes(tokens: list[Token]) -> dict[int, tuple[Token, ...]]:
     return notes
 
 
-def _scan_inline(token: Token, line: int, path: str, scan: _Scan, name: str = "body", notes: bool = True) -> None:
-    text = token.content
+def _check_inline(token: Token, line: int, path: str, scan: _Scan, name: str) -> bool:
+    """Whether one paragraph (or heading, list item's text, table cell) is within the limits: at
+    most MAX_PARAGRAPH characters and MAX_INLINE_DEPTH levels of nested markup, and no character
+    XML cannot hold (a character reference such as &#12; is decoded by the parser). A paragraph
+    too long is not looked at further."""
+    if len(token.content) > MAX_PARAGRAPH:
+        scan.problems.append(Problem(path, line, name, f"the paragraph has {len(token.content)} characters "
+                                                       f"(at most {MAX_PARAGRAPH}): split it"))
+        return False
+    depth = deepest = 0
+    bad = None
     for child in token.children or []:
-        at = line + text.count("\n", 0, child.meta["offset"]) if child.meta and "offset" in child.meta else line
+        depth += child.nesting
+        deepest = max(deepest, depth)
+        for value in (child.content, *(str(v) for v in child.attrs.values())):
+            bad = bad or CONTROL.search(value)
+    if deepest > MAX_INLINE_DEPTH:
+        scan.problems.append(Problem(path, line, name, f"emphasis, links and other markup are nested {deepest} "
+                                                       f"levels deep (at most {MAX_INLINE_DEPTH})"))
+    if bad:
+        scan.problems.append(Problem(path, line, name, character_problem(bad.group())))
+    return True
+
+
+def _scan_inline(token: Token, line: int, path: str, scan: _Scan, name: str = "body", notes: bool = True) -> None:
+    if not _check_inline(token, line, path, scan, name):
+        return
+    text = token.content
+    starts = [i for i, char in enumerate(text) if char == "\n"]  # a child's line, by bisection
+    for child in token.children or []:
+        at = line + bisect.bisect_left(starts, child.meta["offset"]) if child.meta and "offset" in child.meta \
+            else line
         if child.type == "image":
             scan.problems.append(Problem(path, line, name,
                                          "inline images are not allowed: use a figure block with alt text"))
@@ -334,7 +479,7 @@ def _scan_inline(token: Token, line: int, path: str, scan: _Scan, name: str = "b
             scan.problems.append(Problem(path, line, name, "notes are not allowed here: put the note in the chapter"))
         elif child.type == "text":
             # A footnote reference without a definition stays plain text.
-            for match in re.finditer(r"\[\^([^\]\s]{1,100})\]", child.content):
+            for match in FOOTNOTE_CALL.finditer(child.content):
                 reason = "has no definition" if notes else "cannot be used here: put the note in the chapter"
                 scan.problems.append(Problem(path, line, "footnote", f"footnote [^{match.group(1)}] {reason}"))
     scan.words += count_words(HEADING_ID.sub("", text))

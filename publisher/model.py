@@ -17,6 +17,7 @@ from typing import Any
 from .archive import Release
 from .changes import Changes
 from .markdown import Document, Heading, Inline
+from .limits import MAX_ID, MAX_NAME
 from .preflight import RULE_NAMES
 from .schema import KEY, SLUG, spec
 
@@ -79,7 +80,7 @@ class PrintSettings:
 class Meta:
     """report.yaml: everything about the report that is not a chapter."""
 
-    id: str = spec("Slug that names the output files.", required=True, pattern=SLUG)
+    id: str = spec("Slug that names the output files.", required=True, pattern=SLUG, max_length=MAX_NAME)
     title: str = spec("Title of the report.", required=True, prose=True)
     subtitle: str = spec("Subtitle shown on the cover and title page.", default="", prose=True)
     standfirst: str = spec("One-paragraph summary of the report.", kind="text", required=True, prose=True)
@@ -138,7 +139,8 @@ class ChapterMeta:
 class FigureSpec:
     """A `figure` block: a chart drawn from data, or an image."""
 
-    id: str = spec("The figure's id, for @fig: references.", required=True, pattern=f"fig:{KEY}")
+    id: str = spec("The figure's id, for @fig: references.", required=True, pattern=f"fig:{KEY}",
+                   max_length=MAX_ID)
     kind: str = spec("What the figure is.", required=True, choices=("timeline", "bar", "image"))
     caption: Inline = spec("The caption, after 'Figure N.'.", required=True)
     alt: str = spec("A text alternative that says what the figure shows.", kind="text", required=True, prose=True)
@@ -163,7 +165,8 @@ class Column:
 class TableSpec:
     """A `table` block: a numbered table from a data file or inline rows."""
 
-    id: str = spec("The table's id, for @tbl: references.", required=True, pattern=f"tbl:{KEY}")
+    id: str = spec("The table's id, for @tbl: references.", required=True, pattern=f"tbl:{KEY}",
+                   max_length=MAX_ID)
     caption: Inline = spec("The caption, after 'Table N.'.", required=True)
     columns: tuple[Column, ...] = spec("The columns, in order.", required=True, min_items=1)
     data: str = spec("A data file with the rows, a path inside the content folder.", default="")
@@ -178,7 +181,7 @@ class TableSpec:
 class ReferenceEntry:
     """An entry of references.yaml."""
 
-    key: str = spec("Citation key, for [@key].", required=True, pattern=KEY)
+    key: str = spec("Citation key, for [@key].", required=True, pattern=KEY, max_length=MAX_NAME)
     type: str = spec("What kind of source it is.", required=True,
                      choices=("webpage", "report", "article", "document", "news", "book", "statement", "dataset"))
     title: str = spec("The source's title.", required=True, prose=True)
@@ -196,7 +199,7 @@ class ReferenceEntry:
 class Term:
     """An entry of glossary.yaml."""
 
-    abbr: str = spec("The abbreviation; also the key for @gls:.", required=True, pattern=KEY)
+    abbr: str = spec("The abbreviation; also the key for @gls:.", required=True, pattern=KEY, max_length=MAX_NAME)
     expansion: str = spec("What it stands for.", required=True, prose=True)
     definition: str = spec("A short definition.", kind="text", default="", prose=True)
 

@@ -6,6 +6,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from .errors import ReportError
+
 
 def write_atomic(target: Path, data: bytes | str) -> Path:
     """Write to a temporary file beside the target, flush it to disk, then rename into place."""
@@ -19,7 +21,42 @@ def write_atomic(target: Path, data: bytes | str) -> Path:
             os.fsync(handle.fileno())
         os.chmod(temp, 0o644)
         os.replace(temp, target)
+    except OSError as exc:  # a full disk: say which file could not be written
+        Path(temp).unlink(missing_ok=True)
+        if exc.filename is None:
+            raise OSError(exc.errno, exc.strerror, str(target)) from None
+        raise
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
     return target
+
+
+def check_output_folder(content: Path, out: Path) -> None:
+    """Refuse an output folder the build cannot or must not write, before anything is built.
+
+    Raises ReportError if `out` is the content folder or inside it (every build would change
+    the content, so no build would ever be up to date and the preview would rebuild for ever),
+    if a part of its path is a file (`--out notes.txt/dist`), or if the nearest folder that
+    exists cannot be written (read-only, or not ours).
+    """
+    try:
+        real_out, real_content = out.resolve(), content.resolve()
+    except (OSError, RuntimeError) as exc:
+        raise ReportError(f"{out}: the output folder cannot be resolved ({exc})") from None
+    if real_out == real_content or real_out.is_relative_to(real_content):
+        raise ReportError(f"{out}: the output folder is inside the content folder {content}; choose one outside it "
+                          "(the build would change the content it is built from)")
+    existing = real_out
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ReportError(f"{out}: cannot make the output folder: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ReportError(f"{out}: cannot write the output folder: {existing} is read-only")
+
+
+def describe_os_error(exc: OSError) -> str:
+    """An error of the system (disk full, permission denied) as one line: `path: reason`."""
+    reason = exc.strerror or str(exc)
+    return f"{exc.filename}: {reason}" if exc.filename else reason

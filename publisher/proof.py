@@ -17,24 +17,39 @@ COLUMNS = 8
 GAP = 12
 
 
+MAX_PAGES = 400  # pages on one contact sheet (at 40 dpi an A4 page is 331 × 468 px: the sheet stays near 100 MB)
+
+
 def contact_sheet(pdf: Path, target: Path, dpi: int = 40) -> Path:
-    """Render the pages with poppler's pdftoppm and lay them out with page numbers."""
+    """Render the first MAX_PAGES pages with poppler's pdftoppm and lay them out with page numbers.
+
+    Raises ReportError if pdftoppm is missing or cannot read the PDF (damaged, truncated, not a PDF).
+    """
     if not shutil.which("pdftoppm"):
         raise ReportError("proof needs pdftoppm (Debian package poppler-utils)")
     with tempfile.TemporaryDirectory() as temp:
-        subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(pdf), f"{temp}/page"], check=True)
-        pages = [Image.open(p).convert("RGB") for p in sorted(Path(temp).glob("page-*.png"))]
-    width = max(p.width for p in pages)
-    height = max(p.height for p in pages)
-    rows = -(-len(pages) // COLUMNS)
-    label = ImageFont.truetype(str(FONTS / "Inter-Regular.otf"), 14)
-    sheet = Image.new("RGB", (COLUMNS * (width + GAP) + GAP, rows * (height + GAP + 20) + GAP), (96, 96, 96))
-    draw = ImageDraw.Draw(sheet)
-    for index, page in enumerate(pages):
-        x = GAP + (index % COLUMNS) * (width + GAP)
-        y = GAP + (index // COLUMNS) * (height + GAP + 20)
-        sheet.paste(page, (x, y))
-        draw.text((x, y + height + 3), str(index + 1), font=label, fill=(255, 255, 255))
+        result = subprocess.run(["pdftoppm", "-r", str(dpi), "-l", str(MAX_PAGES), "-png", str(pdf), f"{temp}/page"],
+                                capture_output=True, text=True)
+        files = sorted(Path(temp).glob("page-*.png"))
+        if result.returncode != 0 or not files:
+            reason = (result.stderr.strip().splitlines() or ["it has no pages"])[-1]
+            raise ReportError(f"{pdf}: cannot be rendered as a PDF (pdftoppm: {reason})")
+        sizes = []
+        for path in files:
+            with Image.open(path) as page:
+                sizes.append(page.size)
+        width = max(w for w, _ in sizes)
+        height = max(h for _, h in sizes)
+        rows = -(-len(files) // COLUMNS)
+        label = ImageFont.truetype(str(FONTS / "Inter-Regular.otf"), 14)
+        sheet = Image.new("RGB", (COLUMNS * (width + GAP) + GAP, rows * (height + GAP + 20) + GAP), (96, 96, 96))
+        draw = ImageDraw.Draw(sheet)
+        for index, path in enumerate(files):  # one page in memory at a time
+            x = GAP + (index % COLUMNS) * (width + GAP)
+            y = GAP + (index // COLUMNS) * (height + GAP + 20)
+            with Image.open(path) as page:
+                sheet.paste(page.convert("RGB"), (x, y))
+            draw.text((x, y + height + 3), str(index + 1), font=label, fill=(255, 255, 255))
     target.parent.mkdir(parents=True, exist_ok=True)
     temp_png = target.with_suffix(".tmp.png")
     sheet.save(temp_png, optimize=True)

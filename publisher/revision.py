@@ -7,13 +7,14 @@ command (core.fsmonitor, hooks, filters …). So git is never run: its files are
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import stat
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
-from .files import UnsafeFile, read_regular
+from .files import UnsafeFile, read_regular, resolved
 
 
 GIT_LIMIT = 16 << 20  # bytes of a file in .git (packed-refs can be long)
@@ -58,7 +59,10 @@ def _git_dirs(content: Path) -> tuple[Path, Path] | None:
         # A repository of the content's own is untrusted like the rest of it: it may not send
         # the reader to another repository's files, unless that repository lists this folder as
         # one of its linked worktrees (git's own check). One above the content folder is the project's.
-        inside = all(p.resolve().is_relative_to(content) for p in (gitdir, common))
+        try:
+            inside = all(resolved(p).is_relative_to(content) for p in (gitdir, common))
+        except UnsafeFile:  # a loop of links, a name too long
+            return None
         if folder == content and not inside and not _linked_worktree(dotgit, gitdir):
             return None
         return gitdir, common
@@ -68,7 +72,12 @@ def _git_dirs(content: Path) -> tuple[Path, Path] | None:
 def _linked_worktree(dotgit: Path, gitdir: Path) -> bool:
     """Whether `gitdir` is a repository's record of the linked worktree whose `.git` file is `dotgit`."""
     back = _git_text(gitdir / "gitdir")
-    return gitdir.parent.name == "worktrees" and back is not None and Path(back.strip()).resolve() == dotgit.resolve()
+    if gitdir.parent.name != "worktrees" or back is None:
+        return False
+    try:
+        return resolved(Path(back.strip())) == resolved(dotgit)
+    except UnsafeFile:
+        return False
 
 
 def _resolve_ref(ref: str, gitdir: Path, common: Path) -> str | None:
@@ -89,7 +98,10 @@ def _resolve_ref(ref: str, gitdir: Path, common: Path) -> str | None:
 def _git_commit(content: Path) -> str | None:
     """The commit checked out in the repository holding content, read from .git/HEAD and the refs
     (loose or packed); None if there is no repository, no commit yet, or anything is unusual."""
-    dirs = _git_dirs(content.resolve())
+    try:
+        dirs = _git_dirs(resolved(content))
+    except UnsafeFile:
+        return None
     if dirs is None:
         return None
     value = _git_text(dirs[0] / "HEAD")
@@ -103,61 +115,23 @@ def _git_commit(content: Path) -> str | None:
     return None
 
 
-def _hash_tree(folder: Path, relative: str, digest: Any) -> None:
-    """Add every file under folder to digest, in name order, without following links: a link adds
-    its target's name, a regular file its bytes, anything else (FIFO, device) only its name."""
-    try:
-        with os.scandir(folder) as listing:
-            entries = sorted(listing, key=lambda e: e.name)
-    except OSError:
-        digest.update(b"?" + os.fsencode(relative) + b"\0")
-        return
-    for entry in entries:
-        name = f"{relative}{entry.name}"
-        if entry.name == ".git":
-            continue
-        if entry.is_symlink():
-            digest.update(b"L" + os.fsencode(name) + b"\0" + os.fsencode(os.readlink(entry.path)) + b"\0")
-        elif entry.is_dir(follow_symlinks=False):
-            _hash_tree(Path(entry.path), name + "/", digest)
-        elif entry.is_file(follow_symlinks=False):
-            digest.update(b"F" + os.fsencode(name) + b"\0" + _file_digest(Path(entry.path)) + b"\0")
-        else:
-            digest.update(b"O" + os.fsencode(name) + b"\0")
+def content_digest(sources: Iterable[tuple[str, str]]) -> str:
+    """SHA-256 (64 hex digits) over the content files a report reads: their paths and SHA-256s as
+    the loader recorded them (`Report.sources`).
+
+    Only what the report uses counts, and nothing is read again: a huge file or a deep tree of
+    folders in the content folder that the report does not use costs nothing.
+    """
+    return hashlib.sha256(json.dumps(sorted(sources)).encode()).hexdigest()
 
 
-def _file_digest(path: Path) -> bytes:
-    """SHA-256 of a regular file, read without following a link or waiting on a FIFO."""
-    digest = hashlib.sha256()
-    try:
-        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError:
-        return b"unreadable"
-    try:
-        if not stat.S_ISREG(os.fstat(handle).st_mode):
-            return b"not a file"
-        while chunk := os.read(handle, 1 << 20):
-            digest.update(chunk)
-    finally:
-        os.close(handle)
-    return digest.digest()
-
-
-def content_digest(content: Path) -> str:
-    """SHA-256 over the names and bytes of the content files (`.git` left out), as 64 hex digits."""
-    digest = hashlib.sha256()
-    _hash_tree(content, "", digest)
-    return digest.hexdigest()
-
-
-def revision(content: Path) -> str:
+def revision(content: Path, sources: Iterable[tuple[str, str]]) -> str:
     """The source of a release: `git:<commit>+sha256:<digest>` when the content is in a git
-    repository (the digest tells whether the files were the committed ones), else `sha256:<digest>`.
+    repository (the digest, over the files the report read, tells whether they were the
+    committed ones), else `sha256:<digest>`.
 
     Reads the repository's files; never runs git, whose configuration the content controls.
     """
     commit = _git_commit(content)
-    digest = f"sha256:{content_digest(content)}"
+    digest = f"sha256:{content_digest(sources)}"
     return f"git:{commit}+{digest}" if commit else digest
-
-

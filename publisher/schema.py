@@ -26,7 +26,7 @@ from datetime import date
 from typing import Any
 
 from .errors import Problem
-from .yamlfile import CONTROL, Node, Seq
+from .yamlfile import CONTROL, Node, Seq, character_problem
 
 SLUG = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 # A key that text can refer to (a reference's key, an abbreviation, the part of an id after
@@ -49,14 +49,17 @@ class Rule:
     min_items: int = 0
     required_when: tuple[str, tuple[str, ...]] | None = None  # (other field, its values)
     prose: bool = False  # text a reader sees: its quotes are made typographic
+    max_length: int = 0  # characters; 0: no limit of its own
 
 
 def spec(doc: str, *, kind: str = "", required: bool = False, default: Any = None, pattern: str | None = None,
          choices: tuple[str, ...] = (), min_items: int = 0,
-         required_when: tuple[str, tuple[str, ...]] | None = None, prose: bool = False) -> Any:
+         required_when: tuple[str, tuple[str, ...]] | None = None, prose: bool = False, max_length: int = 0) -> Any:
     """Declare a content field: a dataclass field with its rule. Required fields have no default;
-    `required_when=("kind", ("image",))` makes a field required when another has one of those values."""
-    rule = Rule(doc, kind, required, pattern, choices, min_items, required_when, prose)
+    `required_when=("kind", ("image",))` makes a field required when another has one of those values;
+    `prose`: text a reader sees (its quotes are curled); `max_length` bounds a text in characters
+    (ids that name files)."""
+    rule = Rule(doc, kind, required, pattern, choices, min_items, required_when, prose, max_length)
     if required:
         return dataclasses.field(metadata={"rule": rule})
     if isinstance(default, (list, dict, set)):
@@ -68,16 +71,23 @@ def rule_of(item: dataclasses.Field[Any]) -> Rule:
     return item.metadata["rule"]  # type: ignore[no-any-return]
 
 
+def quoted(value: Any, limit: int = 60) -> str:
+    """A value quoted for a message (`'2026-02-30'`), shortened to about `limit` characters: a
+    megabyte of text in a field must not make a megabyte of error."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def parse_date(value: str) -> str | None:
     """Return an error message for an invalid YYYY[-MM[-DD]] date, or None."""
     match = _PARTIAL_DATE.fullmatch(value)
     if not match:
-        return f"expected a date as YYYY-MM-DD, got {value!r}"
+        return f"expected a date as YYYY-MM-DD, got {quoted(value)}"
     year, month, day = match.groups()
     try:
         date(int(year), int(month or 1), int(day or 1))
     except ValueError as exc:
-        return f"impossible date {value!r} ({exc})"
+        return f"impossible date {quoted(value)} ({exc})"
     return None
 
 
@@ -167,7 +177,7 @@ def _value(hint: Any, rule: Rule, value: Any, context: _Context, name: str, line
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return context.bad(line, name, f"expected a number, got {_type_name(value)}")
         if value != value or abs(value) > 1e15:
-            return context.bad(line, name, f"{value!r} is not a number that can be drawn")
+            return context.bad(line, name, f"{quoted(value)} is not a number that can be drawn")
         if value < 0:
             return context.bad(line, name, "must not be negative")
         return value
@@ -227,20 +237,22 @@ def _text(rule: Rule, value: Any, context: _Context, name: str, line: int) -> st
         return context.bad(line, name, "must not be empty")
     bad = CONTROL.search(text)
     if bad:
-        return context.bad(line, name, f"control character U+{ord(bad.group()):04X} is not allowed")
+        return context.bad(line, name, character_problem(bad.group()))
     if kind in ("str", "url", "date", "partial-date") and LINE_BREAKS.search(text.strip()):
         return context.bad(line, name, "must be a single line")
     if kind == "url" and not re.fullmatch(r"https?://\S+", text):
-        return context.bad(line, name, f"expected an http(s) URL, got {text!r}")
+        return context.bad(line, name, f"expected an http(s) URL, got {quoted(text)}")
     if kind in ("date", "partial-date"):
         message = parse_date(text)
         if not message and kind == "date" and not _FULL_DATE.fullmatch(text):
-            message = f"expected a date as YYYY-MM-DD, got {text!r}"
+            message = f"expected a date as YYYY-MM-DD, got {quoted(text)}"
         return context.bad(line, name, message) if message else text
+    if rule.max_length and len(text) > rule.max_length:
+        return context.bad(line, name, f"is {len(text)} characters long (at most {rule.max_length})")
     if rule.pattern and not re.fullmatch(rule.pattern, text):
-        return context.bad(line, name, f"{text!r} does not match the pattern {rule.pattern}")
+        return context.bad(line, name, f"{quoted(text)} does not match the pattern {rule.pattern}")
     if rule.choices and text not in rule.choices:
-        return context.bad(line, name, f"{text!r} is not one of: {', '.join(rule.choices)}")
+        return context.bad(line, name, f"{quoted(text)} is not one of: {', '.join(rule.choices)}")
     return text.strip() if kind == "text" else text
 
 
@@ -304,6 +316,8 @@ def _rows(cls: type[Any], prefix: str = "") -> list[str]:
             notes.append(f"Pattern: `{rule.pattern}`.")
         if rule.min_items:
             notes.append(f"At least {rule.min_items}.")
+        if rule.max_length:
+            notes.append(f"At most {rule.max_length} characters.")
         if rule.required_when:
             other, values = rule.required_when
             notes.append(f"Required when `{other}` is " + " or ".join(f"`{v}`" for v in values) + ".")

@@ -39,6 +39,8 @@ from urllib.parse import parse_qs, quote, unquote
 import watchfiles
 
 from .errors import ContentError, ReportError, printable
+from .files import walk
+from .limits import MAX_PATH_DEPTH
 from .pipeline import BuildOptions, build
 from .formats import FORMATS, READ, STYLES, TEMPLATES
 
@@ -292,13 +294,9 @@ class Preview:
 
 
 def watched_folders(roots: tuple[Path, ...]) -> list[Path]:
-    """Every real folder under the roots (symbolic links and hidden folders are not followed)."""
-    found = []
-    for root in roots:
-        for folder, dirs, _ in os.walk(root, followlinks=False):
-            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (Path(folder) / d).is_symlink())
-            found.append(Path(folder))
-    return found
+    """Every real folder under the roots, at most MAX_PATH_DEPTH levels down (symbolic links and
+    hidden folders are not followed; deeper folders hold nothing the report may use)."""
+    return [folder for root in roots for folder, _ in walk(root, MAX_PATH_DEPTH, hidden=False)]
 
 
 class Refused(Exception):

@@ -333,4 +333,5 @@ def test_a_git_file_may_not_point_at_another_repository(content, tmp_path):
     subprocess.run(["git", "-C", str(other), "-c", "user.name=x", "-c", "user.email=x@x", "commit", "-q",
                     "--allow-empty", "-m", "x"], check=True)
     (content / ".git").write_text(f"gitdir: {other / '.git'}\n", encoding="utf-8")
-    assert revision(content) == f"sha256:{content_digest(content)}"
+    sources = load_report(content)[0].sources
+    assert revision(content, sources) == f"sha256:{content_digest(sources)}"

@@ -281,10 +281,16 @@ def forbid_processes(patch: pytest.MonkeyPatch) -> None:
 
 
 def revision_of(folder: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """_revision(folder), failing if it starts any process."""
+    """_revision(folder, the files its report reads), failing if it starts any process."""
+    sources = sources_of(folder)
     with monkeypatch.context() as patch:
         forbid_processes(patch)
-        return _revision(folder)
+        return _revision(folder, sources)
+
+
+def sources_of(folder: Path) -> tuple[tuple[str, str], ...]:
+    """The content files a folder's report reads, with their SHA-256s (what a release's digest covers)."""
+    return load_report(folder)[0].sources
 
 
 def commit_all(folder: Path) -> str:
@@ -313,7 +319,7 @@ def test_release_runs_nothing_the_content_repository_configures(content: Path, t
         forbid_processes(patch)
         frozen = release(report, out, archive, content, names)
     assert not marker.exists()  # … the release does not
-    assert frozen.revision == f"git:{commit}+sha256:{content_digest(content)}"
+    assert frozen.revision == f"git:{commit}+sha256:{content_digest(report.sources)}"
     assert json.loads((archive / "2" / MANIFEST).read_text())["revision"] == frozen.revision
 
 
@@ -321,7 +327,7 @@ def test_release_runs_nothing_the_content_repository_configures(content: Path, t
 def test_revision_reads_packed_refs_detached_heads_and_worktrees(content: Path, tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     commit = commit_all(content)
-    digest = content_digest(content)
+    digest = content_digest(sources_of(content))
     assert revision_of(content, monkeypatch) == f"git:{commit}+sha256:{digest}"
     git(content, "pack-refs", "--all")
     assert not (content / ".git" / "refs" / "heads" / "main").exists()
@@ -331,18 +337,19 @@ def test_revision_reads_packed_refs_detached_heads_and_worktrees(content: Path, 
     git(content, "worktree", "add", "-q", str(tmp_path / "linked"), "main")
     assert (tmp_path / "linked" / ".git").is_file()
     assert revision_of(tmp_path / "linked", monkeypatch) == f"git:{commit}+sha256:{digest}"
-    (content / "report.yaml").write_text("changed", encoding="utf-8")  # not committed: the digest says so
-    assert content_digest(content) != digest
-    assert revision_of(content, monkeypatch) == f"git:{commit}+sha256:{content_digest(content)}"
+    with (content / "chapters" / "03-outlook.md").open("a", encoding="utf-8") as chapter:
+        chapter.write("\nA new paragraph.\n")  # not committed: the digest says so
+    assert content_digest(sources_of(content)) != digest
+    assert revision_of(content, monkeypatch) == f"git:{commit}+sha256:{content_digest(sources_of(content))}"
 
 
 @needs_git
 def test_revision_without_a_commit_is_the_digest(content: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert re.fullmatch(r"sha256:[0-9a-f]{64}", revision_of(content, monkeypatch))
     git(content, "init", "-q", "-b", "main")  # no commit yet
-    assert revision_of(content, monkeypatch) == f"sha256:{content_digest(content)}"
+    assert revision_of(content, monkeypatch) == f"sha256:{content_digest(sources_of(content))}"
     (content / ".git" / "HEAD").write_text("ref: refs/../../../../etc/passwd\n", encoding="utf-8")
-    assert revision_of(content, monkeypatch) == f"sha256:{content_digest(content)}"
+    assert revision_of(content, monkeypatch) == f"sha256:{content_digest(sources_of(content))}"
 
 
 # --- citation files -----------------------------------------------------------------------------
