@@ -33,7 +33,7 @@ MAX_BLOCK_DEPTH = 20  # lists and block quotes nested in one another (markdown-i
 MAX_ELEMENTS = 10_000  # elements (paragraphs, emphasis, citations …) of one document's Markdown
 MAX_REPORT_ELEMENTS = 20_000  # elements of the whole report: its Markdown, table cells, captions, chart rows (3 each)
 MAX_FOOTNOTE_LABEL = 100  # characters of a footnote label ([^label])
-MAX_CITATION = 1_000  # characters of a citation ([@key, p. 4; @other])
+MAX_CITATION = 10_000  # characters of a citation ([@key, p. 4; @other]): as long as a paragraph may be
 MAX_LINK_TEXT = 1_000  # characters of a link's text ([text](https://…)) or an inline note's (^[text])
 
 # --- figures and tables -----------------------------------------------------------------------
