@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from .errors import ContentError, ReportError, printable
+from .options import FolderError
 from .pipeline import TARGETS, BuildOptions, build
 from .proof import write_proofs
 
@@ -81,6 +82,8 @@ def _report_errors(action: Any) -> Any:
     """Run an action; turn the user's errors into `Error: …` lines and exit code 1."""
     try:
         return action()
+    except FolderError as exc:  # the folders given on the command line overlap
+        raise click.UsageError(printable(str(exc))) from None
     except ContentError as exc:
         for problem in exc.problems:
             click.echo(f"Error: {problem}", err=True)
@@ -166,7 +169,7 @@ def serve_command(targets: tuple[str, ...], port: int, content: Path, out: Path,
     if not content.is_dir():
         raise click.UsageError(f"content folder {str(content)!r} does not exist")
     try:
-        preview = Preview(BuildOptions(content, out, targets or TARGETS, strict), port)
+        preview = Preview(_report_errors(lambda: BuildOptions(content, out, targets or TARGETS, strict)), port)
     except OSError as exc:
         raise click.UsageError(f"cannot serve on port {port}: {exc.strerror}") from None
     preview.run()
