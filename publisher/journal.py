@@ -20,6 +20,7 @@ import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 
+from .errors import ReportError
 from .formats import STATE
 from .output import write_atomic
 
@@ -114,23 +115,29 @@ def recover(out: Path) -> bool:
     output folder's lock. Returns whether there was one.
 
     A journal that cannot be rolled forward (unreadable, or its stage is gone) is dropped with
-    the manifest, so that the next build rebuilds every output instead of trusting a mixed state.
+    the manifest, so that the next build rebuilds every output instead of trusting a mixed state
+    (said at the info level: it is no warning about the report, which --strict would judge).
+    Raises ReportError if a file cannot be moved (the journal stays for the next attempt).
     """
     try:
         found = load(out)
     except ValueError as exc:
-        log.warning("Dropped an unreadable commit journal in %s (%s): rebuilding everything", out, exc)
+        log.info("Dropped an unreadable commit journal in %s (%s): rebuilding everything", out, exc)
         found = None
         _forget(out)
         return True
     if found is None:
         return False
     if not (out / STATE / found.stage).is_dir():
-        log.warning("The stage of an unfinished commit in %s is gone: rebuilding everything", out)
+        log.info("The stage of an unfinished commit in %s is gone: rebuilding everything", out)
         _forget(out)
         return True
     log.info("Completing the commit of a build that was stopped")
-    found.complete(out)
+    try:
+        found.complete(out)
+    except OSError as exc:
+        raise ReportError(f"cannot complete the commit of a build that was stopped ({exc}); "
+                          f"delete {out / STATE} to rebuild everything") from None
     return True
 
 

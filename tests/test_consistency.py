@@ -21,10 +21,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from lxml import html as lhtml
-
 from tests.conftest import MINIMAL, ROOT, run_cli
+from tests.pagecheck import page_problems
 
+BUILD = [sys.executable, str(ROOT / "build.py")]
 CHAPTER = Path("chapters") / "02-flows.md"
 SENTENCE = "Gauges are read daily [@flow-data]."
 
@@ -40,29 +40,6 @@ def edit(content: Path, words: str) -> None:
     text = re.sub(r"Gauges are read daily(?: [^\[]*)? \[@flow-data\]\.", f"Gauges are read daily {words} [@flow-data].",
                   text, count=1)
     path.write_text(text, encoding="utf-8")
-
-
-def page_problems(out: Path) -> list[str]:
-    """How the detail page's downloads (the list and the JSON-LD) differ from the files beside it:
-    an empty list when it describes them."""
-    tree = lhtml.fromstring((out / "index.html").read_bytes())
-    described = {str(m["contentUrl"]): (int(m["contentSize"].split()[0]), m["sha256"])
-                 for m in json.loads(tree.xpath("//script[@type='application/ld+json']")[0].text)["encoding"]}
-    for li in tree.xpath("//section[@id='downloads']//li"):
-        name = li.xpath("string(a/@href)")
-        if described.get(name, (0, ""))[1] != li.xpath("string(.//code)"):
-            return [f"{name}: the list and the JSON-LD differ"]
-    problems = []
-    for name, (size, sha256) in described.items():
-        path = out / name
-        if not path.is_file():
-            problems.append(f"{name}: described, but not there")
-            continue
-        data = path.read_bytes()
-        if (len(data), hashlib.sha256(data).hexdigest()) != (size, sha256):
-            problems.append(f"{name}: the page gives {size} bytes, {sha256[:12]}…; the file has "
-                            f"{len(data)} bytes, {hashlib.sha256(data).hexdigest()[:12]}…")
-    return problems
 
 
 def outputs(out: Path) -> dict[str, str]:
@@ -260,6 +237,21 @@ def test_recovery_is_itself_safe_to_kill_at_any_step(tmp_path, monkeypatch):
         assert state(out) == expected, limit
 
 
+def test_a_commit_that_cannot_be_completed_is_an_error_not_a_traceback(tmp_path):
+    from publisher import journal
+    from publisher.errors import ReportError
+
+    out = tmp_path / "out"
+    (out / ".build" / "stage-1-abc").mkdir(parents=True)
+    (out / ".build" / "stage-1-abc" / "index.html").write_text("new")
+    (out / "index.html").mkdir()  # a folder where the page goes
+    (out / "index.html" / "x").write_text("")
+    journal.Journal("stage-1-abc", ("index.html",)).write(out)
+    with pytest.raises(ReportError, match="cannot complete the commit of a build that was stopped"):
+        journal.settle(out)
+    assert (out / ".build" / "commit.json").exists()  # kept for the next attempt
+
+
 def test_an_unreadable_journal_makes_every_output_stale(built_copy):
     content, out = built_copy
     (out / ".build" / "commit.json").write_text('{"stage": "../../etc", "moves": [], "removals": []}')
@@ -273,9 +265,6 @@ def test_an_unreadable_journal_makes_every_output_stale(built_copy):
 
 
 # --- 1. builds side by side ------------------------------------------------------------------------
-
-BUILD = [sys.executable, str(ROOT / "build.py")]
-
 
 @pytest.mark.slow
 def test_a_web_build_beside_a_pdf_build_never_leaves_a_page_describing_other_files(built_copy):
@@ -358,11 +347,11 @@ def test_strict_fails_before_anything_is_moved_into_place(built_copy, monkeypatc
 
     monkeypatch.setattr(pdf, "render_pdf", warns)
     for _ in range(2):  # and the next run judges again: it is not "Up to date"
-        result = cli(content, out, "--strict")
+        result = cli(content, out, "--strict", quiet=False)
         assert result.exit_code == 1, result.output
-        assert "warning(s) with --strict: nothing was written" in result.output
-        assert "Up to date" not in result.output
         assert everything(out) == before
+        assert "Up to date" not in result.output
+        assert "warning(s) with --strict: nothing was written" in result.output
     # Without --strict the warning is only shown; a later --strict build judges those outputs again.
     result = cli(content, out)
     assert result.exit_code == 0 and "a renderer warning for the test" in result.output
@@ -379,9 +368,11 @@ def test_strict_fails_before_anything_is_moved_into_place(built_copy, monkeypatc
 def test_an_output_folder_inside_the_content_folder_is_refused(content, command, inside):
     out = content / "dist" if inside else content
     before = sorted(content.rglob("*"))
-    result = run_cli(*command, "--content", str(content), "--out", str(out))
-    assert result.exit_code == 2, result.output
-    assert "is inside the content folder" in result.output and "Traceback" not in result.output
+    # In a process of its own, with a time limit: a preview that is not refused serves forever.
+    run = subprocess.run([*BUILD, *command, "--content", str(content), "--out", str(out)], capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 2, run.stderr
+    assert "is inside the content folder" in run.stderr and "Traceback" not in run.stderr
     assert sorted(content.rglob("*")) == before
 
 
