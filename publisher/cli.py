@@ -79,7 +79,8 @@ def content_options(func: Any) -> Any:
 
 
 def _report_errors(action: Any) -> Any:
-    """Run an action; turn the user's errors into `Error: …` lines and exit code 1."""
+    """Run an action; turn the user's errors into `Error: …` lines and exit code 1 (folders that
+    overlap into a usage error, exit code 2)."""
     try:
         return action()
     except FolderError as exc:  # the folders given on the command line overlap
