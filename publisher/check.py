@@ -16,8 +16,10 @@ BLEED = 3 / 25.4 * 72
 def check_outputs(content: Path, out: Path, strict: bool) -> list[str]:
     """Every problem found (an empty list means all is well). Content errors raise ContentError."""
     from .formats import output_name
+    from .journal import settle
 
     report, _ = load_report(content, strict)
+    settle(out)  # a commit that a killed build left unfinished is completed, not judged
     problems: list[str] = []
     for edition in ("screen", "print"):
         path = out / output_name(report.meta, edition)

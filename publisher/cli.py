@@ -11,6 +11,7 @@ import click
 
 from .errors import ContentError, ReportError, printable
 from .output import check_output_folder, describe_os_error
+from .options import FolderError
 from .pipeline import TARGETS, BuildOptions, build
 from .proof import write_proofs
 
@@ -79,13 +80,16 @@ def content_options(func: Any) -> Any:
 
 
 def _report_errors(action: Any) -> Any:
-    """Run an action; turn the user's errors into `Error: …` lines and exit code 1.
+    """Run an action; turn the user's errors into `Error: …` lines and exit code 1 (folders that
+    overlap into a usage error, exit code 2).
 
     An error of the system (a full disk, a folder that cannot be written) is one line too: it
     says what the system said about which file.
     """
     try:
         return action()
+    except FolderError as exc:  # the folders given on the command line overlap
+        raise click.UsageError(printable(str(exc))) from None
     except ContentError as exc:
         for problem in exc.problems:
             click.echo(f"Error: {problem}", err=True)
@@ -204,7 +208,7 @@ def serve_command(targets: tuple[str, ...], port: int, content: Path, out: Path,
         quiet_writes()
     _check_folders(content, out)
     try:
-        preview = Preview(BuildOptions(content, out, targets or TARGETS, strict), port)
+        preview = Preview(_report_errors(lambda: BuildOptions(content, out, targets or TARGETS, strict)), port)
     except OSError as exc:
         raise click.UsageError(f"cannot serve on port {port}: {exc.strerror}") from None
     preview.run()

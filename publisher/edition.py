@@ -12,7 +12,9 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import shutil
+import tempfile
 from pathlib import Path
 from collections.abc import Callable
 from typing import Any
@@ -99,7 +101,11 @@ def check_release(report: Report) -> None:
 
 def release(report: Report, out: Path, archive: Path, content: Path, names: list[str]) -> Release:
     """Freeze the current edition's files (names in out) into `<archive>/<number>/` with a manifest
-    and a snapshot; return the new release.
+    and a snapshot; return the new release. Call it holding the archive's lock (lock.py).
+
+    The files are written into a staging folder of this release's own (`.<number>.partial-…`),
+    made read-only there, and the folder is renamed into place in one step: the edition appears
+    whole or not at all. Staging folders that killed releases left are removed first.
 
     Raises ReportError if the edition is not newer than the last release, nothing changed, a file
     was not built, or the edition folder exists; ContentError if the archive is malformed.
@@ -115,21 +121,49 @@ def release(report: Report, out: Path, archive: Path, content: Path, names: list
     folder = archive / str(meta.edition.number)
     if os.path.lexists(folder):
         raise ReportError(f"{folder} already exists: released files never change")
-    staging = archive / f".{meta.edition.number}.partial"
-    if staging.is_symlink():
-        staging.unlink()
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    files = []
-    for name in names:
-        data = (out / name).read_bytes()
-        write_atomic(staging / name, data)
-        files.append({"name": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)})
-    manifest = {"edition": meta.edition.number, "date": meta.edition.date, "note": meta.edition.note,
-                "report": meta.id, "revision": revision(content, report.sources), "files": files}
-    write_atomic(staging / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-    write_atomic(staging / SNAPSHOT, json.dumps(snapshot(report), indent=1, ensure_ascii=False, sort_keys=True))
-    staging.rename(folder)  # the edition appears whole or not at all
-    for path in [folder, *folder.iterdir()]:
-        path.chmod(0o555 if path.is_dir() else 0o444)
+    remove_staging(archive)
+    archive.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{meta.edition.number}.partial-", dir=archive))
+    try:
+        files = []
+        for name in names:
+            data = (out / name).read_bytes()
+            write_atomic(staging / name, data)
+            files.append({"name": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)})
+        manifest = {"edition": meta.edition.number, "date": meta.edition.date, "note": meta.edition.note,
+                    "report": meta.id, "revision": revision(content, report.sources), "files": files}
+        write_atomic(staging / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+        write_atomic(staging / SNAPSHOT, json.dumps(snapshot(report), indent=1, ensure_ascii=False, sort_keys=True))
+        for path in staging.iterdir():
+            path.chmod(0o444)
+        staging.chmod(0o555)
+        os.rename(staging, folder)  # the edition appears whole, and read-only, or not at all
+    except BaseException:
+        _remove(staging)
+        raise
     return releases(archive)[-1]
+
+
+STAGING = re.compile(r"\.[0-9]+\.partial(?:-[A-Za-z0-9_]+)?")
+
+
+def remove_staging(archive: Path) -> list[str]:
+    """Remove the staging folders (`.<number>.partial…`) that killed releases left in the archive;
+    return their names. Call it holding the archive's lock: no release is running then."""
+    try:
+        names = sorted(n for n in os.listdir(archive) if STAGING.fullmatch(n))
+    except OSError:
+        return []
+    for name in names:
+        _remove(archive / name)
+    return names
+
+
+def _remove(path: Path) -> None:
+    """Remove a folder of the archive that release() made read-only, without following links."""
+    if path.is_symlink() or not path.is_dir():
+        path.unlink(missing_ok=True)
+        return
+    for folder, _, _ in os.walk(path):  # real folders only: links are not followed
+        os.chmod(folder, 0o755)
+    shutil.rmtree(path, ignore_errors=True)

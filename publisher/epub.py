@@ -23,6 +23,7 @@ from ebooklib import epub
 from lxml import etree
 
 from .citation import plain_citation
+from .container import check_epub
 from .cover import cover_jpeg
 from .figure import draw, picture_html, svg_file, svg_png
 from .fonts import subset_font, visible_text
@@ -302,6 +303,7 @@ class EpubWriter(SimpleWriter):
         layout = products.layout("print")
         data = build_epub(report, self.env, layout.anchors if layout else None, self.cache)
         name = output_name(report.meta, "epub")
+        check_epub(data, name)  # OutputError: nothing is written
         write_atomic(stage / name, data)
         described = OutputFile(name, FORMATS["epub"].label, "EPUB", "application/epub+zip", len(data),
                                hashlib.sha256(data).hexdigest())

@@ -1,4 +1,4 @@
-"""One build at a time per output folder: a second build waits for the first."""
+"""One writer at a time: a build's commit per output folder, a release per editions archive."""
 
 from __future__ import annotations
 
@@ -19,13 +19,30 @@ log = logging.getLogger(__name__)
 
 @contextmanager
 def build_lock(out: Path, timeout: float = 600.0) -> Iterator[None]:
-    """Hold an exclusive lock for OUT; the kernel releases it if the build dies.
+    """Hold the exclusive lock of the output folder OUT; the kernel releases it if the build dies.
 
     The lock file lives in the temporary folder, keyed by the output folder's path, so that a
-    build that stops on a content error leaves no trace in the output folder.
+    build that stops on a content error leaves no trace in the output folder. Raises ReportError
+    after `timeout` seconds of waiting.
     """
-    key = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:16]
-    path = Path(tempfile.gettempdir()) / f"publisher-{key}.lock"
+    with _lock("build", out, "another build of", timeout):
+        yield
+
+
+@contextmanager
+def archive_lock(archive: Path, timeout: float = 1800.0) -> Iterator[None]:
+    """Hold the exclusive lock of an editions archive for a whole release (which builds, and so
+    may wait for a build); raises ReportError after `timeout` seconds of waiting."""
+    with _lock("archive", archive, "another release into", timeout):
+        yield
+
+
+@contextmanager
+def _lock(kind: str, folder: Path, holder: str, timeout: float) -> Iterator[None]:
+    """An exclusive flock on a file in the temporary folder named by kind and the folder's path."""
+    key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
+    name = f"publisher-{key}.lock" if kind == "build" else f"publisher-{kind}-{key}.lock"
+    path = Path(tempfile.gettempdir()) / name
     handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         waited = False
@@ -36,10 +53,10 @@ def build_lock(out: Path, timeout: float = 600.0) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if not waited:
-                    log.info("Another build of %s is running; waiting for it", out)
+                    log.info("%s %s is running; waiting for it", holder[0].upper() + holder[1:], folder)
                     waited = True
                 if time.monotonic() > deadline:
-                    raise ReportError(f"another build of {out} has held the lock for {timeout:.0f} s") from None
+                    raise ReportError(f"{holder} {folder} has held the lock for {timeout:.0f} s") from None
                 time.sleep(0.1)
         yield
     finally:

@@ -133,10 +133,22 @@ def files(out: Path, targets: tuple[str, ...]) -> dict[str, list[Path]]:
     return found
 
 
-def save(out: Path, digests: dict[str, str], files: dict[str, list[Path]], sources: dict[str, str]) -> None:
-    """Record the digests and files of the targets just built, and the content files read."""
+def warned(out: Path) -> set[str]:
+    """The targets whose last build logged warnings (a build with --strict rebuilds them)."""
+    return {t for t, v in _read(out).items() if isinstance(v, dict) and t in DEPENDS and v.get("warnings")}
+
+
+def save(out: Path, digests: dict[str, str], files: dict[str, list[Path]], sources: dict[str, str],
+         folder: Path | None = None, warnings: int = 0) -> Path:
+    """Record the digests and files of the targets just built (and how many warnings the build
+    logged), and the content files read, over the manifest of OUT; write it into FOLDER/.build/
+    (a build's stage; default: OUT). Returns its path relative to FOLDER."""
     data = _read(out)
     data["sources"] = dict(sorted(sources.items()))
     for target, digest in digests.items():
         data[target] = {"digest": digest, "files": sorted(p.as_posix() for p in files.get(target, []))}
-    write_atomic(out / STATE / "manifest.json", json.dumps(data, indent=1, sort_keys=True))
+        if warnings:
+            data[target]["warnings"] = warnings
+    folder = folder or out
+    path = write_atomic(folder / STATE / "manifest.json", json.dumps(data, indent=1, sort_keys=True))
+    return path.relative_to(folder)

@@ -5,7 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import ReportError
 from .formats import FORMATS, STATE, TARGETS
+
+
+class FolderError(ReportError):
+    """The output folder overlaps the content folder or the editions archive (a usage error)."""
 
 
 @dataclass(frozen=True)
@@ -20,6 +25,9 @@ class BuildOptions:
     archive: Path | None = None  # the editions archive; default: editions/ beside the content
     archival: bool = False  # also write the PDF/A-3u archival edition
 
+    def __post_init__(self) -> None:
+        check_folders(self.content, self.out, self.editions)
+
     @property
     def editions(self) -> Path:
         return self.archive or self.content.resolve().parent / "editions"
@@ -33,3 +41,20 @@ class BuildOptions:
     def cache(self) -> Path:
         """Where builds keep what they may reuse (subset fonts)."""
         return self.out / STATE / "cache"
+
+
+def check_folders(content: Path, out: Path, archive: Path) -> None:
+    """Refuse an output folder that is, or is inside, the content folder or the editions archive
+    (every build would change its own inputs: always stale, and a preview rebuilding in a loop),
+    and an archive inside the output folder (a build would write over released files).
+
+    Links are resolved first. Raises FolderError, before anything is read or written.
+    """
+    real_out, real_content, real_archive = out.resolve(), content.resolve(), archive.resolve()
+    for name, folder in (("content folder", real_content), ("editions archive", real_archive)):
+        if real_out.is_relative_to(folder):
+            raise FolderError(f"the output folder {out} is inside the {name} {folder}: every build would "
+                              f"change the {name} it reads (choose an --out outside it)")
+    if real_archive.is_relative_to(real_out):
+        raise FolderError(f"the editions archive {archive} is inside the output folder {out}: a build would "
+                          "write over released files (choose an --out that does not hold it)")

@@ -120,24 +120,24 @@ class Products:
             found["outputs"] = {k: dataclasses.asdict(v) for k in sorted(self.outputs) if (v := self.output(k))}
         return found
 
-    def save(self, out: Path) -> None:
-        """Record the resolved products in OUT/.build/ (after the build's files were committed)."""
+    def save(self, folder: Path) -> list[Path]:
+        """Write the resolved products into FOLDER/.build/ (a build's stage, moved into the output
+        folder with its files); return the files written, relative to FOLDER (products.json, and
+        cover.jpg when there is a cover)."""
         state = self._state()
-        write_atomic(out / STATE / "products.json", json.dumps(state, indent=1, sort_keys=True))
+        written = [write_atomic(folder / STATE / "products.json", json.dumps(state, indent=1, sort_keys=True))]
         cover = self.cover.get()
         if cover:
-            write_atomic(out / STATE / "cover.jpg", cover)
-        else:
-            (out / STATE / "cover.jpg").unlink(missing_ok=True)
+            written.append(write_atomic(folder / STATE / "cover.jpg", cover))
+        return [p.relative_to(folder) for p in written]
 
-    def commit(self, out: Path, owned: list[str]) -> None:
-        """Save the products this build made (`owned`: "layouts", "cover", output keys) over those
-        on disk, which a build running beside this one may have changed meanwhile."""
-        current = Products.load(out)
+    def merged(self, current: Products, owned: list[str]) -> Products:
+        """These products' own (`owned`: "layouts", "cover", output keys) over `current`, the
+        products on disk, which a build running beside this one may have changed meanwhile."""
         layouts = self.layouts if "layouts" in owned else current.layouts
         outputs = {**current.outputs, **{k: v for k, v in self.outputs.items() if k in owned}}
         cover = self.cover if "cover" in owned else current.cover
-        Products({}, layouts, outputs, cover).save(out)
+        return Products(dict(self.files), layouts, outputs, cover)
 
     @classmethod
     def load(cls, out: Path) -> Products:

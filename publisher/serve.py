@@ -215,7 +215,8 @@ class Preview:
     def _build(self, targets: tuple[str, ...]) -> bool:
         """One build in this process; a failure is logged and shown in the browser, never raised."""
         error = ""
-        # Builds that write web pages take turns; the EPUB alone may build beside them.
+        # The quick web builds take turns; the EPUB's may run beside them (it rewrites the detail
+        # page too, and the build's commit keeps the page and the files it describes together).
         with self._build_lock if "web" in targets else contextlib.nullcontext():
             try:
                 build(BuildOptions(self.options.content, self.options.out, targets, self.options.strict))

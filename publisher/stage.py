@@ -1,4 +1,5 @@
-"""A build's private stage: its files are written there and moved into the output folder at once."""
+"""A build's private stage: its files are written there and moved into the output folder in one
+journaled commit (journal.py)."""
 
 from __future__ import annotations
 
@@ -7,58 +8,104 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .formats import STATE
+from . import journal
+from .formats import STATE, TARGETS
+from .lock import build_lock
 
 
 class Stage:
     """A private folder for this build's files, moved into the output folder at the end.
 
-    A build that fails, or is killed, leaves the output folder as it was; every file appears
-    by an atomic rename, so no reader ever sees a half-written one.
+    A build that fails, or is killed before its commit, leaves the output folder as it was; one
+    killed during its commit is completed by the next build (journal.py); every file appears by
+    an atomic rename, so no reader ever sees a half-written one.
     """
 
     def __init__(self, out: Path) -> None:
         self.out = out
         root = out / STATE
-        for leftover in root.glob("stage-*"):  # left by builds that were killed
-            if not _alive(int(leftover.name.split("-")[1])):
-                shutil.rmtree(leftover, ignore_errors=True)
+        if any(not _alive(_pid(p)) for p in root.glob("stage-*")):
+            # Left by builds that were killed: their commits are completed first, under the lock,
+            # so that no stage is removed while a journal still moves files from it.
+            with build_lock(out):
+                journal.recover(out)
+                pending = journal.pending_stage(out)
+                for leftover in root.glob("stage-*"):
+                    if leftover.name != pending and not _alive(_pid(leftover)):
+                        shutil.rmtree(leftover, ignore_errors=True)
         root.mkdir(parents=True, exist_ok=True)  # the output folder appears only now, when writing starts
         # One stage per build, also for builds that run in threads of one process (the preview).
         self.path = Path(tempfile.mkdtemp(prefix=f"stage-{os.getpid()}-", dir=root))
 
-    def commit(self, files: dict[str, list[Path]], previous: dict[str, list[Path]] | None = None,
-               clean: tuple[str, ...] = ()) -> list[Path]:
-        """Move the stage's files into the output folder; return them.
+    def commit(self, moves: list[Path], removals: list[Path]) -> list[Path]:
+        """Move the stage's files (`moves`, relative paths in the order they must appear) into the
+        output folder and delete `removals` (relative to it); return the files moved.
 
-        Files a target wrote last time (`previous`, from the manifest) that it did not write now
-        are removed, and so is every other file under the `clean` folders (pages of the web
-        edition that no longer exist).
+        Call it holding the output folder's lock. The journal is written first: if the build is
+        killed from then on, the next build completes the commit.
         """
-        written = []
-        for relative in sorted({p for paths in files.values() for p in paths}):
-            target = self.out / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self.path / relative, target)
-            written.append(target)
-        keep = set(written)
-        for target, paths in (previous or {}).items():
-            for relative in paths:
-                path = self.out / relative
-                if target in files and path not in keep and path.is_file() and path.resolve().is_relative_to(
-                        self.out.resolve()):
-                    path.unlink()
-        for folder in clean:
-            for path in sorted((self.out / folder).rglob("*")) if (self.out / folder).exists() else []:
-                if path.is_file() and path not in keep:
-                    path.unlink()
-        return written
+        record = journal.Journal(self.path.name, tuple(p.as_posix() for p in moves),
+                                 tuple(p.as_posix() for p in removals))
+        record.write(self.out)
+        return record.complete(self.out)
 
     def discard(self) -> None:
-        shutil.rmtree(self.path, ignore_errors=True)
+        """Remove the stage, unless an unfinished commit still moves files from it."""
+        if journal.pending_stage(self.out) != self.path.name:
+            shutil.rmtree(self.path, ignore_errors=True)
+
+
+def move_order(files: dict[str, list[Path]]) -> list[Path]:
+    """The order in which a commit moves a build's files (target → relative paths): targets in
+    the table's order (a target's products are read only by those after it), and within one,
+    other files before pages, and pages deeper in the folder before those above — so that the
+    files a page describes or links to are in place before the page (the detail page last)."""
+    rank = {target: i for i, target in enumerate(TARGETS)}
+
+    def key(item: tuple[str, Path]) -> tuple[int, bool, int, str]:
+        target, path = item
+        return rank.get(target, len(rank)), path.suffix == ".html", -len(path.parts), path.as_posix()
+
+    seen: set[Path] = set()
+    ordered = []
+    for _, path in sorted(((t, p) for t, paths in files.items() for p in paths), key=key):
+        if path not in seen:
+            seen.add(path)
+            ordered.append(path)
+    return ordered
+
+
+def stale_files(out: Path, files: dict[str, list[Path]], previous: dict[str, list[Path]],
+                clean: tuple[str, ...] = ()) -> list[Path]:
+    """The files of the output folder (relative paths) that a commit of `files` removes: those a
+    target wrote last time (`previous`, from the manifest) and does not write now, and every other
+    file under the `clean` folders (pages of the web edition that no longer exist)."""
+    keep = {p for paths in files.values() for p in paths}
+    root = out.resolve()
+    found: dict[Path, None] = {}
+    for target, paths in previous.items():
+        for relative in paths:
+            path = out / relative
+            if target in files and relative not in keep and path.is_file() and path.resolve().is_relative_to(root):
+                found[relative] = None
+    for folder in clean:
+        for path in sorted((out / folder).rglob("*")) if (out / folder).exists() else []:
+            relative = path.relative_to(out)
+            if path.is_file() and relative not in keep:
+                found[relative] = None
+    return list(found)
+
+
+def _pid(stage: Path) -> int:
+    try:
+        return int(stage.name.split("-")[1])
+    except (IndexError, ValueError):
+        return 0
 
 
 def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -16,6 +16,7 @@ import jinja2
 
 from .citation import bibtex, plain_citation, ris
 from .language import language_name
+from .links import check_links
 from .cover import COVER_WIDTH, cover_jpeg
 from .formats import FONTS, FORMATS, OFFERED, READ, STYLES, TEMPLATES, output_name
 from .model import Report
@@ -137,14 +138,18 @@ class WebWriter(SimpleWriter):
 
     def __init__(self, env: jinja2.Environment, options: BuildOptions) -> None:
         self.env = env
+        self.out = options.out
 
     def write(self, report: Report, stage: Path, products: Products) -> Products:
         """Runs after the PDF and EPUB writers: it describes the files they wrote in this build or
-        an earlier one (a file that was never built is left off the page)."""
+        an earlier one (a file that was never built is left off the page). Raises OutputError if
+        a link of the pages leads nowhere (links.py)."""
         written = write_web(report, self.env, stage, products)
         if report.changes is not None:
             written.append(write_atomic(stage / output_name(report.meta, "changes"), report.changes.to_json()))
-        return products.add("web", [p.relative_to(stage) for p in written])
+        files = [p.relative_to(stage) for p in written]
+        check_links(stage, files, self.out, replaced=(READ,))
+        return products.add("web", files)
 
 
 def write_web(report: Report, env: jinja2.Environment, out: Path, products: Products) -> list[Path]:

@@ -73,6 +73,19 @@ def test_released_files_never_change(two_editions):
         "river-basin-note-ed1-print.pdf", "river-basin-note-ed1-screen.pdf", "river-basin-note-ed1.epub"]
 
 
+def test_released_editions_are_whole_read_only_and_alone(two_editions):
+    import stat
+
+    _, _, archive, _ = two_editions
+    assert sorted(p.name for p in archive.iterdir()) == ["1", "2"]  # no staging folder left
+    for folder in archive.iterdir():
+        listed = json.loads((folder / "manifest.json").read_text())["files"]
+        assert sorted(p.name for p in folder.iterdir()) == sorted(
+            [f["name"] for f in listed] + ["manifest.json", "snapshot.json"])
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o555
+        assert all(stat.S_IMODE(p.stat().st_mode) == 0o444 for p in folder.iterdir())
+
+
 def test_detail_page_lists_every_release(two_editions):
     _, out, archive, _ = two_editions
     page = (out / "index.html").read_text(encoding="utf-8")

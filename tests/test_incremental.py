@@ -17,6 +17,7 @@ import pytest
 
 from publisher import templates
 from tests.conftest import ROOT, run_cli
+from tests.pagecheck import page_problems
 
 BUILD = [sys.executable, str(ROOT / "build.py")]
 
@@ -120,10 +121,11 @@ def test_killed_builds_never_leave_broken_files(content, tmp_path):
         os.killpg(process.pid, signal.SIGKILL)  # the build and its PDF renderers
         process.wait()
         _complete(out)
-    # The next build starts clean and finishes.
+    # The next build completes what a killed commit left, starts clean and finishes.
     assert build(content, out, "--force").exit_code == 0
     _complete(out)
-    assert not list((out / ".build").glob("stage-*"))
+    assert not list((out / ".build").glob("stage-*")) and not (out / ".build" / "commit.json").exists()
+    assert page_problems(out) == []
 
 
 @pytest.mark.slow
@@ -135,6 +137,7 @@ def test_two_builds_at_once_do_not_mix(content, tmp_path):
     assert [run.returncode for run in runs] == [0, 0, 0], outputs
     _complete(out)
     assert not list((out / ".build").glob("stage-*"))
+    assert page_problems(out) == []
     # What the last build recorded is what is there: the next build has nothing to do.
     assert run_cli("--content", str(content), "--out", str(out)).output.startswith("Up to date")
 
