@@ -35,18 +35,15 @@ def write_atomic(target: Path, data: bytes | str) -> Path:
 def check_output_folder(content: Path, out: Path) -> None:
     """Refuse an output folder the build cannot or must not write, before anything is built.
 
-    Raises ReportError if `out` is the content folder or inside it (every build would change
-    the content, so no build would ever be up to date and the preview would rebuild for ever),
-    if a part of its path is a file (`--out notes.txt/dist`), or if the nearest folder that
-    exists cannot be written (read-only, or not ours).
+    Raises ReportError if a part of its path is a file (`--out notes.txt/dist`), or if the
+    nearest folder that exists cannot be written (read-only, or not ours). (An output folder
+    inside the content folder or the archive is refused earlier, as a usage error:
+    options.check_folders.)
     """
     try:
-        real_out, real_content = out.resolve(), content.resolve()
+        real_out = out.resolve()
     except (OSError, RuntimeError) as exc:
         raise ReportError(f"{out}: the output folder cannot be resolved ({exc})") from None
-    if real_out == real_content or real_out.is_relative_to(real_content):
-        raise ReportError(f"{out}: the output folder is inside the content folder {content}; choose one outside it "
-                          "(the build would change the content it is built from)")
     existing = real_out
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
