@@ -25,7 +25,7 @@ from lxml import etree
 from .citation import plain_citation
 from .container import check_epub
 from .cover import cover_jpeg
-from .figure import draw, picture_html, svg_file, svg_png
+from .figure import NARROW, draw, picture_html, svg_file, svg_png
 from .fonts import subset_font, visible_text
 from .formats import FONTS, FORMATS, STYLES, asset_href, document_stem, output_name
 from .markdown import Heading, html_id
@@ -102,12 +102,14 @@ def chart_stem(figure: Figure) -> str:
 
 
 def chart_assets(report: Report) -> list[Asset]:
-    """Every chart as an SVG file and a PNG copy at twice its size."""
+    """Every chart as SVG files (the wide drawing, and the narrow one for phones) and a PNG copy
+    of the wide one at twice its size."""
     found = []
     for figure in report.figures:
         if figure.spec.kind != "image":
             svg, stem = draw(figure), chart_stem(figure)
             found += [Asset(f"{stem}.svg", svg_file(svg), "image/svg+xml"),
+                      Asset(f"{stem}-narrow.svg", svg_file(draw(figure, NARROW)), "image/svg+xml"),
                       Asset(f"{stem}.png", svg_png(svg), "image/png")]
     return found
 

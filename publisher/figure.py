@@ -8,6 +8,7 @@ from datetime import date
 
 from markdown_it.common.utils import escapeHtml as esc
 
+from .charttext import ASCENT, DESCENT, text_width
 from .formats import asset_href
 from .markdown import Inline, html_id
 from .model import BarRow, Figure, Table, TimelineRow
@@ -23,10 +24,31 @@ LEVEL_COLOURS = {
 FONT = "Inter, 'Noto Sans', sans-serif"
 
 
-def _svg_open(ident: str, width: int, height: int, alt: str) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
-            f'width="{width}" height="{height}" role="img" aria-labelledby="{ident}-title" '
-            f'font-family="{FONT}" font-size="11"><title id="{ident}-title">{esc(alt)}</title>')
+WIDE, NARROW = 640, 320  # user units: the drawing for pages and wide screens, and for phones
+TEXT = 11  # user units: chart text; on a phone the narrow drawing is shown at about its own size,
+#            so text stays at least 10 CSS px (tests/test_browser.py)
+GAP = 3  # user units kept clear around a label
+
+
+def _svg_open(ident: str, width: int, height: float, alt: str) -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height:.0f}" '
+            f'width="{width}" height="{height:.0f}" role="img" aria-labelledby="{ident}-title" '
+            f'font-family="{FONT}" font-size="{TEXT}"><title id="{ident}-title">{esc(alt)}</title>')
+
+
+class _Labels:
+    """Text already placed in a drawing, to place more without overlap (charttext measures)."""
+
+    def __init__(self) -> None:
+        self.boxes: list[tuple[float, float, float, float]] = []
+
+    def free(self, left: float, baseline: float, width: float) -> bool:
+        top, bottom = baseline - ASCENT * TEXT - GAP, baseline + DESCENT * TEXT + GAP
+        return not any(left < r + GAP and x < left + width + GAP and top < b and t < bottom
+                       for x, t, r, b in self.boxes)
+
+    def add(self, left: float, baseline: float, width: float) -> None:
+        self.boxes.append((left, baseline - ASCENT * TEXT, left + width, baseline + DESCENT * TEXT))
 
 
 def _as_date(value: str) -> date:
@@ -57,15 +79,20 @@ def _tick_step(years: int) -> int:
     return next(step for step in (5, 10, 20, 50, 100, 200, 500, 1000) if years <= 25 * step)
 
 
-def timeline_svg(ident: str, rows: Sequence[TimelineRow], alt: str) -> str:
-    """Events on one lane per level, along a time axis of whole years: an SVG 640 px wide, with
-    `alt` as its title (`ident` names the title's id)."""
+def timeline_svg(ident: str, rows: Sequence[TimelineRow], alt: str, width: int = WIDE) -> str:
+    """Events on one lane per level, along a time axis of whole years: an SVG `width` user units
+    wide, with `alt` as its title (`ident` names the title's id). Wide, the lanes are named on the
+    left; narrow (under 400), above each lane. Annotations are placed where they touch no other
+    text, above or below their mark, stacked further out when needed."""
     dates = [_as_date(r.date) for r in rows]
     levels = [lv for lv in LEVEL_COLOURS if any(r.level == lv for r in rows)]
     levels += sorted({r.level for r in rows} - set(levels))
+    names = [level.replace("-", " ").capitalize() for level in levels]
     first, last = min(dates).year, max(dates).year + 1
-    left, right, top, lane = 120, 16, 16, 34
-    width, height = 640, top + lane * len(levels) + 34
+    narrow = width < 400
+    left = 8 if narrow else max(text_width(n, TEXT) for n in names) + 16
+    right, top = 16 if not narrow else 8, 8
+    lane = 58 if narrow else 40
     start = _year_start(first)
     span = _year_start(last) - start
 
@@ -73,76 +100,95 @@ def timeline_svg(ident: str, rows: Sequence[TimelineRow], alt: str) -> str:
         ordinal = day if isinstance(day, int) else day.toordinal()
         return left + (width - left - right) * (ordinal - start) / span
 
-    out = [_svg_open(ident, width, height, alt)]
-    placed: list[tuple[float, float, float]] = []  # (y, left, right) of annotations so far
-    for i, level in enumerate(levels):
-        y = top + lane * i + lane / 2
-        out.append(f'<text x="{left - 8}" y="{y + 4:.1f}" text-anchor="end" fill="#333">'
-                   f'{esc(level.replace("-", " ").capitalize())}</text>')
-        out.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
-                   'stroke="#ccc" stroke-width="1"/>')
-    axis = top + lane * len(levels) + 4
-    out.append(f'<line x1="{left}" x2="{width - right}" y1="{axis}" y2="{axis}" stroke="#333"/>')
+    labels = _Labels()
+    body: list[str] = []
+    lanes = [top + lane * i + lane / 2 + (8 if narrow else 0) for i in range(len(levels))]
+    for name, y in zip(names, lanes, strict=True):
+        if narrow:
+            body.append(f'<text x="{left}" y="{y - lane / 2 + 4:.1f}" fill="#333" font-weight="600">{esc(name)}</text>')
+            labels.add(left, y - lane / 2 + 4, text_width(name, TEXT, bold=True))
+        else:
+            body.append(f'<text x="{left - 8}" y="{y + 4:.1f}" text-anchor="end" fill="#333">{esc(name)}</text>')
+        body.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ccc" '
+                    'stroke-width="1"/>')
+    axis = lanes[-1] + lane / 2 + 4
+    body.append(f'<line x1="{left}" x2="{width - right}" y1="{axis:.1f}" y2="{axis:.1f}" stroke="#333"/>')
     step = _tick_step(last - first)
-    for year in range(first, last + 1, step):
-        tick = x(_year_start(year))
-        out.append(f'<line x1="{tick:.1f}" x2="{tick:.1f}" y1="{axis}" y2="{axis + 4}" stroke="#333"/>')
-        out.append(f'<text x="{tick:.1f}" y="{axis + 16}" text-anchor="middle" fill="#333">{year}</text>')
-    for row, day in zip(rows, dates, strict=True):
-        level = row.level
-        y = top + lane * levels.index(level) + lane / 2
-        colour = LEVEL_COLOURS.get(level, "#555")
-        out.append(f'<circle cx="{x(day):.1f}" cy="{y:.1f}" r="5" fill="{colour}" '
-                   'fill-opacity="0.85" stroke="#fff" stroke-width="1"/>')
-        if row.label:
-            out.append(_annotation(row.label, x(day), y, width - right, placed))
-    out.append("</svg>")
-    return "".join(out)
-
-
-def _annotation(text: str, cx: float, cy: float, limit: float,
-                placed: list[tuple[float, float, float]]) -> str:
-    """A short label above a mark, or below it when it would collide with an earlier one."""
-    half = len(text) * 2.6  # about half the width of 9-unit text
-    left, right = cx - half, cx + half
-    if right > limit:  # keep it inside the chart: anchor at the end
-        left, right = limit - 2 * half, limit
-    for y in (cy - 9, cy + 16):
-        if not any(py == y and pl < right + 4 and left < pr + 4 for py, pl, pr in placed):
+    while True:  # as many year labels as fit side by side
+        years = list(range(first, last + 1, step))
+        spaced = [x(_year_start(year)) for year in years]
+        widest = max(text_width(str(year), TEXT) for year in years)
+        if len(spaced) < 2 or min(b - a for a, b in zip(spaced, spaced[1:], strict=False)) > widest + 2 * GAP:
             break
-    placed.append((y, left, right))
-    return (f'<text x="{(left + right) / 2:.1f}" y="{y:.1f}" text-anchor="middle" font-size="9" '
-            f'fill="#333">{esc(text)}</text>')
+        step *= 2
+    for year in years:
+        tick = x(_year_start(year))
+        half = text_width(str(year), TEXT) / 2
+        centre = min(max(tick, half), width - half)  # the first and last stay inside the drawing
+        body.append(f'<line x1="{tick:.1f}" x2="{tick:.1f}" y1="{axis:.1f}" y2="{axis + 4:.1f}" stroke="#333"/>')
+        body.append(f'<text x="{centre:.1f}" y="{axis + 16:.1f}" text-anchor="middle" fill="#333">{year}</text>')
+    marks = []
+    for row, day in zip(rows, dates, strict=True):
+        y = lanes[levels.index(row.level)]
+        colour = LEVEL_COLOURS.get(row.level, "#555")
+        marks.append(f'<circle cx="{x(day):.1f}" cy="{y:.1f}" r="5" fill="{colour}" '
+                     'fill-opacity="0.85" stroke="#fff" stroke-width="1"/>')
+    for row, day in zip(rows, dates, strict=True):
+        if row.label:
+            body.append(_annotation(row.label, x(day), lanes[levels.index(row.level)], width, labels))
+    height = axis + 24
+    return _svg_open(ident, width, height, alt) + "".join(body) + "".join(marks) + "</svg>"
 
 
-def bar_svg(ident: str, rows: Sequence[BarRow], alt: str, unit: str = "") -> str:
-    """Horizontal bars in the order given, with the value (and `unit`) at the end of each bar:
-    an SVG 640 px wide, with `alt` as its title."""
-    left, right, top, bar, gap = 200, 60, 8, 20, 10
-    width = 640
-    height = top * 2 + len(rows) * (bar + gap)
+def _annotation(text: str, cx: float, cy: float, width: float, labels: _Labels) -> str:
+    """A short label by its mark, where it touches no text placed before it: above, below, then
+    further out; kept inside the drawing."""
+    size = text_width(text, TEXT)
+    left = min(max(cx - size / 2, GAP), width - GAP - size)
+    for baseline in (cy - 9, cy + 17, cy - 22, cy + 30):
+        if labels.free(left, baseline, size):
+            break
+    labels.add(left, baseline, size)
+    return f'<text x="{left:.1f}" y="{baseline:.1f}" fill="#333">{esc(text)}</text>'
+
+
+def bar_svg(ident: str, rows: Sequence[BarRow], alt: str, unit: str = "", width: int = WIDE) -> str:
+    """Horizontal bars in the order given, with the value (and `unit`) at the end of each bar: an
+    SVG `width` user units wide, with `alt` as its title. Wide, the labels stand left of the
+    bars; narrow (under 400), above them. Widths are measured, so no text leaves the drawing."""
+    narrow = width < 400
+    values = [(f"{r.value:g}" if isinstance(r.value, float) else str(r.value)) + (f" {unit}" if unit else "")
+              for r in rows]
+    label_room = 0.0 if narrow else max(text_width(r.label, TEXT) for r in rows) + 12
+    left = 4.0 if narrow else label_room
+    right = max(text_width(v, TEXT) for v in values) + 10
+    bar, gap = 18, (28 if narrow else 10)
+    top = 8 + (14 if narrow else 0)
+    height = top + len(rows) * (bar + gap)
     peak = max(float(r.value) for r in rows) or 1.0
     out = [_svg_open(ident, width, height, alt)]
-    for i, row in enumerate(rows):
+    for i, (row, value) in enumerate(zip(rows, values, strict=True)):
         y = top + i * (bar + gap)
         length = (width - left - right) * float(row.value) / peak
-        value = f"{row.value:g}" if isinstance(row.value, float) else str(row.value)
-        out.append(f'<text x="{left - 8}" y="{y + 14}" text-anchor="end" fill="#333">'
-                   f"{esc(row.label)}</text>")
-        out.append(f'<rect x="{left}" y="{y}" width="{length:.1f}" height="{bar}" fill="#0072B2"/>')
-        out.append(f'<text x="{left + length + 6:.1f}" y="{y + 14}" fill="#333">'
-                   f'{esc(value)}{" " + esc(unit) if unit else ""}</text>')
+        if narrow:
+            out.append(f'<text x="{left}" y="{y - 5}" fill="#333">{esc(row.label)}</text>')
+        else:
+            out.append(f'<text x="{left - 8:.1f}" y="{y + 13}" text-anchor="end" fill="#333">'
+                       f"{esc(row.label)}</text>")
+        out.append(f'<rect x="{left:.1f}" y="{y}" width="{length:.1f}" height="{bar}" fill="#0072B2"/>')
+        out.append(f'<text x="{left + length + 6:.1f}" y="{y + 13}" fill="#333">{esc(value)}</text>')
     out.append("</svg>")
     return "".join(out)
 
 
-def draw(figure: Figure) -> str:
-    """The figure's drawing as HTML: an inline SVG chart, or the image (<img>)."""
-    ident, alt = html_id(figure.spec.id), figure.spec.alt
+def draw(figure: Figure, width: int = WIDE) -> str:
+    """The figure's drawing as HTML: an inline SVG chart `width` user units wide (WIDE, or NARROW
+    for phones: its title id gets "-narrow"), or the image (<img>)."""
+    ident, alt = html_id(figure.spec.id) + ("-narrow" if width != WIDE else ""), figure.spec.alt
     if figure.spec.kind == "timeline":
-        return timeline_svg(ident, figure.rows, alt)
+        return timeline_svg(ident, figure.rows, alt, width)
     if figure.spec.kind == "bar":
-        return bar_svg(ident, figure.rows, alt, figure.spec.unit)
+        return bar_svg(ident, figure.rows, alt, figure.spec.unit, width)
     return f'<img src="{esc(asset_href(figure.asset))}" alt="{esc(alt)}"/>'
 
 
@@ -175,8 +221,10 @@ def svg_png(svg: str) -> bytes:
 
 
 def picture_html(stem: str, alt: str) -> str:
-    """SVG where the reader supports it, PNG otherwise: both files sit beside the document."""
-    return (f'<picture><source srcset="{stem}.svg" type="image/svg+xml"/>'
+    """SVG where the reader supports it (the narrow drawing on screens up to 40em wide), PNG
+    otherwise: the files sit beside the document."""
+    return (f'<picture><source media="(max-width: 40em)" srcset="{stem}-narrow.svg" type="image/svg+xml"/>'
+            f'<source srcset="{stem}.svg" type="image/svg+xml"/>'
             f'<img src="{stem}.png" alt="{esc(alt)}"/></picture>')
 
 

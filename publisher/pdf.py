@@ -27,7 +27,10 @@ from .citation import plain_citation
 from .cover import COVER_WIDTH
 from .errors import RenderError
 from .fonts import check_glyphs
+from .charttext import chart_problems
+from .figure import draw
 from .formats import FORMATS, STYLES, asset_href, output_name
+from .markdown import html_id
 from .model import Report
 from .options import BuildOptions
 from .output import write_atomic
@@ -176,7 +179,9 @@ class PdfJobs:
         context = multiprocessing.get_context("fork")
         base = content.resolve()
         files = {base / asset_href(asset.name): asset.data for asset in report.assets}
-        check = inspection(report)
+        charts = ((html_id(f.spec.id), tuple(chart_problems(draw(f)))) for f in report.figures
+                  if f.spec.kind != "image")
+        check = inspection(report, charts)
         self.jobs: dict[str, tuple[Any, Connection]] = {}
         self.layouts: dict[str, tuple[int, dict[str, int]]] = {}
         self.results: dict[str, RenderedPdf] = {}

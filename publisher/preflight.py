@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,7 +42,7 @@ CURRENCY = ("USD", "EUR", "JPY", "GBP", "CNY", "KZT", "UZS", "KGS", "TJS", "TMT"
 RULE_NAMES = ("widow", "orphan", "hyphen-ladder", "hyphen-short", "hyphen-name", "line-end", "citation-break",
               "note-page", "page-fill", "heading-low", "table-split", "table-header", "overflow", "straight-quotes",
               "running-head-case", "leader-alone", "short-line", "hyphen-page", "hyphen-last", "runt",
-              "compound-break", "loose-line", "keep-with-next", "top-gap")
+              "compound-break", "loose-line", "keep-with-next", "top-gap", "caption-case", "chart-text")
 LONG_CITATION = 2  # sources in one citation beyond which it may break between them (as render.py)
 
 
@@ -507,18 +507,34 @@ def _case(text: str) -> str:
 
 
 def check_case(layout: Layout) -> Iterator[tuple[Line, str, str]]:
-    """Running heads in one case (title case or sentence case)."""
+    """Running heads in one case (title case or sentence case), and figure and table captions in
+    one case."""
     heads: dict[str, int] = {}
     for page in layout.pages:
         for head in page.heads[:1]:  # the left-hand head: the section's name
             if not head.isdigit():
                 heads.setdefault(head, page.number)
-    cases = {head: _case(head) for head in heads}
+    yield from _one_case({head: _at(layout.pages[number - 1], "") for head, number in heads.items()},
+                         "running-head-case", "running heads")
+    captions: dict[str, list[Line]] = {}
+    for page in layout.pages:
+        for line in page.lines:
+            if ("caption" in line.tags or "figcaption" in line.tags) and "fig-source" not in line.classes \
+                    and "table-source" not in line.classes and "toc-entry" not in line.classes:
+                captions.setdefault(line.owner, []).append(line)
+    texts = {}
+    for lines in captions.values():
+        text = re.sub(r"^(Figure|Table)\s+\d+\.\s*", "", " ".join(line.text.strip() for line in lines))
+        texts[text.replace("\u00ad", "")] = lines[0]
+    yield from _one_case(texts, "caption-case", "captions")
+
+
+def _one_case(items: dict[str, Line], rule: str, what: str) -> Iterator[tuple[Line, str, str]]:
+    cases = {text: _case(text) for text in items}
     common = max(("sentence", "title"), key=lambda c: sum(v == c for v in cases.values()))
-    for head, case in cases.items():
+    for text, case in cases.items():
         if case and case != common:
-            yield _at(layout.pages[heads[head] - 1], ""), "running-head-case", (
-                f"“{head}” is in {case} case; the other running heads are in {common} case")
+            yield items[text], rule, f"“{text[:60]}” is in {case} case; the other {what} are in {common} case"
 
 
 def check_leaders(layout: Layout) -> Iterator[tuple[Line, str, str]]:
@@ -560,11 +576,23 @@ class Allowance:
         return finding.rule == self.rule and path == self.path and (not self.line or str(self.line) == line)
 
 
-def inspect(layout: Layout, sources: dict[str, str], allowances: tuple[Allowance, ...] = ()) -> list[Finding]:
+def check_charts(layout: Layout, charts: dict[str, tuple[str, ...]]) -> Iterator[tuple[Line, str, str]]:
+    """No chart text outside its drawing or over other text (`charts`: figure id → what
+    charttext.chart_problems found in the chart's SVG), reported on the chart's page."""
+    for page in layout.pages:
+        for owner, *_ in page.boxes:
+            for problem in charts.pop(owner, ()):
+                yield _at(page, owner), "chart-text", problem
+
+
+def inspect(layout: Layout, sources: dict[str, str], allowances: tuple[Allowance, ...] = (),
+            charts: dict[str, tuple[str, ...]] | None = None) -> list[Finding]:
     """Every finding of every rule, in page order; `sources` maps element ids to "path:line", and
-    a finding an allowance covers carries the author's reason."""
+    a finding an allowance covers carries the author's reason; `charts` maps figure ids to the
+    problems of their charts' text."""
     found = set()
-    for rule in RULES:
+    rules = [*RULES, lambda layout: check_charts(layout, dict(charts or {}))]
+    for rule in rules:
         for line, name, message in rule(layout):
             finding = Finding(sources.get(line.owner, ""), line.page, layout.edition, name, message)
             allowed = next((a.reason for a in allowances if a.covers(finding)), "")
@@ -579,16 +607,18 @@ class Inspection:
 
     sources: dict[str, str]
     allowances: tuple[Allowance, ...] = ()
+    charts: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (figure id, problems of its chart's text)
 
     def __call__(self, document: Any, edition: str, two_sided: bool = False) -> list[Finding]:
-        return inspect(read_layout(document, edition, two_sided), self.sources, self.allowances)
+        return inspect(read_layout(document, edition, two_sided), self.sources, self.allowances, dict(self.charts))
 
 
-def inspection(report: Any) -> Inspection:
-    """The inspection of a report: its source map and every chapter's allowances."""
+def inspection(report: Any, charts: Iterable[tuple[str, tuple[str, ...]]] = ()) -> Inspection:
+    """The inspection of a report: its source map, every chapter's allowances, and what is wrong
+    with the text of the charts as the PDF draws them ((figure id, problems) pairs)."""
     allowances = tuple(Allowance(a.rule, c.source_path, a.line, a.reason)
                        for c in report.documents for a in c.head.preflight)
-    return Inspection(source_map(report), allowances)
+    return Inspection(source_map(report), allowances, tuple(charts))
 
 
 def source_map(report: Any) -> dict[str, str]:

@@ -214,8 +214,8 @@ class Renderer:
             if env.scrolls:
                 wrap = f'<div class="table-wrap" role="region" tabindex="0" aria-label="Table {block.number}">'
             return table_html(block, inline, wrap)
-        body = self.style.figure_body(block)
-        return figure_html(block, body, inline, env.scrolls and body.startswith("<svg"))
+        # A chart fits every screen (a narrow drawing on phones): its box never needs to scroll.
+        return figure_html(block, self.style.figure_body(block), inline)
 
 
 def targets(report: Report) -> dict[str, tuple[str, str, str]]:

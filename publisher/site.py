@@ -13,7 +13,8 @@ from pathlib import Path
 import jinja2
 
 from .citation import plain_citation
-from .model import Chapter, Heading, Report
+from .figure import NARROW, draw
+from .model import Chapter, Figure, Heading, Report
 from .output import write_atomic
 from .formats import READ, asset_href, document_stem
 from .render import BIBLIOGRAPHY, GLOSSARY, Renderer, Style, note_anchor
@@ -45,8 +46,16 @@ class WebStyle(Style):
         return ('<section class="notes" role="doc-endnotes" aria-labelledby="notes-' + slug
                 + '"><h2 id="notes-' + slug + '">Notes</h2><ol>' + "".join(parts) + "</ol></section>")
 
+    def figure_body(self, figure: Figure) -> str:
+        # Both drawings, one shown by width (web.css): on a phone the narrow one keeps its text at
+        # a legible size; the other is not displayed, so it is not read out either.
+        if figure.spec.kind == "image":
+            return draw(figure)
+        return (f'<div class="chart-wide">{draw(figure)}</div>'
+                f'<div class="chart-narrow">{draw(figure, NARROW)}</div>')
+
     def scrolls(self, boxed: bool) -> bool:
-        # On a phone a wide table, or a chart kept at a legible size, scrolls inside its own box;
+        # On a phone a wide table scrolls inside its own box;
         # a box that scrolls must be focusable (WCAG 2.1.1), and a focusable box needs a name.
         return boxed
 

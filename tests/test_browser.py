@@ -232,6 +232,27 @@ FITS = """() => {
   });
   return {page, tables};
 }"""
+# The smallest chart text as shown, in CSS px: inline SVG charts that are displayed, and chart
+# pictures (the source the browser chose, read for its viewBox and font sizes).
+CHART_TEXT = """async () => {
+  const sizes = [];
+  for (const svg of document.querySelectorAll('svg.chart')) {
+    if (!svg.getClientRects().length) continue;
+    const scale = svg.getScreenCTM().a;
+    for (const t of svg.querySelectorAll('text'))
+      sizes.push({chart: svg.getAttribute('aria-labelledby'), px: parseFloat(getComputedStyle(t).fontSize) * scale});
+  }
+  for (const img of document.querySelectorAll('picture img')) {
+    if (!img.complete) await new Promise(r => img.addEventListener('load', r, {once: true}));
+    const doc = new DOMParser().parseFromString(await (await fetch(img.currentSrc)).text(), 'image/svg+xml');
+    const root = doc.documentElement, view = root.getAttribute('viewBox').split(/[ ,]+/).map(Number);
+    const base = parseFloat(root.getAttribute('font-size') || '16');
+    for (const t of doc.querySelectorAll('text'))
+      sizes.push({chart: img.currentSrc.split('/').pop(),
+                  px: parseFloat(t.getAttribute('font-size') || base) * img.clientWidth / view[2]});
+  }
+  return sizes;
+}"""
 
 
 def _served(folder: Path) -> tuple[Any, str]:
@@ -241,7 +262,7 @@ def _served(folder: Path) -> tuple[Any, str]:
 
 
 @pytest.mark.parametrize("width", PHONES)
-def test_web_pages_fit_a_phone_and_tables_scroll_with_a_cue(browser, real_built, width):
+def test_web_pages_fit_a_phone_tables_scroll_with_a_cue_and_chart_text_is_legible(browser, real_built, width):
     server, base = _served(real_built.out)
     tab = browser.new_page(viewport={"width": width, "height": 800})
     problems = []
@@ -254,6 +275,8 @@ def test_web_pages_fit_a_phone_and_tables_scroll_with_a_cue(browser, real_built,
             for table in found["tables"]:
                 if table["table"] > table["box"] and not (table["scrolls"] and table["cue"]):
                     problems.append(f"{path}: table {table['id']} is cut off without a scroll cue")
+            problems += [f"{path}: text of {t['chart']} is {t['px']:.1f} px" for t in tab.evaluate(CHART_TEXT)
+                         if t["px"] < 10]
     finally:
         tab.close()
         server.shutdown()
@@ -262,7 +285,7 @@ def test_web_pages_fit_a_phone_and_tables_scroll_with_a_cue(browser, real_built,
 
 
 @pytest.mark.parametrize("width", PHONES)
-def test_epub_pages_fit_a_phone_and_tables_become_cards(browser, real_built, tmp_path, width):
+def test_epub_pages_fit_a_phone_tables_become_cards_and_chart_text_is_legible(browser, real_built, tmp_path, width):
     import zipfile
 
     with zipfile.ZipFile(real_built.file(".epub")) as book:
@@ -279,6 +302,8 @@ def test_epub_pages_fit_a_phone_and_tables_become_cards(browser, real_built, tmp
             for table in found["tables"]:
                 if table["table"] > found["page"][1]:
                     problems.append(f"{path}: table {table['id']} is {table['table']} px wide in {found['page'][1]}")
+            sizes = tab.evaluate(CHART_TEXT)
+            problems += [f"{path}: text of {t['chart']} is {t['px']:.1f} px" for t in sizes if t["px"] < 10]
     finally:
         tab.close()
         server.shutdown()

@@ -282,3 +282,53 @@ def test_short_line():
     found = findings(f'<p id="b-x-1">aaaa bbbb<br>{WORDS[:200]}</p>', "p { text-align: justify }", "short-line")
     assert len(found) == 1 and found[0].startswith("content/x.md:3: page 1 (screen): short-line: a justified line "
                                                    "stops"), found
+
+
+def test_caption_case():
+    captions = "".join(f'<figure id="fig-{i}"><figcaption><span class="label">Figure {i}.</span> {text}</figcaption>'
+                       f"</figure>" for i, text in enumerate(["Meetings by level and year", "Flows of the two rivers",
+                                                              "Trade With Japan By Year"], 1))
+    found = findings(captions, "", "caption-case")
+    assert found == ["report: page 1 (screen): caption-case: “Trade With Japan By Year” is in title case; the other "
+                     "captions are in sentence case"], found
+
+
+CHART = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 60" width="200" height="60" font-size="11">'
+         '<title>t</title><text x="10" y="20">One label</text><text x="30" y="22">Another label</text>'
+         '<g transform="translate(150, 0)"><text x="0" y="50">Cut off at the edge</text></g></svg>')
+
+
+def test_chart_text_is_measured():
+    from publisher.charttext import chart_problems, text_boxes, text_width
+
+    assert 40 < text_width("One label", 11) < 60  # Inter at 11 units
+    (_, _, width, height), boxes = text_boxes(CHART)
+    assert (width, height) == (200, 60) and [b.text for b in boxes] == ["One label", "Another label",
+                                                                        "Cut off at the edge"]
+    assert boxes[2].left == 150  # the translation is followed
+    assert chart_problems(CHART) == ["“Cut off at the edge” runs outside the chart",
+                                     "“One label” overlaps “Another label”"]
+    # A label ending at the edge is inside; text under a rotation is not judged.
+    assert chart_problems(CHART.replace('<text x="30" y="22">', '<text x="30" y="50">').replace(
+        'translate(150, 0)', 'rotate(90)')) == []
+
+
+def test_chart_text_rule_names_the_figure_page():
+    body = f'<figure id="fig-t">{CHART}<figcaption>Figure 1. A chart</figcaption></figure>'
+    found = [str(f) for f in preflight.inspect(layout(body), {"fig-t": "content/x.md:30"},
+                                               charts={"fig-t": ("“Cut off” runs outside the chart",)})]
+    assert found == ["content/x.md:30: page 1 (screen): chart-text: “Cut off” runs outside the chart"], found
+
+
+def test_the_charts_drawn_have_no_text_faults():
+    # Every chart kind at both widths, with long labels and big values (the real report's are in its build).
+    from publisher.charttext import chart_problems
+    from publisher.figure import NARROW, WIDE, bar_svg, timeline_svg
+    from publisher.model import BarRow, TimelineRow
+
+    bars = [BarRow(label="Senior Officials’ Meetings of the Dialogue", value=1500), BarRow(label="B", value=3)]
+    events = [TimelineRow(date=f"{2004 + i}-0{1 + i % 9}", level=("ministerial", "summit", "expert")[i % 3],
+                          label=("Action Plan adopted", "USD 700m pledge", "1st summit", "")[i % 4]) for i in range(22)]
+    for width in (WIDE, NARROW):
+        assert chart_problems(bar_svg("b", bars, "alt", "meetings", width)) == []
+        assert chart_problems(timeline_svg("t", events, "alt", width)) == []

@@ -1,0 +1,121 @@
+"""Where the text of a chart sits: each <text> of an SVG measured with the chart's typeface.
+
+The chart drawer places its labels with these measures, and the layout preflight checks any SVG
+chart with them (text outside the drawing, text over text), whatever drew it.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .formats import FONTS
+
+SVG = "{http://www.w3.org/2000/svg}"
+ASCENT, DESCENT = 0.78, 0.22  # of the font size above and below the baseline (Inter's digits, capitals, descenders)
+TOLERANCE = 0.5  # user units: what counts as running out or overlapping
+
+
+@dataclass(frozen=True)
+class TextBox:
+    """One line of chart text and the box it covers, in the SVG's user units."""
+
+    text: str
+    left: float
+    top: float
+    right: float
+    bottom: float
+    size: float  # font size, user units
+
+    def overlaps(self, other: TextBox) -> bool:
+        return (self.left < other.right - TOLERANCE and other.left < self.right - TOLERANCE
+                and self.top < other.bottom - TOLERANCE and other.top < self.bottom - TOLERANCE)
+
+
+@lru_cache(maxsize=4)
+def _font(bold: bool) -> object:
+    from PIL import ImageFont
+
+    return ImageFont.truetype(str(FONTS / ("Inter-SemiBold.otf" if bold else "Inter-Regular.otf")), 200)
+
+
+def text_width(text: str, size: float, bold: bool = False) -> float:
+    """The advance width of `text` set in Inter at `size` (both in user units or px)."""
+    return float(_font(bold).getlength(text)) * size / 200  # type: ignore[attr-defined]
+
+
+def _number(value: str | None, default: float = 0.0) -> float:
+    match = re.match(r"\s*(-?[\d.]+(?:e-?\d+)?)", value or "")
+    return float(match.group(1)) if match else default
+
+
+def _translate(transform: str | None) -> tuple[float, float] | None:
+    """The offset of a transform made only of translate(); None for anything else (rotations …)."""
+    if not transform:
+        return 0.0, 0.0
+    dx = dy = 0.0
+    for name, args in re.findall(r"(\w+)\s*\(([^)]*)\)", transform):
+        if name != "translate":
+            return None
+        values = [float(v) for v in re.split(r"[\s,]+", args.strip()) if v]
+        dx += values[0] if values else 0.0
+        dy += values[1] if len(values) > 1 else 0.0
+    return dx, dy
+
+
+def text_boxes(svg: str) -> tuple[tuple[float, float, float, float], list[TextBox]]:
+    """The drawing's viewBox (x, y, width, height) and a box per <text> element.
+
+    Only translations are followed; text under a rotation or scale is left out. Font size and
+    text-anchor are inherited as in SVG. Raises ValueError if the SVG is not well-formed.
+    """
+    try:
+        root = ET.fromstring(svg)
+    except ET.ParseError as exc:
+        raise ValueError(f"the chart is not well-formed SVG: {exc}") from None
+    view = [float(v) for v in re.split(r"[\s,]+", (root.get("viewBox") or "").strip()) if v]
+    if len(view) != 4:
+        view = [0.0, 0.0, _number(root.get("width")), _number(root.get("height"))]
+    boxes: list[TextBox] = []
+
+    def walk(node: ET.Element, dx: float, dy: float, size: float, anchor: str, bold: bool) -> None:
+        offset = _translate(node.get("transform"))
+        if offset is None:
+            return
+        dx, dy = dx + offset[0], dy + offset[1]
+        size = _number(node.get("font-size"), size)
+        anchor = node.get("text-anchor") or anchor
+        weight = node.get("font-weight")
+        bold = bold if weight is None else weight in ("bold", "600", "700", "800", "900")
+        if node.tag == f"{SVG}text":
+            text = "".join(node.itertext()).strip()
+            if text:
+                width = text_width(text, size, bold)
+                x, y = dx + _number(node.get("x")), dy + _number(node.get("y"))
+                left = x - width if anchor == "end" else x - width / 2 if anchor == "middle" else x
+                boxes.append(TextBox(text, left, y - ASCENT * size, left + width, y + DESCENT * size, size))
+            return
+        if node.tag in (f"{SVG}title", f"{SVG}desc", f"{SVG}defs"):
+            return
+        for child in node:
+            walk(child, dx, dy, size, anchor, bold)
+
+    walk(root, 0.0, 0.0, 16.0, "start", False)
+    return (view[0], view[1], view[2], view[3]), boxes
+
+
+def chart_problems(svg: str) -> list[str]:
+    """What is wrong with a chart's text: a label outside the drawing, or two labels overlapping."""
+    (x, y, width, height), boxes = text_boxes(svg)
+    found = []
+    for box in boxes:
+        if (box.left < x - TOLERANCE or box.right > x + width + TOLERANCE or box.top < y - TOLERANCE
+                or box.bottom > y + height + TOLERANCE):
+            found.append(f"“{box.text}” runs outside the chart")
+    for index, box in enumerate(boxes):
+        for other in boxes[index + 1:]:
+            if box.overlaps(other):
+                found.append(f"“{box.text}” overlaps “{other.text}”")
+    return found
