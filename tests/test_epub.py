@@ -83,9 +83,10 @@ def test_charts_have_a_raster_fallback(book):
         chapter = archive.read("EPUB/01-context.xhtml").decode()
         names = archive.namelist()
         png = archive.read("EPUB/images/fig-events.png")
-    assert ('<picture><source srcset="images/fig-events.svg" type="image/svg+xml"/>'
+    assert ('<picture><source media="(max-width: 40em)" srcset="images/fig-events-narrow.svg" '
+            'type="image/svg+xml"/><source srcset="images/fig-events.svg" type="image/svg+xml"/>'
             '<img src="images/fig-events.png" alt="A time line with five meetings') in chapter
-    assert "EPUB/images/fig-events.svg" in names
+    assert "EPUB/images/fig-events.svg" in names and "EPUB/images/fig-events-narrow.svg" in names
     assert png.startswith(b"\x89PNG")
 
 

@@ -76,15 +76,18 @@ def test_generated_figures_and_tables(report, rendered):
     assert '<img src="media/images/basin.png" alt="A blue square' in rendered.html["print"][1]
     # The EPUB gets the charts as files (SVG with a PNG fallback) and shows them as pictures.
     assert [a.name for a in chart_assets(report)] == [
-        "images/fig-events.svg", "images/fig-events.png", "images/fig-flows.svg", "images/fig-flows.png"]
-    assert '<picture><source srcset="images/fig-flows.svg"' in rendered.html["epub"][1]
+        "images/fig-events.svg", "images/fig-events-narrow.svg", "images/fig-events.png",
+        "images/fig-flows.svg", "images/fig-flows-narrow.svg", "images/fig-flows.png"]
+    assert '<picture><source media="(max-width: 40em)" srcset="images/fig-flows-narrow.svg"' in rendered.html["epub"][1]
 
 
 def test_web_boxes_that_scroll_are_named_regions(rendered):
     html = rendered.html["web"][0]
     assert '<div class="table-wrap" role="region" tabindex="0" aria-label="Table 1">' in html
     assert '<div class="table-wrap" role="region" tabindex="0" aria-label="Unnumbered table 1"><table>' in html
-    assert '<div class="figure-body" role="region" tabindex="0" aria-label="Figure 1"><svg' in html
+    # A chart never scrolls (a narrow drawing serves phones): its box is not a tab stop.
+    assert '<div class="figure-body"><div class="chart-wide"><svg' in html and 'class="chart-narrow"><svg' in html
+    assert 'aria-label="Figure 1"' not in html
     assert 'role="region"' not in rendered.html["print"][0]
 
 

@@ -188,15 +188,18 @@ def test_notes_are_endnotes_with_back_links(fixture_built):
         assert note.xpath("ancestor::section[@role='doc-endnotes']")
 
 
-def test_tables_and_charts_scroll_inside_named_focusable_boxes(fixture_built):
+def test_tables_scroll_inside_named_focusable_boxes_and_charts_need_not(fixture_built):
     for path in (fixture_built.out / "read").glob("0*.html"):
         tree = lhtml.fromstring(path.read_bytes())
         for table in tree.xpath("//table"):
             box = table.getparent()
             assert box.get("class") == "table-wrap", path.name
             assert box.get("tabindex") == "0" and box.get("role") == "region" and box.get("aria-label")
-        for svg in tree.xpath("//figure//*[local-name()='svg']"):
-            assert svg.getparent().get("tabindex") == "0"
+        for figure in tree.xpath("//figure[.//*[local-name()='svg']]"):
+            # Two drawings, one shown by the screen's width; no box to scroll, no extra tab stop.
+            assert figure.xpath("count(.//div[@class='chart-wide']/*[local-name()='svg'])") == 1
+            assert figure.xpath("count(.//div[@class='chart-narrow']/*[local-name()='svg'])") == 1
+            assert not figure.xpath(".//*[@tabindex]")
     tree = lhtml.fromstring((fixture_built.out / "read" / "02-flows.html").read_bytes())
     assert tree.xpath("//div[@class='table-wrap']/@aria-label") == ["Table 2"]
 
