@@ -53,10 +53,13 @@ def _authors(report: Report) -> list[str]:
 
 
 def plain_citation(report: Report) -> str:
+    """The suggested citation as one line of text: authors. Title: subtitle. Edition N. Publisher,
+    date. Where to find it (the report's `url`, else its URN)."""
     meta = report.meta
     title = meta.title + (f": {meta.subtitle}" if meta.subtitle else "")
+    # Where to find it: the report's page if it has one, else its identifier.
     return (f"{'; '.join(_authors(report))}. {title}. Edition {meta.edition.number}. "
-            f"{meta.publisher.name}, {format_date(meta.edition.date)}. {meta.urn}.")
+            f"{meta.publisher.name}, {format_date(meta.edition.date)}. {meta.url or meta.urn}.")
 
 
 def bibtex(report: Report) -> str:
@@ -71,7 +74,7 @@ def bibtex(report: Report) -> str:
         ("year", bibtex_text(meta.edition.date[:4])),
         ("month", bibtex_text(meta.edition.date[5:7])),
         ("edition", str(meta.edition.number)),
-        ("url", bibtex_url(meta.publisher.url)),
+        ("url", bibtex_url(meta.url or meta.publisher.url)),
         ("note", bibtex_text(meta.urn)),
     ]
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields if value)
@@ -87,7 +90,7 @@ def ris(report: Report) -> str:
     lines += [("AU", name) for name in _authors(report)]
     lines += [("PB", meta.publisher.name), ("PY", meta.edition.date[:4]), ("DA", meta.edition.date.replace("-", "/")),
               ("ET", str(meta.edition.number)), ("LA", meta.language), ("M3", meta.urn)]
-    if meta.publisher.url:
-        lines.append(("UR", meta.publisher.url))
+    if meta.url or meta.publisher.url:
+        lines.append(("UR", meta.url or meta.publisher.url))
     lines.append(("ER", ""))
     return "".join(f"{tag}  - {ris_text(value)}\n" for tag, value in lines)

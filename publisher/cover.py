@@ -32,7 +32,8 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, wi
 
 
 def cover_jpeg(meta: Meta, width: int = 1600) -> bytes:
-    """A 2:3 cover in the design of the PDF cover; deterministic bytes for the same metadata."""
+    """A 2:3 cover in the design of the PDF cover (`width` px): what the document is, title,
+    subtitle, authors, publisher, edition and date; deterministic bytes for the same metadata."""
     height = width * 3 // 2
     image = Image.new("RGB", (width, height), NAVY)
     draw = ImageDraw.Draw(image)
@@ -41,7 +42,7 @@ def cover_jpeg(meta: Meta, width: int = 1600) -> bytes:
     sans = ImageFont.truetype(str(FONTS / "Inter-Regular.otf"), width // 40)
     serif = ImageFont.truetype(str(FONTS / "CharisSIL-Regular.ttf"), width // 30)
     y = height // 4
-    draw.text((margin, y), f"FILES / {meta.category.upper()}", font=sans, fill=ACCENT)
+    draw.text((margin, y), meta.kind.upper(), font=sans, fill=ACCENT)
     y += width // 14
     for line in _wrap(draw, meta.title, sans_bold, width - 2 * margin):
         draw.text((margin, y), line, font=sans_bold, fill=(255, 255, 255))
@@ -50,11 +51,16 @@ def cover_jpeg(meta: Meta, width: int = 1600) -> bytes:
     for line in _wrap(draw, meta.subtitle, serif, width - 2 * margin):
         draw.text((margin, y), line, font=serif, fill=PALE)
         y += int(serif.size * 1.35)
+    y += width // 20
+    authors = " · ".join(a.name for a in meta.authors)
+    for line in _wrap(draw, authors, sans, width - 2 * margin):
+        draw.text((margin, y), line, font=sans, fill=(255, 255, 255))
+        y += int(sans.size * 1.4)
     foot = height - margin - width // 12
     draw.line((margin, foot, width - margin, foot), fill=ACCENT, width=3)
-    draw.text((margin, foot + 24), f"{format_date(meta.published)} · Edition {meta.edition.number}",
-              font=sans, fill=(255, 255, 255))
-    draw.text((margin, foot + 24 + int(sans.size * 1.5)), meta.publisher.name, font=sans, fill=(255, 255, 255))
+    draw.text((margin, foot + 24), meta.publisher.name, font=sans, fill=(255, 255, 255))
+    draw.text((margin, foot + 24 + int(sans.size * 1.5)),
+              f"Edition {meta.edition.number} · {format_date(meta.edition.date)}", font=sans, fill=(255, 255, 255))
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=88, optimize=True)
     return buffer.getvalue()

@@ -87,7 +87,8 @@ class EpubStyle(Style):
             back = f'<a href="#{ref_id}" role="doc-backlink" class="backlink">{number}.</a>'
             parts.append(f'<aside epub:type="footnote" role="doc-footnote" id="{note_id}" '
                          f'class="footnote"><p>{back} {notes[number]}</p></aside>')
-        return '<section class="notes">' + "".join(parts) + "</section>"
+        return (f'<section class="notes" aria-labelledby="notes-{slug}"><h2 id="notes-{slug}">Notes</h2>'
+                + "".join(parts) + "</section>")
 
     def figure_body(self, figure: Figure) -> str:
         # E-books get a chart as files with a PNG fallback (Kindle rejects inline SVG).

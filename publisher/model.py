@@ -86,6 +86,11 @@ class Meta:
     standfirst: str = spec("One-paragraph summary of the report.", kind="text", required=True, prose=True)
     introduction: Document = spec("The document introduction.", required=True)
     category: str = spec("Category, shown as the breadcrumb 'Files / <category>'.", required=True)
+    kind: str = spec("What the document is, shown above the title on the cover (Analytical report, Policy brief …).",
+                     default="Report", prose=True)
+    url: str = spec("The report's public page (its detail page), an absolute https URL: the suggested citation gives "
+                    "it, and the page's metadata (Open Graph, JSON-LD) is made absolute with it.", kind="url",
+                    default="")
     language: str = spec("BCP 47 language tag.", required=True, pattern=r"[a-zA-Z]{2,3}(-[A-Za-z0-9]{2,8})*")
     published: str = spec("Publication date.", kind="date", required=True)
     edition: Edition = spec("The current edition and the earlier ones.", required=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -25,6 +27,33 @@ def format_date(value: str) -> str:
     if len(parts) == 2:
         return f"{MONTHS[int(parts[1]) - 1]} {parts[0]}"
     return parts[0]
+
+
+def readable_url(url: str) -> str:
+    """A URL as a reader should see it: percent-encoded UTF-8 decoded ("%D0%BA" → "к"), unless
+    decoding would make it ambiguous (an encoded space, slash, "%", control or invisible
+    character stays encoded); the link itself keeps the encoded form."""
+    from urllib.parse import unquote
+
+    def decode(match: re.Match[str]) -> str:
+        text = unquote(match.group(0), errors="strict") if _decodable(match.group(0)) else match.group(0)
+        return text if all(_visible(c) for c in text) else match.group(0)
+
+    return re.sub(r"(?:%[0-9A-Fa-f]{2})+", decode, url)
+
+
+def _decodable(encoded: str) -> bool:
+    try:
+        bytes.fromhex(encoded.replace("%", "")).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _visible(char: str) -> bool:
+    import unicodedata
+
+    return ord(char) > 0x7F and unicodedata.category(char)[0] in "LMN" or char in "-._~()'!*,"
 
 
 def format_reference(entry: ReferenceEntry, language: str = "en") -> tuple[str, str]:
@@ -57,6 +86,7 @@ def format_reference(entry: ReferenceEntry, language: str = "en") -> tuple[str, 
         pieces_text.append(note)
     if entry.url:
         accessed = f" (accessed {format_date(entry.accessed)})" if entry.accessed else ""
-        pieces_html.append(f'<a class="ref-url" href="{esc(entry.url)}">{esc(entry.url)}</a>{esc(accessed)}')
-        pieces_text.append(f"{entry.url}{accessed}")
+        shown = readable_url(entry.url)
+        pieces_html.append(f'<a class="ref-url" href="{esc(entry.url)}">{esc(shown)}</a>{esc(accessed)}')
+        pieces_text.append(f"{shown}{accessed}")
     return " ".join(pieces_html), " ".join(pieces_text)

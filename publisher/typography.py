@@ -31,8 +31,10 @@ UNITS = r"km|m|kg|t|%|per\s?cent|percent|million|billion|trillion|bn|mn|yen|USD|
 
 
 def curl(text: str, language: str = "en") -> str:
-    """Straight quotes and apostrophes as typographic ones, in the language's style; dashes and
-    everything else are left as written."""
+    """Straight quotes and apostrophes as typographic ones, in the language's style, and a hyphen
+    between two numbers as the en dash of a range ("19-20 December" → "19–20", not an ISO date
+    "2025-12-20"); everything else is left as written."""
+    text = re.sub(r"(?<![\d\-/.])(\d{1,4})-(\d{1,4})(?![\d\-/])", "\\1–\\2", text)
     if "'" not in text and '"' not in text:
         return text
     curled = smartypants.smartypants(text, smartypants.Attr.q | smartypants.Attr.u)
