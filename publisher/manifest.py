@@ -17,6 +17,7 @@ import json
 import stat
 from pathlib import Path
 
+from . import toolchain
 from .files import UnsafeFile, read_regular, regular_files
 from .formats import PROJECT, STATE, TARGETS, dependencies
 from .output import write_atomic
@@ -79,8 +80,8 @@ MAX_SOURCE = 20_000_000  # bytes; larger than any file the loader accepts
 
 def input_digests(content: str, archive: Path) -> dict[str, str]:
     """One digest per output: its own inputs plus the content digest (`digest_sources`), the
-    editions archive and the code."""
-    shared = content + digest_paths([*CODE] + ([archive] if archive.exists() else []))
+    editions archive, the code and the toolchain (the versions of the libraries that draw it)."""
+    shared = content + digest_paths([*CODE] + ([archive] if archive.exists() else [])) + toolchain.digest_text()
     return {target: hashlib.sha256((shared + digest_paths(DEPENDS[target])).encode()).hexdigest()
             for target in DEPENDS}
 
@@ -126,7 +127,9 @@ def files(out: Path, targets: tuple[str, ...]) -> dict[str, list[Path]]:
 
 
 def save(out: Path, digests: dict[str, str], files: dict[str, list[Path]], sources: dict[str, str]) -> None:
-    """Record the digests and files of the targets just built, and the content files read."""
+    """Record the digests and files of the targets just built, and the content files read; the
+    toolchain they were built with goes beside them (build-info.json)."""
+    toolchain.save_build_info(out)
     data = _read(out)
     data["sources"] = dict(sorted(sources.items()))
     for target, digest in digests.items():
