@@ -2,10 +2,11 @@
 
 The outputs are byte-identical for the same content and the same toolchain, whatever the
 machine's time zone, locale, umask, hash seed, output folder or optional libraries. What is
-left to differ is recorded here: the Python packages that draw, shape, subset and pack, and the
-system libraries WeasyPrint lays text out with (Pango, HarfBuzz) and cairosvg draws with
-(cairo). Each build records it in OUT/.build/build-info.json, each release in its manifest,
-and it is one of the inputs of every output (a new toolchain rebuilds them).
+left to differ is recorded here: the Python packages that draw, shape, subset and pack; the
+system libraries WeasyPrint lays text out with (Pango, HarfBuzz); and cairo, which nothing of
+the build draws with any more (charts are rasterised by resvg, covers by PDFium) but which is
+recorded all the same. Each build records it in OUT/.build/build-info.json, each release in
+its manifest, and it is one of the inputs of every output (a new toolchain rebuilds them).
 
 Finding the versions is cheap (package metadata and three library calls), so the up-to-date
 check can afford it: WeasyPrint is not imported.
@@ -25,7 +26,7 @@ from .formats import STATE
 from .output import write_atomic
 
 # Python packages whose version can change the bytes of an output.
-PACKAGES = ("weasyprint", "pydyf", "fonttools", "ebooklib", "pillow", "pypdfium2", "cairosvg", "pyphen")
+PACKAGES = ("weasyprint", "pydyf", "fonttools", "ebooklib", "pillow", "pypdfium2", "resvg-py", "pyphen")
 # System libraries: the names WeasyPrint and cairocffi load them by, and their version function.
 LIBRARIES = {
     "pango": (("libpango-1.0.so.0", "libpango-1.0.dylib", "libpango-1.0-0.dll", "pango-1.0"),

@@ -1,6 +1,8 @@
 """Identical bytes anywhere: the same content builds into byte-identical files whatever the time
 zone, locale, umask, hash seed or output path, and whether or not the system has HarfBuzz's
-subsetter (libharfbuzz-subset), which WeasyPrint would otherwise use for the PDFs' fonts."""
+subsetter (libharfbuzz-subset), which WeasyPrint would otherwise use for the PDFs' fonts; the
+toolchain that is left to make a difference is recorded; and what the renderer does to save
+memory leaves the PDFs as they were."""
 
 from __future__ import annotations
 
@@ -14,9 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from publisher import pdf
+from publisher.formats import asset_href
+from publisher.templates import make_env
+from publisher.toolchain import FIELDS, PACKAGES
 from tests.conftest import MINIMAL, ROOT
-
-pytestmark = pytest.mark.slow  # five builds of the fixture report
 
 # Files of the build's own state that legitimately differ: the record of the toolchain (which
 # says whether hb-subset was there), the manifest of input digests (which include the
@@ -102,11 +106,14 @@ VARIANTS = {
     "hashseed-paths": dict(env={"PYTHONHASHSEED": "4242"}, paths=("elsewhere/con tent ü", "deeper/still/öut")),
     "other-timezone-locale-hashseed": dict(env={"TZ": "America/St_Johns", "LANG": "de_DE.ISO-8859-1",
                                                 "PYTHONHASHSEED": "random"}, umask=0o002),
+    # No fonts on the system at all: nothing may fall back to, or be drawn in, a system font.
+    "no-system-fonts": dict(no_system_fonts=True),
     # WeasyPrint subsets fonts with hb-subset when the library is there, with fontTools if not.
     "no-hb-subset": dict(hide_hb_subset=True),
 }
 
 
+@pytest.mark.slow  # six builds of the fixture report
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_identical_bytes_in_any_environment(variant, reference, tmp_path):
     spec = VARIANTS[variant]
@@ -114,7 +121,13 @@ def test_identical_bytes_in_any_environment(variant, reference, tmp_path):
     content = tmp_path / content_name
     shutil.copytree(MINIMAL, content)
     wrap = _without_hb_subset if spec.get("hide_hb_subset") else (lambda command: command)
-    out = _build(content, tmp_path / out_name, spec.get("env"), spec.get("umask", 0o022), wrap)
+    env = dict(spec.get("env", {}))
+    if spec.get("no_system_fonts"):
+        config = tmp_path / "fonts.conf"
+        config.write_text(f'<?xml version="1.0"?>\n<fontconfig><cachedir>{tmp_path}/fontconfig</cachedir></fontconfig>\n',
+                          encoding="utf-8")
+        env["FONTCONFIG_FILE"] = str(config)
+    out = _build(content, tmp_path / out_name, env, spec.get("umask", 0o022), wrap)
 
     expected, found = digests(reference), digests(out)
     assert sorted(found) == sorted(expected)
@@ -126,3 +139,37 @@ def test_identical_bytes_in_any_environment(variant, reference, tmp_path):
         assert _toolchain(out)["harfbuzz-subset"] is False
     else:
         assert _toolchain(out) == _toolchain(reference)
+
+
+def test_build_info_records_the_toolchain(fixture_built):
+    from importlib import metadata
+
+    toolchain = _toolchain(fixture_built.out)
+    assert tuple(toolchain) == tuple(sorted(FIELDS))
+    assert isinstance(toolchain["harfbuzz-subset"], bool)
+    assert toolchain["python"] == ".".join(map(str, sys.version_info[:3]))
+    assert all(toolchain[name] == metadata.version(name) for name in PACKAGES)
+    assert all(toolchain[name] != "missing" for name in ("pango", "harfbuzz"))
+
+
+@pytest.mark.slow  # four renders of the fixture
+def test_memory_savings_leave_the_pdfs_as_they_were(fixture_built, tmp_path, monkeypatch):
+    """The scoped user-agent stylesheet and the pagination state dropped before the write save a
+    third of a render's memory; the PDFs are byte for byte what WeasyPrint makes without them."""
+    assert pdf.scoped_user_agent_css() is not None, "WeasyPrint's user-agent stylesheet changed: update _UA_SCOPES"
+    report = fixture_built.report
+    files = {pdf.CONTENT_ROOT / asset_href(a.name): a.data for a in report.assets}
+    made = {}
+    for way in ("lean", "as WeasyPrint"):
+        if way == "as WeasyPrint":
+            from weasyprint.html import UA_STYLESHEET
+
+            monkeypatch.setattr(pdf, "_user_agent_stylesheet", lambda: UA_STYLESHEET)
+            monkeypatch.setattr(pdf, "_drop_pagination_state", lambda document: None)
+        for edition in ("screen", "print"):
+            html = pdf.render_html(report, make_env(), edition)
+            target = tmp_path / way / f"{edition}.pdf"
+            pdf.render_pdf(html, edition, target, pdf.CONTENT_ROOT, files)
+            made.setdefault(edition, []).append(target.read_bytes())
+    for edition, (lean, stock) in made.items():
+        assert lean == stock, edition
