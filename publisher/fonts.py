@@ -13,8 +13,10 @@ import hashlib
 import io
 import json
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from html import unescape
@@ -169,28 +171,42 @@ def subset_glyphs(data: bytes, glyphs: set[int], cache: Path | None = None, *, i
                 notdef_outline=notdef_outline, index=index)
 
 
+_PDF_CACHE: ContextVar[Path | None] = ContextVar("pdf_font_cache", default=None)
+_INSTALL = threading.Lock()
+
+
 @contextmanager
 def pdf_font_subsetting(cache: Path | None = None) -> Iterator[None]:
-    """While writing PDFs, WeasyPrint subsets each font with `subset_glyphs` (fontTools, here).
+    """While writing PDFs, WeasyPrint subsets each font with `subset_glyphs` (fontTools, here),
+    keeping the cuts in `cache`.
 
     WeasyPrint 70 subsets with the system's libharfbuzz-subset when it is installed and with
     fontTools otherwise, and the two give different bytes: the same report made different PDFs
     on different machines. Its other choices stay as they are: the text is shaped with the
     bundled fonts themselves, and the PDF maps only the glyphs drawn, each to the text it was
-    drawn for (so ligatures such as "fi" keep their text, which embedding whole fonts would
-    lose).
+    drawn for (so ligatures such as "fi" keep their text, which embedding whole fonts with
+    `full_fonts=True` would lose: its ToUnicode map comes from the fonts' character maps, where
+    ligatures and contextual forms have no entry).
+
+    The method is replaced once per process, for good: no build should subset another way.
     """
     from weasyprint.pdf import fonts as weasyprint_fonts
 
-    original = weasyprint_fonts.Font.subset
-
-    def subset(font: Any, to_unicode: dict[int, str], hinting: bool) -> None:
-        if to_unicode:
-            font.file_content = subset_glyphs(font.file_content, set(to_unicode), cache, index=font.index,
-                                              hinting=hinting, notdef_outline=bool(font.missing))
-
-    weasyprint_fonts.Font.subset = subset
+    with _INSTALL:
+        if not getattr(weasyprint_fonts.Font.subset, "publisher", False):
+            weasyprint_fonts.Font.subset = _subset_drawn_glyphs
+    token = _PDF_CACHE.set(cache)
     try:
         yield
     finally:
-        weasyprint_fonts.Font.subset = original
+        _PDF_CACHE.reset(token)
+
+
+def _subset_drawn_glyphs(font: Any, to_unicode: dict[int, str], hinting: bool) -> None:
+    """weasyprint.pdf.fonts.Font.subset, made by `subset_glyphs`."""
+    if to_unicode:
+        font.file_content = subset_glyphs(font.file_content, set(to_unicode), _PDF_CACHE.get(), index=font.index,
+                                          hinting=hinting, notdef_outline=bool(font.missing))
+
+
+_subset_drawn_glyphs.publisher = True  # type: ignore[attr-defined]

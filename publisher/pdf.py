@@ -213,13 +213,18 @@ def _user_agent_stylesheet() -> Any:
 
 def _report_html(**arguments: Any) -> Any:
     """weasyprint.HTML with the scoped user-agent stylesheet."""
+    return _report_html_class()(**arguments)
+
+
+@lru_cache(maxsize=1)
+def _report_html_class() -> Any:
     from weasyprint import HTML
 
     class ReportHTML(HTML):  # type: ignore[misc]
         def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
             return [_user_agent_stylesheet(), *super()._ua_stylesheets(forms)[1:]]
 
-    return ReportHTML(**arguments)
+    return ReportHTML
 
 
 class _Collect(logging.Handler):
