@@ -129,7 +129,7 @@ def files(out: Path, targets: tuple[str, ...]) -> dict[str, list[Path]]:
 def save(out: Path, digests: dict[str, str], files: dict[str, list[Path]], sources: dict[str, str]) -> None:
     """Record the digests and files of the targets just built, and the content files read; the
     toolchain they were built with goes beside them (build-info.json)."""
-    toolchain.save_build_info(out)
+    write_atomic(out / STATE / toolchain.BUILD_INFO, toolchain.build_info())
     data = _read(out)
     data["sources"] = dict(sorted(sources.items()))
     for target, digest in digests.items():

@@ -5,8 +5,9 @@ machine's time zone, locale, umask, hash seed, output folder or optional librari
 left to differ is recorded here: the Python packages that draw, shape, subset and pack; the
 system libraries WeasyPrint lays text out with (Pango, HarfBuzz); and cairo, which nothing of
 the build draws with any more (charts are rasterised by resvg, covers by PDFium) but which is
-recorded all the same. Each build records it in OUT/.build/build-info.json, each release in
-its manifest, and it is one of the inputs of every output (a new toolchain rebuilds them).
+recorded all the same. Each build records it in OUT/.build/build-info.json (manifest.py), each
+release in its manifest (edition.py), and it is one of the inputs of every output (a new
+toolchain rebuilds them). This module imports nothing of the publisher's.
 
 Finding the versions is cheap (package metadata and three library calls), so the up-to-date
 check can afford it: WeasyPrint is not imported.
@@ -20,10 +21,6 @@ import json
 import platform
 from functools import lru_cache
 from importlib import metadata
-from pathlib import Path
-
-from .formats import STATE
-from .output import write_atomic
 
 # Python packages whose version can change the bytes of an output.
 PACKAGES = ("weasyprint", "pydyf", "fonttools", "ebooklib", "pillow", "pypdfium2", "resvg-py", "pyphen")
@@ -86,7 +83,6 @@ def digest_text() -> str:
     return json.dumps({k: v for k, v in toolchain().items() if k != "harfbuzz-subset"}, sort_keys=True)
 
 
-def save_build_info(out: Path) -> Path:
-    """Record the toolchain beside the manifest: OUT/.build/build-info.json."""
-    return write_atomic(out / STATE / BUILD_INFO, json.dumps({"toolchain": toolchain()}, indent=1, sort_keys=True)
-                        + "\n")
+def build_info() -> str:
+    """The text of OUT/.build/build-info.json (written beside the manifest by manifest.save)."""
+    return json.dumps({"toolchain": toolchain()}, indent=1, sort_keys=True) + "\n"
