@@ -46,6 +46,9 @@ class Release:
     revision: str
     files: tuple[ReleasedFile, ...]
     folder: Path = field(compare=False)
+    # What the edition was built with (toolchain.FIELDS → version, or whether hb-subset was
+    # installed); empty for editions released before it was recorded.
+    toolchain: tuple[tuple[str, str | bool], ...] = field(default=(), compare=False)
 
 
 # --- the archive -------------------------------------------------------------------------
@@ -64,7 +67,8 @@ PLAIN_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\.(?:pdf|epub)")
 SHA256 = re.compile(r"[0-9a-f]{64}")
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 REVISION = re.compile(r"(?:git:(?:[0-9a-f]{40}|[0-9a-f]{64})\+)?sha256:[0-9a-f]{64}|git:(?:[0-9a-f]{40}|[0-9a-f]{64})")
-MANIFEST_FIELDS = ("edition", "date", "note", "report", "revision", "files")
+VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+_~-]{0,63}")
+MANIFEST_FIELDS = ("edition", "date", "note", "report", "revision", "files", "toolchain")
 FILE_FIELDS = ("name", "sha256", "size")
 
 
@@ -161,6 +165,7 @@ _DESCRIBE = {
     SHA256.pattern: "a SHA-256 (64 lowercase hexadecimal digits)",
     ISO_DATE.pattern: "a date as YYYY-MM-DD",
     REVISION.pattern: "a revision (git:<commit>, sha256:<digest> or both)",
+    VERSION.pattern: "a version (letters, digits and . + _ ~ -, at most 64)",
 }
 
 
@@ -191,7 +196,28 @@ def _parse_manifest(data: Any, folder: Path) -> Release:
     revision = _text(data, "revision", shown, "revision", required=False)
     if revision and not REVISION.fullmatch(revision):
         _fail(shown, "revision", f"{revision!r} is not {_DESCRIBE[REVISION.pattern]}")
-    return Release(number, day, note, revision, _parse_files(data, shown), folder)
+    return Release(number, day, note, revision, _parse_files(data, shown), folder, _parse_toolchain(data, shown))
+
+
+def _parse_toolchain(data: dict[str, Any], shown: str) -> tuple[tuple[str, str | bool], ...]:
+    """The manifest's optional `toolchain`: an object of known fields, each a version (text) or,
+    for `harfbuzz-subset`, true or false."""
+    from .toolchain import FIELDS
+
+    if "toolchain" not in data:
+        return ()
+    found = _object(data["toolchain"], shown, "toolchain", FIELDS)
+    parsed: list[tuple[str, str | bool]] = []
+    for key in FIELDS:
+        if key not in found:
+            continue
+        if key == "harfbuzz-subset":
+            if not isinstance(found[key], bool):
+                _fail(shown, f"toolchain.{key}", f"expected true/false, got {_json_type(found[key])}")
+            parsed.append((key, found[key]))
+        else:
+            parsed.append((key, _text(found, key, shown, f"toolchain.{key}", VERSION)))
+    return tuple(parsed)
 
 
 def _parse_files(data: dict[str, Any], shown: str) -> tuple[ReleasedFile, ...]:

@@ -28,6 +28,7 @@ from .reference import format_reference
 from .render import targets
 from .output import write_atomic
 from .revision import revision
+from .toolchain import toolchain
 
 
 def _sections(chapter: Chapter, label: Callable[[str, str], str]) -> list[dict[str, str]]:
@@ -131,7 +132,8 @@ def release(report: Report, out: Path, archive: Path, content: Path, names: list
             write_atomic(staging / name, data)
             files.append({"name": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)})
         manifest = {"edition": meta.edition.number, "date": meta.edition.date, "note": meta.edition.note,
-                    "report": meta.id, "revision": revision(content, report.sources), "files": files}
+                    "report": meta.id, "revision": revision(content, report.sources), "files": files,
+                    "toolchain": toolchain()}
         write_atomic(staging / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
         write_atomic(staging / SNAPSHOT, json.dumps(snapshot(report), indent=1, ensure_ascii=False, sort_keys=True))
         for path in staging.iterdir():

@@ -214,10 +214,18 @@ def svg_file(svg: str) -> bytes:
 
 
 def svg_png(svg: str) -> bytes:
-    """A raster copy of a chart at twice its size, for readers without SVG (older Kindles)."""
-    import cairosvg
+    """A raster copy of a chart at twice its size, for readers without SVG (older Kindles).
 
-    return bytes(cairosvg.svg2png(bytestring=svg.encode("utf-8"), scale=2))
+    Drawn by resvg from its wheel with the bundled fonts only: the same pixels on every machine
+    (cairosvg drew its text in whatever fonts the system had, as its fontconfig set them up).
+    """
+    import resvg_py
+
+    from .formats import FONTS
+
+    fonts = [str(path) for path in sorted(FONTS.glob("*.[ot]tf"))]
+    return bytes(resvg_py.svg_to_bytes(svg_string=svg, zoom=2, skip_system_fonts=True, font_files=fonts,
+                                       font_family="Inter", sans_serif_family="Inter", serif_family="Charis SIL"))
 
 
 def picture_html(stem: str, alt: str) -> str:

@@ -1,24 +1,33 @@
-"""The bundled fonts, and the guard against characters they cannot show.
+"""The bundled fonts, the guard against characters they cannot show, and font subsetting.
 
 WeasyPrint silently drops a character that no font has; we check before rendering instead.
+Fonts are cut down to what a book or a PDF uses by fontTools in this process (`subset_font`,
+`subset_glyphs`, with a cache), never by an optional system library, so that the bytes are
+the same on every machine.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
+import json
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from html import unescape
+from pathlib import Path
+from typing import Any
 
 from fontTools.ttLib import TTFont
 
 from .errors import OutputError
-from .model import Report
 from .formats import FONTS
-
-
+from .model import Report
 
 
 @lru_cache(maxsize=1)
@@ -29,6 +38,13 @@ def covered() -> frozenset[int]:
         with TTFont(str(path), lazy=True) as font:
             points.update(font.getBestCmap())
     return frozenset(points)
+
+
+@lru_cache(maxsize=1)
+def bundled_families() -> frozenset[str]:
+    """The font families the stylesheets declare for the bundled fonts (styles/fonts.css)."""
+    css = (FONTS.parent / "fonts.css").read_text(encoding="utf-8")
+    return frozenset(re.findall(r'font-family:\s*"([^"]+)"', css))
 
 
 def visible_text(html: str) -> str:
@@ -58,28 +74,71 @@ def check_glyphs(html: str, report: Report) -> None:
                       f"{others}; the PDF would silently drop it")
 
 
-def subset_font(path: Path, text: str, cache: Path | None = None) -> bytes:
-    """The font cut down to the characters of `text` (plus ASCII), for the EPUB.
+@dataclass(frozen=True)
+class Cut:
+    """How a font is cut down (fontTools subset options), per use.
 
-    Subsetting takes a second or two for the eight fonts; the result depends only on the font
-    and the set of characters, which an edit rarely changes, so it is kept in `cache`.
+    Both cuts are made by fontTools in this process, never by a system library, so the bytes
+    depend only on the font, what is kept, and the fontTools version.
     """
+
+    name: str
+    layout_features: tuple[str, ...] | None  # None: drop the layout tables (the shaping is done)
+    retain_gids: bool
+    name_ids: tuple[str, ...] | tuple[int, ...]
+    desubroutinize: bool
+
+    def options(self, hinting: bool, notdef_outline: bool) -> Any:
+        from fontTools import subset
+
+        options = subset.Options()
+        options.hinting = hinting
+        options.notdef_outline = notdef_outline
+        options.retain_gids = self.retain_gids
+        options.name_IDs = list(self.name_ids)
+        options.desubroutinize = self.desubroutinize
+        # Never the optional HarfBuzz repacker (uharfbuzz, where installed): other bytes.
+        options.harfbuzz_repacker = False
+        # Charis SIL's "Silt" table is SIL's own; fontTools cannot subset it (and would warn).
+        options.drop_tables = [*options.drop_tables, "Silt"]
+        if self.layout_features is None:
+            options.drop_tables += ["GSUB", "GPOS", "GDEF", "BASE", "JSTF"]
+        else:
+            options.layout_features = list(self.layout_features)
+        return options
+
+    def key(self, data: bytes, selection: str, hinting: bool, notdef_outline: bool) -> str:
+        """The cache key: the font, what is kept and everything that shapes the bytes."""
+        from fontTools import version
+
+        recipe = json.dumps([dataclasses.asdict(self), hinting, notdef_outline, version], sort_keys=True)
+        return hashlib.sha256(hashlib.sha256(data).digest() + recipe.encode() + selection.encode()).hexdigest()
+
+
+# E-books: the characters of the book; kerning, ligatures and mark positioning but not every
+# stylistic feature (a third faster); the copyright and licence names the OFL asks for.
+EPUB_CUT = Cut("epub", ("kern", "liga", "clig", "calt", "ccmp", "locl", "mark", "mkmk"), False, ("*",), False)
+# PDFs: the glyphs the layout drew, under their own glyph ids (the page content names them),
+# without the layout tables (the text is already shaped) — what WeasyPrint's own subsetting
+# keeps, but made the same way on every machine.
+PDF_CUT = Cut("pdf", None, True, (0, 1, 2, 3, 4, 5, 6), False)
+
+
+def _cut(data: bytes, cut: Cut, selection: str, populate: dict[str, Any], cache: Path | None, *,
+         hinting: bool = False, notdef_outline: bool = True, index: int = 0) -> bytes:
+    """The font in `data` cut as `cut` says, keeping what `populate` names; kept in `cache`."""
     from fontTools import subset
 
-    characters = "".join(sorted(set(text) | {chr(c) for c in range(32, 127)}))
-    key = hashlib.sha256(path.read_bytes() + characters.encode("utf-8")).hexdigest()
+    key = cut.key(data + index.to_bytes(4, "big"), selection, hinting, notdef_outline)
     if cache and (cache / key).exists():
         return (cache / key).read_bytes()
-
-    options = subset.Options()
-    # Kerning, ligatures and mark positioning; not every stylistic feature (a third faster).
-    options.layout_features = ["kern", "liga", "clig", "calt", "ccmp", "locl", "mark", "mkmk"]
-    options.name_IDs = ["*"]  # keep the copyright and licence names the OFL asks for
-    options.hinting = False  # e-readers render unhinted; a third smaller
-    options.notdef_outline = True
-    with subset.load_font(str(path), options, lazy=True) as font:
+    options = cut.options(hinting, notdef_outline)
+    options.font_number = index
+    with subset.load_font(io.BytesIO(data), options, lazy=True) as font:
+        for tag in set(options.drop_tables) & set(font.keys()):
+            del font[tag]  # before fontTools looks into the layout tables (a third of the time)
         subsetter = subset.Subsetter(options)
-        subsetter.populate(text=characters)
+        subsetter.populate(**populate)
         subsetter.subset(font)
         buffer = io.BytesIO()
         subset.save_font(font, buffer, options)
@@ -88,3 +147,66 @@ def subset_font(path: Path, text: str, cache: Path | None = None) -> bytes:
 
         write_atomic(cache / key, buffer.getvalue())
     return buffer.getvalue()
+
+
+def subset_font(path: Path, text: str, cache: Path | None = None) -> bytes:
+    """The font cut down to the characters of `text` (plus ASCII), for the EPUB.
+
+    Subsetting takes a second or two for the eight fonts; the result depends only on the font
+    and the set of characters, which an edit rarely changes, so it is kept in `cache`.
+    """
+    characters = "".join(sorted(set(text) | {chr(c) for c in range(32, 127)}))
+    return _cut(path.read_bytes(), EPUB_CUT, characters, {"text": characters}, cache)
+
+
+def subset_glyphs(data: bytes, glyphs: set[int], cache: Path | None = None, *, index: int = 0,
+                  hinting: bool = False, notdef_outline: bool = False) -> bytes:
+    """The font in `data` (a collection's font `index`) cut down to the glyph ids `glyphs`,
+    which keep their ids, without layout tables: what a PDF embeds."""
+    with TTFont(io.BytesIO(data), lazy=True, fontNumber=index) as font:
+        count = font["maxp"].numGlyphs
+    kept = sorted({0} | {g for g in glyphs if 0 <= g < count})  # ids past the font are WeasyPrint's for
+    # characters no font has (drawn as .notdef, glyph 0)
+    return _cut(data, PDF_CUT, ",".join(map(str, kept)), {"gids": kept}, cache, hinting=hinting,
+                notdef_outline=notdef_outline, index=index)
+
+
+_PDF_CACHE: ContextVar[Path | None] = ContextVar("pdf_font_cache", default=None)
+_INSTALL = threading.Lock()
+
+
+@contextmanager
+def pdf_font_subsetting(cache: Path | None = None) -> Iterator[None]:
+    """While writing PDFs, WeasyPrint subsets each font with `subset_glyphs` (fontTools, here),
+    keeping the cuts in `cache`.
+
+    WeasyPrint 70 subsets with the system's libharfbuzz-subset when it is installed and with
+    fontTools otherwise, and the two give different bytes: the same report made different PDFs
+    on different machines. Its other choices stay as they are: the text is shaped with the
+    bundled fonts themselves, and the PDF maps only the glyphs drawn, each to the text it was
+    drawn for (so ligatures such as "fi" keep their text, which embedding whole fonts with
+    `full_fonts=True` would lose: its ToUnicode map comes from the fonts' character maps, where
+    ligatures and contextual forms have no entry).
+
+    The method is replaced once per process, for good: no build should subset another way.
+    """
+    from weasyprint.pdf import fonts as weasyprint_fonts
+
+    with _INSTALL:
+        if not getattr(weasyprint_fonts.Font.subset, "publisher", False):
+            weasyprint_fonts.Font.subset = _subset_drawn_glyphs
+    token = _PDF_CACHE.set(cache)
+    try:
+        yield
+    finally:
+        _PDF_CACHE.reset(token)
+
+
+def _subset_drawn_glyphs(font: Any, to_unicode: dict[int, str], hinting: bool) -> None:
+    """weasyprint.pdf.fonts.Font.subset, made by `subset_glyphs`."""
+    if to_unicode:
+        font.file_content = subset_glyphs(font.file_content, set(to_unicode), _PDF_CACHE.get(), index=font.index,
+                                          hinting=hinting, notdef_outline=bool(font.missing))
+
+
+_subset_drawn_glyphs.publisher = True  # type: ignore[attr-defined]

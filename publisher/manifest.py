@@ -17,6 +17,7 @@ import json
 import os
 from pathlib import Path
 
+from . import toolchain
 from .archive import FILE_LIMIT
 from .files import UnsafeFile, file_digest, read_regular, regular_files, resolved
 from .formats import PROJECT, STATE, TARGETS, dependencies
@@ -87,8 +88,8 @@ MAX_SOURCE = 20_000_000  # bytes; larger than any file the loader accepts
 
 def input_digests(content: str, archive: Path) -> dict[str, str]:
     """One digest per output: its own inputs plus the content digest (`digest_sources`), the
-    editions archive and the code."""
-    shared = content + digest_paths([*CODE] + ([archive] if archive.exists() else []))
+    editions archive, the code and the toolchain (the versions of the libraries that draw it)."""
+    shared = content + digest_paths([*CODE] + ([archive] if archive.exists() else [])) + toolchain.digest_text()
     return {target: hashlib.sha256((shared + digest_paths(DEPENDS[target])).encode()).hexdigest()
             for target in DEPENDS}
 
@@ -139,10 +140,11 @@ def warned(out: Path) -> set[str]:
 
 
 def save(out: Path, digests: dict[str, str], files: dict[str, list[Path]], sources: dict[str, str],
-         folder: Path | None = None, warnings: int = 0) -> Path:
+         folder: Path | None = None, warnings: int = 0) -> list[Path]:
     """Record the digests and files of the targets just built (and how many warnings the build
     logged), and the content files read, over the manifest of OUT; write it into FOLDER/.build/
-    (a build's stage; default: OUT). Returns its path relative to FOLDER."""
+    (a build's stage; default: OUT), with the toolchain they were built with beside it
+    (build-info.json). Returns their paths relative to FOLDER."""
     data = _read(out)
     data["sources"] = dict(sorted(sources.items()))
     for target, digest in digests.items():
@@ -150,5 +152,6 @@ def save(out: Path, digests: dict[str, str], files: dict[str, list[Path]], sourc
         if warnings:
             data[target]["warnings"] = warnings
     folder = folder or out
+    info = write_atomic(folder / STATE / toolchain.BUILD_INFO, toolchain.build_info())
     path = write_atomic(folder / STATE / "manifest.json", json.dumps(data, indent=1, sort_keys=True))
-    return path.relative_to(folder)
+    return [info.relative_to(folder), path.relative_to(folder)]

@@ -8,14 +8,17 @@ done, before the (slow) write.
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import hashlib
+import io
 import logging
 import multiprocessing
-import shutil
-import subprocess
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -26,7 +29,7 @@ from . import __version__
 from .citation import plain_citation
 from .cover import COVER_WIDTH
 from .errors import RenderError
-from .fonts import check_glyphs
+from .fonts import bundled_families, check_glyphs, pdf_font_subsetting
 from .charttext import chart_problems
 from .figure import draw
 from .formats import FORMATS, STYLES, asset_href, output_name
@@ -103,16 +106,18 @@ def render_html(report: Report, env: jinja2.Environment, edition: str) -> str:
 
 def render_pdf(html: str, edition: str, target: Path, base: Path, files: dict[Path, bytes],
                on_layout: Callable[[int, dict[str, int]], None] | None = None,
-               inspect: Inspection | None = None, write: bool = True) -> RenderedPdf:
+               inspect: Inspection | None = None, write: bool = True, cache: Path | None = None) -> RenderedPdf:
     """Render one edition in this process and write it (unless `write` is false).
 
-    `base` is the folder relative links resolve against (the content folder); the renderer
-    may read only `files` (the report's checked images, resolved path → bytes) and the
-    bundled styles and fonts. `on_layout` is told the page count and the element → page map
-    as soon as the layout is done, before the (slow) write, so that the EPUB can be built
-    meanwhile; `inspect` runs the layout preflight on the laid-out pages (preflight.py).
+    `base` is the folder relative links resolve against (`CONTENT_ROOT` in a build, so that no
+    path of the machine can reach the PDF); the renderer may read only `files` (the report's
+    checked images, resolved path → bytes) and the bundled styles and fonts. `on_layout` is
+    told the page count and the element → page map as soon as the layout is done, before the
+    (slow) write, so that the EPUB can be built meanwhile; `inspect` runs the layout preflight on
+    the laid-out pages (preflight.py). Fonts are subset by fontTools (`pdf_font_subsetting`,
+    cached in `cache`), the same on every machine.
     """
-    from weasyprint import CSS, HTML
+    from weasyprint import CSS
     from weasyprint.text.fonts import FontConfiguration
 
     warnings: list[str] = []
@@ -125,7 +130,7 @@ def render_pdf(html: str, edition: str, target: Path, base: Path, files: dict[Pa
         fetcher = OfflineFetcher((STYLES,), files)
         css = [CSS(filename=str(STYLES / name), font_config=fonts, url_fetcher=fetcher)
                for name in edition_format.stylesheets]
-        document = HTML(string=html, base_url=str(base) + "/", url_fetcher=fetcher).render(
+        document = _report_html(string=html, base_url=str(base) + "/", url_fetcher=fetcher).render(
             stylesheets=css, font_config=fonts, pdf_variant=variant, pdf_tags=variant is not None)
         anchors: dict[str, int] = {}
         for number, page in enumerate(document.pages, 1):
@@ -134,13 +139,119 @@ def render_pdf(html: str, edition: str, target: Path, base: Path, files: dict[Pa
         if on_layout:
             on_layout(len(document.pages), anchors)
         findings = tuple(inspect(document, edition, FORMATS[edition].two_sided)) if inspect else ()
-        data = document.write_pdf(pdf_variant=variant, pdf_identifier=target.name.encode()) if write else b""
+        pages = len(document.pages)
+        data = b""
+        if write:
+            _drop_pagination_state(document)
+            _release_garbage()  # what the layout no longer needs, before the write needs more
+            with pdf_font_subsetting(cache):
+                data = document.write_pdf(pdf_variant=variant, pdf_identifier=target.name.encode())
+            warnings += _foreign_fonts(document)
+        del document
         if write:
             write_atomic(target, data)
     finally:
         logging.getLogger("weasyprint").removeHandler(handler)
-    return RenderedPdf(target, edition, len(document.pages), anchors, len(data), hashlib.sha256(data).hexdigest(),
+    return RenderedPdf(target, edition, pages, anchors, len(data), hashlib.sha256(data).hexdigest(),
                        tuple(warnings), findings)
+
+
+def _foreign_fonts(document: Any) -> list[str]:
+    """A warning for each font the layout took from the system rather than the bundled ones
+    (a character missing from the requested font): such a PDF depends on the machine's fonts."""
+    bundled = bundled_families()
+    return [f"the system font {font.family!r} was used for {''.join(sorted(set(''.join(font.to_unicode.values()))))!r}"
+            f": the PDF depends on the fonts installed on this machine"
+            for font in document.fonts.values() if font.family not in bundled]
+
+
+def _drop_pagination_state(document: Any) -> None:
+    """Let go of what WeasyPrint needed only to paginate (a third of the layout's boxes).
+
+    Its layout context keeps the document's box tree from before pagination (reached from its
+    target-counter lookups) and each page's pagination state; SVG images (the charts) keep the
+    context until the document is written, so all of it would live through the write. Drawing
+    needs neither: the same PDF comes out (a test compares).
+    """
+    from weasyprint.images import SVGImage
+
+    contexts = {}
+    for page in document.pages:
+        for box in page._page_box.descendants(placeholders=True):
+            background = getattr(box, "background", None)
+            images = [getattr(box, "replacement", None), *(layer.image for layer in background.layers)] \
+                if background is not None else [getattr(box, "replacement", None)]
+            for image in images:
+                context = getattr(image, "_context", None) if isinstance(image, SVGImage) else None
+                if context is not None:
+                    contexts[id(context)] = context
+    for context in contexts.values():
+        context.target_collector.target_lookup_items = {}
+        context.target_collector.counter_lookup_items = {}
+        context.page_maker = []
+
+
+def _release_garbage() -> None:
+    """Collect the layout's cyclic garbage and give the freed heap back to the system."""
+    gc.collect()
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (AttributeError, OSError):  # not glibc
+        pass
+
+
+# WeasyPrint's user-agent stylesheet styles ::marker, ::footnote-call, ::footnote-marker and
+# the three ::note-* pseudo-elements of *every* element, so it computes six pseudo-element
+# styles for each of the report's ~4,300 elements: ~26,000 of its ~30,000 computed styles, a
+# third of a render's memory. Only list items have markers and only `.footnote` (print.css)
+# floats to the foot of the page; the report has no sidenotes (`position: note()`).
+_UA_SCOPES = {
+    "::marker {": "li::marker, summary::marker {",
+    "::footnote-call {": ".footnote::footnote-call {",
+    "::footnote-marker {": ".footnote::footnote-marker {",
+    "::note-call {": None,
+    "::note-marker {": None,
+    "::note-callback {": None,
+}
+
+
+def scoped_user_agent_css() -> str | None:
+    """WeasyPrint's user-agent stylesheet with its pseudo-element rules scoped (`_UA_SCOPES`),
+    or None if it does not have them as WeasyPrint 70 does (then it is used as it is)."""
+    from weasyprint.html import UA
+
+    lines = UA.splitlines()
+    for start, scoped in _UA_SCOPES.items():
+        found = [i for i, line in enumerate(lines) if line.startswith(start)]
+        if len(found) != 1:
+            return None
+        lines[found[0]] = "" if scoped is None else scoped + lines[found[0]][len(start):]
+    return "\n".join(lines)
+
+
+@lru_cache(maxsize=1)
+def _user_agent_stylesheet() -> Any:
+    from weasyprint import CSS
+    from weasyprint.html import UA_COUNTER_STYLE, UA_STYLESHEET
+
+    css = scoped_user_agent_css()
+    return UA_STYLESHEET if css is None else CSS(string=css, counter_style=UA_COUNTER_STYLE)
+
+
+def _report_html(**arguments: Any) -> Any:
+    """weasyprint.HTML with the scoped user-agent stylesheet."""
+    return _report_html_class()(**arguments)
+
+
+@lru_cache(maxsize=1)
+def _report_html_class() -> Any:
+    from weasyprint import HTML
+
+    class ReportHTML(HTML):  # type: ignore[misc]
+        def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
+            return [_user_agent_stylesheet(), *super()._ua_stylesheets(forms)[1:]]
+
+    return ReportHTML
 
 
 class _Collect(logging.Handler):
@@ -153,11 +264,11 @@ class _Collect(logging.Handler):
 
 
 def _worker(html: str, edition: str, target: Path, base: Path, files: dict[Path, bytes], inspect: Inspection,
-            write: bool, pipe: Connection) -> None:
+            write: bool, cache: Path | None, pipe: Connection) -> None:
     """A render process: reports the layout, then the finished file, or the error."""
     try:
         result = render_pdf(html, edition, target, base, files, lambda n, a: pipe.send(("layout", n, a)), inspect,
-                            write)
+                            write, cache)
         pipe.send(("done", result))
     except BaseException as exc:  # noqa: BLE001 - every failure must reach the parent
         pipe.send(("error", f"{type(exc).__name__}: {exc}"))
@@ -165,19 +276,27 @@ def _worker(html: str, edition: str, target: Path, base: Path, files: dict[Path,
         pipe.close()
 
 
+# Where the report's files appear to the renderer: the same on every machine, whatever the
+# content folder (WeasyPrint names an image in the PDF by a digest of its URL).
+CONTENT_ROOT = Path("/publisher-report")
+
+
 class PdfJobs:
     """The PDF editions rendering side by side, one process each (two cores, two editions).
 
     The processes are forked after WeasyPrint is imported here, so they start without
-    importing it again.
+    importing it again, and with the parent's objects frozen (`gc.freeze`): the workers' garbage
+    collector never writes to the pages they share with the parent, which therefore stay
+    shared instead of being copied into each worker.
     """
 
-    def __init__(self, report: Report, env: jinja2.Environment, out: Path, content: Path,
-                 editions: tuple[str, ...], write: bool = True) -> None:
+    def __init__(self, report: Report, env: jinja2.Environment, out: Path, editions: tuple[str, ...],
+                 write: bool = True, cache: Path | None = None) -> None:
         import weasyprint  # noqa: F401 - imported before forking, shared by the workers
 
+        _user_agent_stylesheet()  # parsed once, before forking
         context = multiprocessing.get_context("fork")
-        base = content.resolve()
+        base = CONTENT_ROOT
         files = {base / asset_href(asset.name): asset.data for asset in report.assets}
         charts = ((html_id(f.spec.id), tuple(chart_problems(draw(f)))) for f in report.figures
                   if f.spec.kind != "image")
@@ -190,10 +309,14 @@ class PdfJobs:
             check_glyphs(html, report)
             mine, theirs = context.Pipe(duplex=False)
             process = context.Process(target=_worker, daemon=True, args=(
-                html, edition, out / output_name(report.meta, edition), base, files, check, write, theirs))
+                html, edition, out / output_name(report.meta, edition), base, files, check, write, cache, theirs))
             self.jobs[edition] = (process, mine)
-        for process, _ in self.jobs.values():
-            process.start()
+        gc.freeze()
+        try:
+            for process, _ in self.jobs.values():
+                process.start()
+        finally:
+            gc.unfreeze()
 
     def _receive(self, edition: str) -> tuple[Any, ...]:
         process, pipe = self.jobs[edition]
@@ -206,8 +329,16 @@ class PdfJobs:
             raise RenderError(f"{edition} PDF: {message[1]}")
         return message
 
-    def layout(self, edition: str) -> PageMap:
-        """Wait for an edition's layout."""
+    def layout(self, edition: str, written: bool = False) -> PageMap:
+        """Wait for an edition's layout (`written`: and for its file).
+
+        The EPUB, built from the print layout, waits for the print PDF too: its render process
+        has ended by then, so the memory the EPUB takes is not added to both renders' (the
+        build's peak), and it is built on the core that process leaves while the screen PDF is
+        still being written (as fast as building it beside both).
+        """
+        if written:
+            self.result(edition)
         if edition not in self.layouts:
             _, pages, anchors = self._receive(edition)
             self.layouts[edition] = (pages, anchors)
@@ -247,12 +378,12 @@ class PdfWriter:
 
     def __init__(self, env: jinja2.Environment, options: BuildOptions) -> None:
         self.env = env
-        self.content = options.content
         self.editions = options.pdf_editions
+        self.cache = options.cache / "fonts"  # subset fonts, kept between builds
         self.jobs: PdfJobs | None = None
 
     def write(self, report: Report, stage: Path, products: Products) -> Products:
-        jobs = self.jobs = PdfJobs(report, self.env, stage, self.content, self.editions)
+        jobs = self.jobs = PdfJobs(report, self.env, stage, self.editions, cache=self.cache)
         names = {e: output_name(report.meta, e) for e in self.editions}
 
         def output(edition: str) -> OutputFile:
@@ -262,7 +393,7 @@ class PdfWriter:
 
         return products.add(
             "pdf", [Path(n) for n in names.values()],
-            layouts={e: Deferred(compute=lambda e=e: jobs.layout(e)) for e in self.editions},
+            layouts={e: Deferred(compute=lambda e=e: jobs.layout(e, written=True)) for e in self.editions},
             outputs={**{k: Deferred() for k in FORMATS if FORMATS[k].target == "pdf"},  # none left from before
                      **{e: Deferred(compute=lambda e=e: output(e)) for e in self.editions}},
             cover=Deferred(compute=lambda: cover_thumbnail(jobs.result("screen").path)))
@@ -278,18 +409,34 @@ class PdfWriter:
             self.jobs.stop()
 
 
+_PDFIUM = threading.Lock()  # PDFium is not thread-safe; builds of the preview run in threads
+
+
 def cover_thumbnail(pdf: Path) -> bytes | None:
-    """The PDF's first page as a JPEG thumbnail, rendered by poppler's pdftoppm (None without it)."""
-    if not pdf.is_file() or not shutil.which("pdftoppm"):
+    """The PDF's first page as a JPEG thumbnail (None if there is no PDF).
+
+    Drawn by PDFium from its wheel (pypdfium2) and encoded by Pillow, never by a system tool
+    (poppler's pdftoppm was optional, and its version and JPEG library changed the bytes).
+    """
+    if not pdf.is_file():
         return None
-    with tempfile.TemporaryDirectory() as temp:
-        result = subprocess.run(["pdftoppm", "-f", "1", "-l", "1", "-singlefile", "-jpeg", "-jpegopt",
-                                 "quality=88", "-scale-to-x", str(COVER_WIDTH), "-scale-to-y", str(A4_HEIGHT),
-                                 str(pdf), f"{temp}/cover"], capture_output=True)
-        path = Path(temp) / "cover.jpg"
-        if result.returncode != 0 or not path.exists():
-            return None
-        return path.read_bytes()
+    import pypdfium2
+    from PIL import Image
+
+    with _PDFIUM:
+        document = pypdfium2.PdfDocument(pdf.read_bytes())
+        try:
+            page = document[0]
+            width = page.get_width()
+            # Drawn at twice the size and scaled down: smoother edges than PDFium's own.
+            picture = page.render(scale=2 * COVER_WIDTH / width, may_draw_forms=False).to_pil()
+            page.close()
+        finally:
+            document.close()
+    picture = picture.convert("RGB").resize((COVER_WIDTH, A4_HEIGHT), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG", quality=88, optimize=True)
+    return buffer.getvalue()
 
 
 def preflight(report: Report, options: BuildOptions) -> list[Finding]:
@@ -300,7 +447,7 @@ def preflight(report: Report, options: BuildOptions) -> list[Finding]:
     from .templates import make_env
 
     with tempfile.TemporaryDirectory() as temp:
-        jobs = PdfJobs(report, make_env(), Path(temp), options.content, options.pdf_editions, write=False)
+        jobs = PdfJobs(report, make_env(), Path(temp), options.pdf_editions, write=False)
         try:
             return [finding for result in jobs.finish() for finding in result.findings]
         finally:

@@ -175,7 +175,7 @@ def _commit(options: BuildOptions, stage: Stage, plan: tuple[str, ...], products
     out = options.out
     files = {t: list(products.files.get(t, ())) for t in plan}
     state = products.save(stage.path)
-    state.append(manifest.save(out, digests, files, sources, folder=stage.path, warnings=warnings))
+    state.extend(manifest.save(out, digests, files, sources, folder=stage.path, warnings=warnings))
     removals = stale_files(out, files, manifest.files(out, plan), (READ,) if "web" in plan else ())
     cover = Path(STATE) / "cover.jpg"
     if cover not in state:

@@ -92,7 +92,7 @@ def write_assets(report: Report, out: Path, thumbnail: bytes | None) -> tuple[li
     """The stylesheet, the icon, the cover thumbnail and the fonts, in dist/assets/.
 
     `thumbnail` is the screen PDF's cover (a product of the PDF writer); without one (no PDF
-    built yet, or no poppler) the same design is drawn with Pillow, as for the EPUB's cover.
+    built yet) the same design is drawn with Pillow, as for the EPUB's cover.
     """
     assets = out / "assets"
     written = [write_atomic(assets / name, (STYLES / name).read_bytes()) for name in FORMATS["web"].stylesheets]

@@ -71,6 +71,12 @@ def test_released_files_never_change(two_editions):
     assert manifest["revision"].startswith(("git:", "sha256:"))
     assert sorted(f["name"] for f in manifest["files"]) == [
         "river-basin-note-ed1-print.pdf", "river-basin-note-ed1-screen.pdf", "river-basin-note-ed1.epub"]
+    # What built the edition: the toolchain of the build, as build-info.json has it too.
+    from publisher.archive import releases
+    from publisher.toolchain import toolchain
+
+    assert manifest["toolchain"] == toolchain()
+    assert dict(releases(archive)[0].toolchain) == toolchain()
 
 
 def test_released_editions_are_whole_read_only_and_alone(two_editions):

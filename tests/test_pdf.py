@@ -54,6 +54,75 @@ def test_fonts_are_bundled_embedded_and_subset(screen):
     assert all(n.startswith(("Charis-SIL", "Inter")) for n in names), names
 
 
+def _pdf_fonts(pdf: pikepdf.Pdf) -> dict[str, pikepdf.Dictionary]:
+    return {str(font.BaseFont): font for page in pdf.pages
+            for font in page.obj.Resources.get("/Font", {}).values()}
+
+
+def _to_unicode(font: pikepdf.Dictionary) -> dict[int, str]:
+    data = font.ToUnicode.read_bytes().decode("latin-1")
+    return {int(glyph, 16): bytes.fromhex(text).decode("utf-16-be")
+            for block in re.findall(r"beginbfchar(.*?)endbfchar", data, re.S)
+            for glyph, text in re.findall(r"<([0-9a-f]+)>\s*<([0-9a-f]*)>", block)}
+
+
+def _drawn_glyphs(pdf: pikepdf.Pdf) -> dict[str, set[int]]:
+    """The glyph ids each font draws in the pages' content (two bytes each, Identity-H)."""
+    drawn: dict[str, set[int]] = {}
+    for page in pdf.pages:
+        names = {str(k): str(v.BaseFont) for k, v in page.obj.Resources.get("/Font", {}).items()}
+        current = None
+        for operands, operator in pikepdf.parse_content_stream(page):
+            if str(operator) == "Tf":
+                current = names[str(operands[0])]
+            elif str(operator) in ("Tj", "TJ"):
+                strings = operands[0] if str(operator) == "TJ" else operands
+                for item in strings:
+                    if isinstance(item, pikepdf.String):
+                        raw = bytes(item)
+                        drawn.setdefault(current, set()).update(
+                            int.from_bytes(raw[i:i + 2], "big") for i in range(0, len(raw), 2))
+    return drawn
+
+
+def test_every_glyph_drawn_maps_to_its_text(fixture_built):
+    """PDF/UA (and copying, searching, reading aloud): each glyph on a page has Unicode text in
+    its font's ToUnicode map, ligatures and contextual forms too ("fi" → f, i)."""
+    for edition in ("-screen.pdf", "-print.pdf"):
+        with pikepdf.open(fixture_built.file(edition)) as pdf:
+            fonts, drawn = _pdf_fonts(pdf), _drawn_glyphs(pdf)
+            maps = {name: _to_unicode(font) for name, font in fonts.items()}
+            for name, glyphs in drawn.items():
+                assert glyphs <= set(maps[name]), (edition, name, glyphs - set(maps[name]))
+                assert all(maps[name][g] for g in glyphs)
+            assert any(len(text) > 1 for m in maps.values() for text in m.values()), "no ligature drawn"
+
+
+def test_fonts_are_cut_by_the_publisher(screen):
+    """The embedded fonts are the bundled ones cut by fontTools here (`subset_glyphs`), never by
+    the system's hb-subset: the same bytes on every machine, and no layout tables."""
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    from publisher.formats import FONTS
+    from publisher.fonts import subset_glyphs
+
+    bundled = {}
+    for path in FONTS.glob("*.[ot]tf"):
+        with TTFont(str(path), lazy=True) as font:
+            bundled[font["name"].getDebugName(4)] = path
+    with pikepdf.open(screen) as pdf:
+        for name, font in _pdf_fonts(pdf).items():
+            descriptor = font.DescendantFonts[0].FontDescriptor
+            embedded = (descriptor.get("/FontFile2") or descriptor.get("/FontFile3")).read_bytes()
+            with TTFont(io.BytesIO(embedded)) as cut:
+                full_name = cut["name"].getDebugName(4)
+                assert not {"GSUB", "GPOS", "GDEF"} & set(cut.keys()), name
+            expected = subset_glyphs(bundled[full_name].read_bytes(), set(_to_unicode(font)))
+            assert embedded == expected, name
+
+
 def test_pdf_ua_structure(screen):
     with pikepdf.open(screen) as pdf:
         assert pdf.Root.MarkInfo.Marked is True

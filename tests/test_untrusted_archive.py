@@ -108,6 +108,15 @@ MANIFEST_CASES = [
     ("revision", lambda m: m.update(revision="$(touch x)"),
      f"{M}: revision: '$(touch x)' is not a revision (git:<commit>, sha256:<digest> or both)"),
     ("unknown-field", lambda m: m.update(script="x"), f"{M}: script: unknown field"),
+    ("toolchain-type", lambda m: m.update(toolchain="weasyprint 70"), f"{M}: toolchain: expected an object, got text"),
+    ("toolchain-field", lambda m: m.update(toolchain={"weasyprint": "70.0", "shell": "bash"}),
+     f"{M}: toolchain.shell: unknown field"),
+    ("toolchain-version", lambda m: m.update(toolchain={"pango": "1.50 <script>"}),
+     f"{M}: toolchain.pango: '1.50 <script>' is not a version (letters, digits and . + _ ~ -, at most 64)"),
+    ("toolchain-version-type", lambda m: m.update(toolchain={"pango": 1.5}),
+     f"{M}: toolchain.pango: expected text, got a number"),
+    ("toolchain-flag", lambda m: m.update(toolchain={"harfbuzz-subset": "yes"}),
+     f"{M}: toolchain.harfbuzz-subset: expected true/false, got text"),
     ("empty-object", lambda m: m.clear(), f"{M}: edition: required field is missing"),
 ]
 
