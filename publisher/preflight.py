@@ -34,6 +34,7 @@ UNITS = ("km", "m", "kg", "t", "%", "bn", "mn", "million", "billion", "trillion"
 TOLERANCE = 1.0  # px: what counts as running past an edge
 RUNT = 10  # characters: a last line holding only the end of a citation is a runt when shorter
 HEADING_LINES = 6  # lines of text a heading near a page's foot keeps under it (print.css: orphans 6)
+SECTION_TAIL = 5  # lines of text at least on a section's last page (one that does not also open it)
 TOP_GAP = 4.0  # px: space above the first line of a page beyond which the page starts low
 LOOSE = 0.5  # em: word space added by justification beyond which a line is loose (a normal space is ~0.25 em:
 #   beyond this, spaces are more than tripled)
@@ -300,34 +301,53 @@ def check_hyphens(layout: Layout) -> Iterator[tuple[Line, str, str]]:
                     yield line, "hyphen-name", f"the name “{word}” is broken across lines"
 
 
-def check_line_ends(layout: Layout) -> Iterator[tuple[Line, str, str]]:
-    """Nothing stranded at a line's end or start: an opening bracket, a label without its
-    number ("Chapter / 7"), a number without its unit; a paragraph's last line is not one short word."""
+def _pairs(layout: Layout, running: bool = True) -> Iterator[tuple[Line, Line]]:
+    """Each line with the line that follows it in the same block: on the same page, and across a
+    page turn (the last line of an element's piece on one page with the first of its piece on the
+    next). `running`: lines of running text only (_body_lines); else every line, notes included."""
+    last: dict[str, Line] = {}
     for page in layout.pages:
-        lines = _body_lines(page)
+        lines = _body_lines(page) if running else page.lines
         for line, following in zip(lines, lines[1:], strict=False):
-            if following.block != line.block:
-                continue
-            end = line.text.rstrip().rstrip(INVISIBLE).rstrip()
-            start = following.text.lstrip().lstrip(INVISIBLE)
-            if end[-1:] in OPENERS:
-                yield line, "line-end", f"“{end[-1]}” is left at the end of a line"
-            if start[:1] in CLOSERS and start[:1] != "’":
-                yield following, "line-end", f"“{start[0]}” starts a line"
-            last_word = end.split()[-1] if end.split() else ""
-            if last_word in LABEL_WORDS and re.match(r"[\d\[]", start):
-                yield line, "line-end", f"“{last_word} / {start.split()[0]}” is split across lines"
-            first_word = start.split()[0] if start.split() else ""
-            if re.fullmatch(r"[\d.,]+", last_word) and first_word.rstrip(".,;") in UNITS:
-                yield line, "line-end", f"“{last_word} / {first_word}” splits a number from its unit"
-            elif last_word in CURRENCY and re.match(r"\d", first_word):
-                yield line, "line-end", f"“{last_word} / {first_word}” splits an amount from its currency"
-            elif (re.fullmatch(r"\d{1,3}", last_word) and re.match(r"[^\W\d]", first_word)
-                  and not re.search(rf"(?:{'|'.join(map(re.escape, LABEL_WORDS))})[\s\u00a0]+\d+$", end)):
-                yield line, "line-end", f"“{last_word} / {first_word}” leaves a short number at the end of a line"
-            if (re.search(r"(?<![/\w])[A-Z][\w’']*[-–—]$", end) and re.match(r"[A-Z]", start)
-                    and "/" not in end.split()[-1]):
-                yield line, "compound-break", f"the compound “{end.split()[-1]}{first_word}” is broken across lines"
+            if following.block == line.block:
+                yield line, following
+        firsts: dict[str, Line] = {}
+        for line in lines:
+            if line.owner:
+                firsts.setdefault(line.owner, line)
+        for owner, first in firsts.items():
+            before = last.get(owner)
+            if before is not None and before.page == page.number - 1:
+                yield before, first
+        for line in lines:
+            if line.owner:
+                last[line.owner] = line
+
+
+def check_line_ends(layout: Layout) -> Iterator[tuple[Line, str, str]]:
+    """Nothing stranded at a line's end or start, within a page or over a page turn: an opening
+    bracket, a label without its number ("Chapter / 7"), a number without its unit."""
+    for line, following in _pairs(layout):
+        end = line.text.rstrip().rstrip(INVISIBLE).rstrip()
+        start = following.text.lstrip().lstrip(INVISIBLE)
+        if end[-1:] in OPENERS:
+            yield line, "line-end", f"“{end[-1]}” is left at the end of a line"
+        if start[:1] in CLOSERS and start[:1] != "’":
+            yield following, "line-end", f"“{start[0]}” starts a line"
+        last_word = end.split()[-1] if end.split() else ""
+        if last_word in LABEL_WORDS and re.match(r"[\d\[]", start):
+            yield line, "line-end", f"“{last_word} / {start.split()[0]}” is split across lines"
+        first_word = start.split()[0] if start.split() else ""
+        if re.fullmatch(r"[\d.,]+", last_word) and first_word.rstrip(".,;") in UNITS:
+            yield line, "line-end", f"“{last_word} / {first_word}” splits a number from its unit"
+        elif last_word in CURRENCY and re.match(r"\d", first_word):
+            yield line, "line-end", f"“{last_word} / {first_word}” splits an amount from its currency"
+        elif (re.fullmatch(r"\d{1,3}", last_word) and re.match(r"[^\W\d]", first_word)
+              and not re.search(rf"(?:{'|'.join(map(re.escape, LABEL_WORDS))})[\s\u00a0]+\d+$", end)):
+            yield line, "line-end", f"“{last_word} / {first_word}” leaves a short number at the end of a line"
+        if (re.search(r"(?<![/\w])[A-Z][\w’']*[-–—]$", end) and re.match(r"[A-Z]", start)
+                and "/" not in end.split()[-1]):
+            yield line, "compound-break", f"the compound “{end.split()[-1]}{first_word}” is broken across lines"
 
 
 def _paragraphs(layout: Layout) -> Iterator[list[Line]]:
@@ -368,22 +388,21 @@ def check_citations(layout: Layout) -> Iterator[tuple[Line, str, str]]:
     """A citation or cross-reference stays whole on one line (and one page): no bracket left open
     at a line's end. A citation of three or more sources, or one in a table cell, may break
     between two sources, never inside one ("[2, para. / 4]") or away from its bracket."""
-    for lines in _blocks(layout).values():
-        for line, following in zip(lines, lines[1:], strict=False):
-            text = line.text.rstrip()
-            opened = _open_bracket(text)
-            if opened < 0:
-                continue
-            group = text[opened:] + " " + following.text.lstrip()
-            group = group[:group.find("]") + 1] if "]" in group else group
-            items = len(re.findall(r"\d+(?:, (?:p|pp|para|paras|sec|ch|fig|tbl)\.?[^;,\]]*)?", group))
-            between = re.search(r"[,;]$", text) is not None and not re.search(
-                r"(?:p|pp|para|paras)\.\s*\d*[,;]?$", text)
-            if between and (items > LONG_CITATION or "td" in line.tags or "th" in line.tags):
-                continue
-            where = f"pages {line.page}–{following.page}" if following.page != line.page else "lines"
-            yield line, "citation-break", (f"a citation is broken across {where}: "
-                                           f"“{text[opened:]} / {following.text[:12]}…”")
+    for line, following in _pairs(layout, running=False):
+        text = line.text.rstrip()
+        opened = _open_bracket(text)
+        if opened < 0:
+            continue
+        group = text[opened:] + " " + following.text.lstrip()
+        group = group[:group.find("]") + 1] if "]" in group else group
+        items = len(re.findall(r"\d+(?:, (?:p|pp|para|paras|sec|ch|fig|tbl)\.?[^;,\]]*)?", group))
+        between = re.search(r"[,;]$", text) is not None and not re.search(
+            r"(?:p|pp|para|paras)\.\s*\d*[,;]?$", text)
+        if between and (items > LONG_CITATION or "td" in line.tags or "th" in line.tags):
+            continue
+        where = f"pages {line.page}–{following.page}" if following.page != line.page else "lines"
+        yield line, "citation-break", (f"a citation is broken across {where}: "
+                                       f"“{text[opened:]} / {following.text[:12]}…”")
 
 
 def _open_bracket(text: str) -> int:
@@ -420,7 +439,9 @@ def _fill(page: Page) -> float:
 
 
 def check_pages(layout: Layout) -> Iterator[tuple[Line, str, str]]:
-    """A page in the middle of a section is full: no more than a fifth of it left empty by a figure
+    """A section's last page, unless it also opens the section, holds at least SECTION_TAIL lines
+    or a figure or table (not a bullet or two carried over to an otherwise empty page). A page in
+    the middle of a section is full: no more than a fifth of it left empty by a figure
     or table too tall for the space left (a third before a heading kept with its first lines);
     no heading near the foot of a page with fewer than HEADING_LINES lines under it; nothing that
     leads into the next block (a heading, a glossary term, a table's caption) is the last thing on
@@ -440,6 +461,10 @@ def check_pages(layout: Layout) -> Iterator[tuple[Line, str, str]]:
         if used < (2 / 3 if heading_next else 0.8) and not section_ends:
             owner = next((line.owner for line in reversed(body) if line.owner), "")
             yield _at(page, owner), "page-fill", f"the page is only {int(used * 100)} % full"
+        if section_ends and not page.starts and len(body) < SECTION_TAIL and not page.boxes:
+            owner = next((line.owner for line in reversed(body) if line.owner), "")
+            yield _at(page, owner), "section-tail", (f"the section's last page holds only {len(body)} line(s) "
+                                                     f"(at least {SECTION_TAIL})")
         for index_line, line in enumerate(body):
             if line.tags[-1:] and line.tags[-1] in ("h2", "h3", "h4") and not section_ends:
                 under = [other for other in body[index_line + 1:] if not other.tags[-1:] or other.tags[-1] not in (

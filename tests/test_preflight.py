@@ -343,3 +343,36 @@ def test_the_charts_drawn_have_no_text_faults():
     for width in (WIDE, NARROW):
         assert chart_problems(bar_svg("b", bars, "alt", "meetings", width)) == []
         assert chart_problems(timeline_svg("t", events, "alt", width)) == []
+
+
+def test_a_section_whose_last_page_holds_a_line_or_two_is_found():
+    """A bullet carried over to an otherwise empty last page of a section is a fault; the same
+    text on the page that opens the section (a short section) is not."""
+    css = "p { text-align: left; orphans: 2; widows: 2; margin: 0 }"
+    found = []
+    for count in range(1, 40):
+        body = ('<section class="chapter" id="s1">' + "".join(f'<p id="b-x-1">line {i}</p>' for i in range(count))
+                + f'<ul><li id="b-x-2">{WORDS[:150]}</li></ul></section>'
+                '<section class="chapter" id="s2" style="break-before: page"><p id="b-x-3">y</p></section>')
+        pages = layout(body, css).pages
+        if len(pages) == 3 and len(pages[1].lines) <= 3:
+            found = findings(body, css, "section-tail")
+            break
+    assert found and "page 2 (screen): section-tail" in found[0]
+    short = '<section class="chapter" id="s1"><p id="b-x-1">one line</p></section>'
+    assert findings(short, css, "section-tail") == []
+
+
+def test_a_citation_and_a_label_split_over_a_page_turn_are_found():
+    css = "p { text-align: left; orphans: 1; widows: 1; margin: 0 }"
+    lead = "".join(f'<p id="b-x-1">line {i}</p>' for i in range(12))
+    for count in range(60):  # move the citation word by word until the page turn falls inside it
+        body = lead + f'<p id="b-x-2">{"wo " * count}aaaaa [12, para. 4] {"word " * 40}</p>'
+        pages = layout(body, css).pages
+        last = pages[0].lines[-1].text
+        if len(pages) > 1 and last.count("[") > last.count("]"):
+            found = findings(body, css)
+            assert any("page 1 (screen): citation-break: a citation is broken across pages 1–2" in f
+                       for f in found), found
+            return
+    pytest.fail("no layout split the citation over the page turn")
