@@ -30,11 +30,22 @@ LABELS = {"en": r"Chapters?|Sections?|Figures?|Tables?|Notes?|Paragraphs?|Articl
 UNITS = r"km|m|kg|t|%|per\s?cent|percent|million|billion|trillion|bn|mn|yen|USD|EUR|MW|GW|km²|km³"
 
 
+# The spaced dash between two parts of a sentence or title: an en dash by default (British and
+# most European usage), an em dash where the language's typography sets one (Russian and the
+# languages of Central Asia written in Cyrillic: Мильчин, «Справочник издателя и автора»).
+DASHES = {"ru": "—", "uk": "—", "be": "—", "kk": "—", "ky": "—", "tg": "—", "mn": "—"}
+
+
 def curl(text: str, language: str = "en") -> str:
     """Straight quotes and apostrophes as typographic ones, in the language's style, and a hyphen
     between two numbers as the en dash of a range ("19-20 December" → "19–20", not an ISO date
-    "2025-12-20"); everything else is left as written."""
+    "2025-12-20"), and a hyphen with a space on each side as the language's spaced dash ("Russia -
+    Islamic World" → "Russia – Islamic World"; an em dash in Russian and the other languages whose
+    typography sets one: DASHES); everything else is left as written."""
     text = re.sub(r"(?<![\d\-/.])(\d{1,4})-(\d{1,4})(?![\d\-/])", "\\1–\\2", text)
+    if " - " in text:
+        dash = DASHES.get(language.split("-")[0].lower(), "–")
+        text = re.sub(r"(?<=\S) - (?=\S)", f"\u00a0{dash} ", text)
     if "'" not in text and '"' not in text:
         return text
     curled = smartypants.smartypants(text, smartypants.Attr.q | smartypants.Attr.u)

@@ -144,3 +144,17 @@ def test_a_report_without_references_or_glossary_has_no_empty_back_matter(conten
     with zipfile.ZipFile(next(out.glob("*.epub"))) as book:
         assert "EPUB/bibliography.xhtml" not in book.namelist()
         assert "bibliography" not in book.read("EPUB/nav.xhtml").decode()
+
+
+@pytest.mark.parametrize(("written", "language", "printed"), [
+    ("Russia - Islamic World", "en", "Russia\u00a0– Islamic World"),
+    ("Dialogue - Action Plan - (unofficial translation)", "en", "Dialogue\u00a0– Action Plan\u00a0– (unofficial translation)"),
+    ("изменениями - Токаев", "ru", "изменениями\u00a0— Токаев"),
+    ("19-20 December 2025", "en", "19–20 December 2025"),
+    ("2025-12-20", "en", "2025-12-20"),  # an ISO date is not a range
+    ("Japan-Central Asia, -5, a- b", "en", "Japan-Central Asia, -5, a- b"),  # only a hyphen spaced on both sides
+])
+def test_spaced_hyphens_become_the_languages_dash_and_number_ranges_en_dashes(written, language, printed):
+    from publisher.typography import curl
+
+    assert curl(written, language) == printed
