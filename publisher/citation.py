@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from .language import language
 from .model import Report
-from .reference import format_date
 
 # LaTeX specials. Braces become commands with balanced braces: BibTeX counts `\{` as an opening
 # brace like any other, so `\{` alone would still end (or extend) the field.
@@ -56,10 +56,13 @@ def plain_citation(report: Report) -> str:
     """The suggested citation as one line of text: authors. Title: subtitle. Edition N. Publisher,
     date. Where to find it (the report's `url`, else its URN)."""
     meta = report.meta
+    written = language(meta.language)
     title = meta.title + (f": {meta.subtitle}" if meta.subtitle else "")
+    edition = written.gettext("Edition %(number)s") % {"number": meta.edition.number,
+                                                       "ordinal": written.ordinal(meta.edition.number)}
     # Where to find it: the report's page if it has one, else its identifier.
-    return (f"{'; '.join(_authors(report))}. {title}. Edition {meta.edition.number}. "
-            f"{meta.publisher.name}, {format_date(meta.edition.date)}. {meta.url or meta.urn}.")
+    return (f"{'; '.join(_authors(report))}. {title}. {edition}. "
+            f"{meta.publisher.name}, {written.date(meta.edition.date)}. {meta.url or meta.urn}.")
 
 
 def bibtex(report: Report) -> str:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from html import escape
+
 import jinja2
 from ebooklib import epub
 from lxml import etree
@@ -28,6 +30,7 @@ from .cover import cover_jpeg
 from .figure import NARROW, draw, picture_html, svg_file, svg_png
 from .fonts import subset_font, visible_text
 from .formats import FONTS, FORMATS, STYLES, asset_href, document_stem, output_name
+from .language import Language, language
 from .markdown import Heading, html_id
 from .model import Asset, Chapter, Figure, Report
 from .options import BuildOptions
@@ -68,7 +71,10 @@ class Part:
 
 @dataclass(frozen=True)
 class EpubStyle(Style):
-    """Pop-up notes after the text, links between the book's files, charts as SVG/PNG files."""
+    """Pop-up notes after the text, links between the book's files, charts as SVG/PNG files; the
+    notes' heading in `words`'s language."""
+
+    words: Language | None = None
 
     def href(self, current: str, target: str, anchor: str) -> str:
         return f"#{anchor}" if current == target else f"{target}.xhtml#{anchor}"
@@ -87,7 +93,8 @@ class EpubStyle(Style):
             back = f'<a href="#{ref_id}" role="doc-backlink" class="backlink">{number}.</a>'
             parts.append(f'<aside epub:type="footnote" role="doc-footnote" id="{note_id}" '
                          f'class="footnote"><p>{back} {notes[number]}</p></aside>')
-        return (f'<section class="notes" aria-labelledby="notes-{slug}"><h2 id="notes-{slug}">Notes</h2>'
+        title = escape((self.words or language("en")).gettext("Notes"))
+        return (f'<section class="notes" aria-labelledby="notes-{slug}"><h2 id="notes-{slug}">{title}</h2>'
                 + "".join(parts) + "</section>")
 
     def figure_body(self, figure: Figure) -> str:
@@ -127,28 +134,30 @@ class _Writer(epub.EpubWriter):  # type: ignore[misc]
 
 def _documents(report: Report, env: jinja2.Environment) -> list[Part]:
     meta = report.meta
-    renderer = Renderer(report, EpubStyle())
+    words = language(meta.language)
+    _ = words.gettext
+    renderer = Renderer(report, EpubStyle(words))
     common = {"report": report, "meta": meta}
     docs = [
-        Part("cover.xhtml", "Cover", render(env, "epub/cover.xhtml", **common), in_toc=False),
-        Part("titlepage.xhtml", "Title page and imprint",
+        Part("cover.xhtml", _("Cover"), render(env, "epub/cover.xhtml", **common), in_toc=False),
+        Part("titlepage.xhtml", _("Title page and imprint"),
                  render(env, "epub/titlepage.xhtml", citation=plain_citation(report), **common)),
     ]
     if report.changes:
-        docs.append(Part("changes.xhtml", "Changes in this edition", render(
+        docs.append(Part("changes.xhtml", _("Changes in this edition"), render(
             env, "epub/changes.xhtml", **common)))
     docs += [
-        Part("introduction.xhtml", "Introduction", render(
-            env, "epub/section.xhtml", title="Introduction", anchor="introduction", number=None,
+        Part("introduction.xhtml", _("Introduction"), render(
+            env, "epub/section.xhtml", title=_("Introduction"), anchor="introduction", number=None,
             summary="", epub_type="introduction", role="doc-introduction",
             body=renderer.introduction(), **common)),
     ]
     for chapter in report.documents:
         docs.append(_chapter_document(chapter, renderer.chapter(chapter), env, common))
     if report.references:
-        docs.append(Part(f"{BIBLIOGRAPHY}.xhtml", "Bibliography", render(env, "epub/bibliography.xhtml", **common)))
+        docs.append(Part(f"{BIBLIOGRAPHY}.xhtml", _("Bibliography"), render(env, "epub/bibliography.xhtml", **common)))
     if report.glossary:
-        docs.append(Part(f"{GLOSSARY}.xhtml", "Glossary", render(env, "epub/glossary.xhtml", **common)))
+        docs.append(Part(f"{GLOSSARY}.xhtml", _("Glossary"), render(env, "epub/glossary.xhtml", **common)))
     return docs
 
 
@@ -167,9 +176,10 @@ MARKABLE = re.compile(r'<(section|p|li|h[1-6]|figure|table|aside|dt|div)\b[^>]*?
 OUTSIDE = ("table",)  # a marker may not be a child of these: it goes before the tag
 
 
-def _with_page_breaks(documents: list[Part],
-                      anchors: dict[str, int]) -> tuple[list[Part], list[dict[str, str]]]:
-    """Put print-page markers into the documents; return them and the page-list entries."""
+def _with_page_breaks(documents: list[Part], anchors: dict[str, int],
+                      words: Language) -> tuple[list[Part], list[dict[str, str]]]:
+    """Put print-page markers into the documents, named in `words`'s language ("Page 4");
+    return them and the page-list entries."""
     located = [(doc_index, m.group(2)) for doc_index, doc in enumerate(documents)
                for m in MARKABLE.finditer(doc.html)]
     home = {anchor: index for index, anchor in located}
@@ -180,8 +190,9 @@ def _with_page_breaks(documents: list[Part],
     updated = list(documents)
     for anchor, items in by_anchor.items():
         index = home[anchor]
+        page = words.gettext("Page %(number)s")
         markers = "".join(f'<span epub:type="pagebreak" role="doc-pagebreak" id="page-{b.label}" '
-                          f'aria-label="Page {b.label}"></span>' for b in items)
+                          f'aria-label="{escape(page % {"number": b.label})}"></span>' for b in items)
         html = updated[index].html
         match = next(m for m in MARKABLE.finditer(html) if m.group(2) == anchor)
         at = match.start() if match.group(1) in OUTSIDE else match.end()
@@ -198,6 +209,7 @@ def build_epub(report: Report, env: jinja2.Environment, anchors: dict[str, int] 
     markers and a page list that follow the print edition.
     """
     meta = report.meta
+    words = language(meta.language)
     book = epub.EpubBook()
     book.set_identifier(meta.urn)
     book.set_title(meta.title)
@@ -217,11 +229,12 @@ def build_epub(report: Report, env: jinja2.Environment, anchors: dict[str, int] 
         book.add_metadata(None, "meta", value, {"property": prop})
     book.add_metadata(None, "meta", "EPUB Accessibility 1.1 - WCAG 2.1 Level AA", {"property": "dcterms:conformsTo"})
     book.add_metadata(None, "meta", meta.publisher.name, {"property": "a11y:certifiedBy"})
-    book.add_metadata(None, "meta", (
+    book.add_metadata(None, "meta", words.gettext(
         "The text is fully navigable by chapter and section; every figure has a text alternative and "
         "its data is also given in the text or in a table; tables have captions and header cells."),
         {"property": "schema:accessibilitySummary"})
-    book.add_metadata(None, "meta", f"Edition {meta.edition.number}", {"property": "schema:version"})
+    book.add_metadata(None, "meta", words.gettext("Edition %(number)s") % {
+        "number": meta.edition.number, "ordinal": words.ordinal(meta.edition.number)}, {"property": "schema:version"})
 
     book.set_cover("images/cover.jpg", cover_jpeg(meta), create_page=False)
     for name in FORMATS["epub"].stylesheets:
@@ -235,7 +248,7 @@ def build_epub(report: Report, env: jinja2.Environment, anchors: dict[str, int] 
     documents = _documents(report, env)
     pages: list[dict[str, str]] = []
     if anchors:
-        documents, pages = _with_page_breaks(documents, anchors)
+        documents, pages = _with_page_breaks(documents, anchors, words)
         source = f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, meta.urn + '#print-pdf')}"
         book.add_metadata("DC", "source", source, {"id": "pagination-source"})
         book.add_metadata(None, "meta", "pagination", {"refines": "#pagination-source", "property": "source-of"})

@@ -10,6 +10,7 @@ from markdown_it.common.utils import escapeHtml as esc
 
 from .charttext import ASCENT, DESCENT, text_width
 from .formats import asset_href
+from .language import Language, language
 from .markdown import Inline, html_id
 from .model import BarRow, Figure, Table, TimelineRow
 
@@ -192,19 +193,25 @@ def draw(figure: Figure, width: int = WIDE) -> str:
     return f'<img src="{esc(asset_href(figure.asset))}" alt="{esc(alt)}"/>'
 
 
-def figure_html(figure: Figure, body: str, inline: Callable[[Inline], str], boxed: bool = False) -> str:
-    """A numbered figure with its caption and optional source line.
+def figure_html(figure: Figure, body: str, inline: Callable[[Inline], str], boxed: bool = False,
+                words: Language | None = None) -> str:
+    """A numbered figure with its caption and optional source line, labelled in `words`'s
+    language (English by default).
 
     `boxed`: the drawing scrolls in its own box, which must then be focusable and named.
     """
+    words = words or language("en")
     spec = figure.spec
     anchor = html_id(spec.id)
-    source = f' <span class="fig-source">Source: {inline(spec.source)}</span>' if spec.source else ""
-    frame = (f'<div class="figure-body" role="region" tabindex="0" aria-label="Figure {figure.number}">' if boxed
+    said = esc(words.gettext("Source:"))
+    source = f' <span class="fig-source">{said} {inline(spec.source)}</span>' if spec.source else ""
+    name = esc(words.gettext("Figure %(number)s") % {"number": figure.number})
+    frame = (f'<div class="figure-body" role="region" tabindex="0" aria-label="{name}">' if boxed
              else '<div class="figure-body">')
+    label = esc(words.gettext("Figure %(number)s.") % {"number": figure.number})
     return (f'<figure class="figure figure-{spec.kind}" id="{anchor}">'
             f'{frame}{body}</div>'
-            f'<figcaption><span class="label">Figure {figure.number}.</span> '
+            f'<figcaption><span class="label">{label}</span> '
             f'{inline(spec.caption)}{source}</figcaption></figure>\n')
 
 
@@ -236,11 +243,13 @@ def picture_html(stem: str, alt: str) -> str:
             f'<img src="{stem}.png" alt="{esc(alt)}"/></picture>')
 
 
-def table_html(table: Table, inline: Callable[[Inline], str], wrap: str = "") -> str:
-    """A numbered data table: caption, header cells with scope, cells as inline Markdown.
+def table_html(table: Table, inline: Callable[[Inline], str], wrap: str = "", words: Language | None = None) -> str:
+    """A numbered data table: caption, header cells with scope, cells as inline Markdown; its
+    label in `words`'s language (English by default).
 
     `wrap` replaces the opening tag of the table's box (a web page's scrolling region).
     """
+    words = words or language("en")
     spec = table.spec
     anchor = html_id(spec.id)
     head = "".join(f'<th scope="col">{esc(c.label)}</th>' for c in spec.columns)
@@ -254,7 +263,8 @@ def table_html(table: Table, inline: Callable[[Inline], str], wrap: str = "") ->
             # The label lets a narrow screen show each row as a card of labelled values.
             cells.append(f'<{tag}{scope} data-label="{esc(column.label)}">{text}</{tag}>')
         body.append("<tr>" + "".join(cells) + "</tr>")
-    source = f'<p class="table-source">Source: {inline(spec.source)}</p>' if spec.source else ""
+    said = esc(words.gettext("Source:"))
+    source = f'<p class="table-source">{said} {inline(spec.source)}</p>' if spec.source else ""
     key_class = re.sub(r"[^a-z0-9-]", "", anchor)
     widths = ""
     if any(c.width for c in spec.columns):
@@ -262,7 +272,8 @@ def table_html(table: Table, inline: Callable[[Inline], str], wrap: str = "") ->
             f'<col style="width: {c.width}"/>' if c.width else "<col/>" for c in spec.columns
         ) + "</colgroup>"
     opening = wrap or '<div class="table-wrap">'
+    label = esc(words.gettext("Table %(number)s.") % {"number": table.number})
     return (f'{opening}<table class="data-table {key_class}" id="{anchor}">'
-            f'<caption><span class="label">Table {table.number}.</span> {inline(spec.caption)}'
+            f'<caption><span class="label">{label}</span> {inline(spec.caption)}'
             f"</caption>{widths}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
             f"{source}</div>\n")

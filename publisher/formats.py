@@ -17,6 +17,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 TEMPLATES = PROJECT / "templates"
 STYLES = PROJECT / "styles"
 FONTS = STYLES / "fonts"
+LOCALES = PROJECT / "locales"  # the message catalogues of the publisher's words (catalogue.py)
 STATE = ".build"  # the build's own files inside the output folder: manifest, products, stages, caches
 READ = "read"  # the web edition's folder inside the output folder
 
@@ -40,19 +41,25 @@ class Format:
     two_sided: bool = False  # printed on both sides of the leaf: recto and verso pages, page turns after versos
 
 
+def N_(message: str) -> str:
+    """Marks a message for the catalogues (catalogue.py) where it is written; it is translated
+    where it is shown (a download's label, on the detail page)."""
+    return message
+
+
 PRINT_SHEETS = ("fonts.css", "common.css", "print.css")
 FORMATS = {
-    "screen": Format("screen", "pdf", "-screen.pdf", "PDF for screens", PRINT_SHEETS, ("print", "partials"),
+    "screen": Format("screen", "pdf", "-screen.pdf", N_("PDF for screens"), PRINT_SHEETS, ("print", "partials"),
                      "pdf/ua-1"),
-    "print": Format("print", "pdf", "-print.pdf", "PDF for print", (*PRINT_SHEETS, "press.css"),
+    "print": Format("print", "pdf", "-print.pdf", N_("PDF for print"), (*PRINT_SHEETS, "press.css"),
                     ("print", "partials"), two_sided=True),
-    "epub": Format("epub", "epub", ".epub", "EPUB e-book", ("fonts.css", "common.css", "epub.css"),
+    "epub": Format("epub", "epub", ".epub", N_("EPUB e-book"), ("fonts.css", "common.css", "epub.css"),
                    ("epub", "partials")),
     # Optional (--archival): PDF/A-3u for long-term archiving; no crop marks (transparency).
-    "archive": Format("archive", "pdf", "-archive.pdf", "PDF/A for archives", PRINT_SHEETS, ("print", "partials"),
+    "archive": Format("archive", "pdf", "-archive.pdf", N_("PDF/A for archives"), PRINT_SHEETS, ("print", "partials"),
                       "pdf/a-3u", optional=True),
-    "web": Format("web", "web", "", "Web edition", ("web.css",), ("web", "partials")),
-    "changes": Format("changes", "web", "-changes.json", "What changed in this edition"),
+    "web": Format("web", "web", "", N_("Web edition"), ("web.css",), ("web", "partials")),
+    "changes": Format("changes", "web", "-changes.json", N_("What changed in this edition")),
     "bibtex": Format("bibtex", "web", ".bib", "BibTeX"),
     "ris": Format("ris", "web", ".ris", "RIS"),
 }
@@ -120,10 +127,10 @@ RESERVED_SLUGS = frozenset({"introduction", "bibliography", "glossary", "content
 
 def dependencies(target: str) -> list[Path]:
     """Everything of the project's own a build target reads besides the content and the code:
-    its formats' templates and stylesheets, and the fonts."""
+    its formats' templates and stylesheets, the fonts and the message catalogues."""
     found: dict[Path, None] = {}
     for item in FORMATS.values():
         if item.target == target:
             found.update((TEMPLATES / name, None) for name in item.templates)
             found.update((STYLES / name, None) for name in item.stylesheets)
-    return [*found, FONTS]
+    return [*found, FONTS, LOCALES]

@@ -1,14 +1,140 @@
-"""Names of languages, for the detail page and the bibliography ("In Russian.")."""
+"""A report's language: the publisher's own words in it, from the message catalogues
+(catalogue.py), and how it writes dates, numbers, file sizes, ordinals and the names of
+languages, from CLDR (Babel).
+
+`language(tag)` gives the `Language` of a BCP 47 tag, cached. CLDR's long date form is used
+for full dates ("2 марта 2026 г.", "2026年3月2日") and its year-and-month skeleton for partial
+ones. English without a region writes as British publishing does, the project's house style
+("2 March 2026"; `en-US` gives "March 2, 2026"). A language CLDR does not know is written with
+English conventions.
+"""
 
 from __future__ import annotations
 
-NAMES = {
-    "en": "English", "ja": "Japanese", "ru": "Russian", "kk": "Kazakh", "ky": "Kyrgyz", "tg": "Tajik",
-    "tk": "Turkmen", "uz": "Uzbek", "zh": "Chinese", "ko": "Korean", "fr": "French", "de": "German",
-    "es": "Spanish", "it": "Italian", "tr": "Turkish", "pt": "Portuguese", "fa": "Persian", "ar": "Arabic",
-}
+import gettext as _gettext
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+
+from babel import Locale, UnknownLocaleError
+
+from .catalogue import translations
+
+CLDR_DEFAULTS = {"en": "en_GB"}  # a bare tag → the CLDR locale whose conventions it follows
 
 
-def language_name(tag: str) -> str:
-    """`en-GB` → `English`; a language without a name here shows its tag."""
-    return NAMES.get(tag.split("-")[0].lower(), tag)
+@dataclass(frozen=True)
+class Language:
+    """The words and conventions of one language (`tag`: BCP 47, as the report gives it)."""
+
+    tag: str
+    locale: Locale = field(compare=False, repr=False)
+    messages: _gettext.NullTranslations = field(compare=False, repr=False)
+
+    @property
+    def code(self) -> str:
+        """The primary language subtag, lower case: `kk` for `kk-Cyrl-KZ`."""
+        return self.tag.split("-")[0].lower()
+
+    # --- the publisher's words (catalogue.py) ------------------------------------------------
+    def gettext(self, message: str) -> str:
+        """`message` (English, as the templates and the code give it) in this language."""
+        return self.messages.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, number: int) -> str:
+        """The form of a message for `number` (CLDR's plural rules, in the catalogue's header)."""
+        return self.messages.ngettext(singular, plural, number)
+
+    def pgettext(self, context: str, message: str) -> str:
+        """A message whose translation depends on `context` ("Edition" as a heading or a field)."""
+        return self.messages.pgettext(context, message)
+
+    def npgettext(self, context: str, singular: str, plural: str, number: int) -> str:
+        return self.messages.npgettext(context, singular, plural, number)
+
+    # --- CLDR --------------------------------------------------------------------------------
+    def date(self, value: str) -> str:
+        """A date as the language writes it: YYYY-MM-DD in CLDR's long form ("2 March 2026"),
+        YYYY-MM as month and year ("March 2026", "март 2026 г."), YYYY as the year alone."""
+        from babel.dates import format_date, format_skeleton
+
+        parts = [int(p) for p in str(value).split("-")]
+        if len(parts) == 3:
+            return format_date(date(*parts), "long", locale=self.locale)
+        if len(parts) == 2:
+            return format_skeleton("yMMMM", date(parts[0], parts[1], 1), locale=self.locale)
+        return str(parts[0])
+
+    def number(self, value: float, decimals: int | None = None) -> str:
+        """A number with the language's separators ("12.3", "12,3"); `decimals` fixes the digits
+        after the point."""
+        from babel.numbers import format_decimal
+
+        pattern = None if decimals is None else "#,##0." + "0" * decimals if decimals else "#,##0"
+        return format_decimal(value, format=pattern, locale=self.locale)
+
+    def size(self, size: int) -> str:
+        """A file size in bytes as people read it ("812 bytes", "12.3 KB", "4.1 MB"; 1 KB = 1024
+        bytes): the number by CLDR, the unit from the catalogue."""
+        if size < 1024:
+            return self.ngettext("%(number)s byte", "%(number)s bytes", size) % {"number": self.number(size)}
+        if size < 1024 * 1024:
+            return self.gettext("%(number)s KB") % {"number": self.number(size / 1024, 1)}
+        return self.gettext("%(number)s MB") % {"number": self.number(size / 1024 / 1024, 1)}
+
+    def ordinal(self, number: int) -> str:
+        """`number` as an ordinal numeral ("1st", "22nd", "3-е", "第3"): CLDR's ordinal plural
+        category of the number (one, two, few, many, other) chooses the catalogue's form."""
+        category = self.locale.ordinal_form(number)
+        forms = {
+            "zero": self.pgettext("ordinal, CLDR category zero", "%(number)sth"),
+            "one": self.pgettext("ordinal, CLDR category one", "%(number)sst"),
+            "two": self.pgettext("ordinal, CLDR category two", "%(number)snd"),
+            "few": self.pgettext("ordinal, CLDR category few", "%(number)srd"),
+            "many": self.pgettext("ordinal, CLDR category many", "%(number)sth"),
+            "other": self.pgettext("ordinal, CLDR category other", "%(number)sth"),
+        }
+        return forms.get(category, forms["other"]) % {"number": number}
+
+    def name(self, tag: str) -> str:
+        """The name of language `tag` in this language, as CLDR gives it ("Russian", "русский",
+        "ロシア語"); the tag itself for a language CLDR does not name."""
+        try:
+            named = Locale.parse(tag.replace("-", "_").split("_")[0]).get_language_name(self.locale)
+        except (UnknownLocaleError, ValueError):
+            return tag
+        return named or tag
+
+    def tie_date(self, text: str) -> str:
+        """A written date held together where it must not break: the day and the month, and a
+        year and its abbreviation ("20\u00a0December", "2026\u00a0г.")."""
+        text = text.replace(" ", "\u00a0", 1)
+        return re.sub(r"(\d) (?=\w{1,3}\.)", "\\1\u00a0", text)
+
+
+def language(tag: str) -> Language:
+    """The Language of a BCP 47 tag (`ru`, `kk-KZ`, `en-US`): its catalogue (read again each time,
+    compiled once per content: an edited catalogue is seen by the next build) and CLDR locale."""
+    return Language(tag, _locale(tag), translations(tag))
+
+
+@lru_cache(maxsize=32)
+def _locale(tag: str) -> Locale:
+    primary = tag.replace("_", "-").split("-")[0].lower()
+    cldr = CLDR_DEFAULTS.get(tag.lower(), tag.replace("-", "_"))
+    locale = None
+    for candidate in (cldr, primary):
+        try:
+            locale = Locale.parse(candidate)
+            break
+        except (UnknownLocaleError, ValueError):
+            continue
+    return locale or Locale.parse("en_GB")
+
+
+def language_name(tag: str, within: str = "en") -> str:
+    """`en-GB` → `English`: the name of a language in the language `within`, capitalised as a
+    value on its own ("Русский")."""
+    name = language(within).name(tag)
+    return name[:1].upper() + name[1:]

@@ -32,8 +32,10 @@ from .model import (
     CHART_ROWS, Asset, Chapter, ChapterMeta, Figure, FigureSpec, Meta, Reference, ReferenceEntry, Report, Table,
     TableSpec, Term, TimelineRow,
 )
+from .language import Language, language
+from .render import cross_label
 from .schema import Hooks, convert, quoted
-from .typography import curl
+from .typography import QUOTES, curl
 from .yamlfile import SURROGATE, Node, Seq, decode_text, parse_yaml
 
 log = logging.getLogger(__name__)
@@ -416,6 +418,8 @@ class Loader:
             raise ContentError(self.errors() or [Problem(shown, 1, "", "the file is empty")])
         if isinstance(data, Node) and isinstance(data.get("language"), str):
             self.language = data["language"]
+            # Markdown gets the quotation marks of the report's language, as the YAML fields do.
+            self.md.options["quotes"] = QUOTES.get(self.language.split("-")[0].lower(), QUOTES["en"])
         meta = self.convert(Meta, data, shown)
         refs = self.keyed(self.seq(self.yaml_file(self.root / "references.yaml", required=False),
                                    self.shown(self.root / "references.yaml"), "references"),
@@ -462,7 +466,7 @@ class Loader:
 
     def assemble(self, meta: Meta, docs: list[_Doc], refs: dict[str, tuple[Any, int]],
                  terms: dict[str, tuple[Any, int]]) -> Report:
-        numbering = _Numbering(self.problems)
+        numbering = _Numbering(self.problems, language(meta.language))
         for doc in docs:
             numbering.add(doc)
         citations: dict[str, int] = {}
@@ -512,8 +516,9 @@ class Loader:
 class _Numbering:
     """Numbers for figures and tables across the report, every target's label, the id registry."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], words: Language) -> None:
         self.problems = problems
+        self.words = words  # the report's language: how labels read
         self.defined_at: dict[str, str] = {}
         self.labels: dict[str, str] = {}  # target → "Figure 3", "Section 2.1", "Chapter 4", …
         self.numbers: dict[str, int] = {}  # figure or table id → its number
@@ -530,16 +535,19 @@ class _Numbering:
 
     def add(self, doc: _Doc) -> None:
         """Define a document's targets: the chapter, its sections, its figures and tables."""
-        self.define(f"ch:{doc.slug}", f"Chapter {doc.number}" if doc.number else doc.head.title, f"{doc.shown}:2")
+        def label(kind: str, number: object, title: str = "") -> str:
+            return cross_label(self.words, kind, number, title).replace("\u00a0", " ")
+
+        self.define(f"ch:{doc.slug}", label("ch", doc.number) if doc.number else doc.head.title, f"{doc.shown}:2")
         for heading in doc.body.headings:
             title = plain(heading.tokens, lambda kind, key: key)
-            self.define(heading.ref, f"Section {heading.number}" if heading.number else f"“{title}”",
-                        f"{doc.shown}:{heading.line}")
+            self.define(heading.ref, label("sec", heading.number, title), f"{doc.shown}:{heading.line}")
         for block in sorted(doc.blocks, key=lambda b: b.site.line):
             kind = block.site.kind
             self.counts[kind] += 1
             self.numbers[block.spec.id] = self.counts[kind]
-            self.define(block.spec.id, f"{kind.capitalize()} {self.counts[kind]}", f"{doc.shown}:{block.site.line}")
+            self.define(block.spec.id, label("fig" if kind == "figure" else "tbl", self.counts[kind]),
+                        f"{doc.shown}:{block.site.line}")
 
     def label(self, kind: str, key: str) -> str:
         """How a cross-reference reads in plain text."""

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from . import __version__
 from .citation import plain_citation
@@ -33,6 +34,7 @@ from .fonts import bundled_families, check_glyphs, pdf_font_subsetting
 from .charttext import chart_problems
 from .figure import draw
 from .formats import FORMATS, STYLES, asset_href, output_name
+from .language import language
 from .markdown import html_id
 from .model import Report
 from .options import BuildOptions
@@ -100,8 +102,26 @@ def render_html(report: Report, env: jinja2.Environment, edition: str) -> str:
     renderer = Renderer(report, PrintStyle(hyphenate, report.meta.language))
     return render(env, "print/report.html", report=report, meta=report.meta, edition=edition,
                   citation=plain_citation(report), version=__version__,
-                  introduction=renderer.introduction(),
+                  introduction=renderer.introduction(), language_css=Markup(language_css(report.meta.language)),
                   bodies={c.slug: renderer.chapter(c) for c in report.documents})
+
+
+def language_css(tag: str) -> str:
+    """The rules of the PDFs' stylesheet that hold the publisher's words, in the report's language:
+    the page a cross-reference leads to (", p. 12"; ", с. 12"). They stand in the document's head,
+    before the stylesheets (print.css turns them off for chapters and abbreviations)."""
+    words = language(tag)
+    # Translators: after a cross-reference in the PDFs ("Figure 3, p. 12"); %(page)s is the page number.
+    before, _, after = words.gettext(", p. %(page)s").partition("%(page)s")
+
+    def string(text: str) -> str:
+        return '"' + "".join(c if c.isalnum() or c in " .,:;()-" else f"\\{ord(c):06x}" for c in text) + '"'
+
+    if before.endswith(" "):  # the page number is never parted from its label
+        before = before[:-1] + "\u00a0"
+    parts = [string(before), "target-counter(attr(href), page)"]
+    parts += [string(after.replace(" ", "\u00a0"))] if after else []
+    return f"a.xref::after {{ content: {' '.join(parts)}; }}"
 
 
 def render_pdf(html: str, edition: str, target: Path, base: Path, files: dict[Path, bytes],

@@ -4,29 +4,20 @@ from __future__ import annotations
 
 import re
 
-from datetime import date
 from typing import TYPE_CHECKING
 
 from markdown_it.common.utils import escapeHtml as esc
 
-from .language import NAMES
+from .language import language as language_of
 
 if TYPE_CHECKING:
     from .model import ReferenceEntry
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December")
 
-
-def format_date(value: str) -> str:
-    """2025-12-20 → 20 December 2025; 2025-12 → December 2025; 2025 → 2025."""
-    parts = str(value).split("-")
-    if len(parts) == 3:
-        day = date(int(parts[0]), int(parts[1]), int(parts[2]))
-        return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
-    if len(parts) == 2:
-        return f"{MONTHS[int(parts[1]) - 1]} {parts[0]}"
-    return parts[0]
+def format_date(value: str, language: str = "en") -> str:
+    """A full or partial date written out in `language` (CLDR, language.py): in English
+    2025-12-20 → 20 December 2025; 2025-12 → December 2025; 2025 → 2025."""
+    return language_of(language).date(value)
 
 
 def readable_url(url: str) -> str:
@@ -57,8 +48,10 @@ def _visible(char: str) -> bool:
 
 
 def format_reference(entry: ReferenceEntry, language: str = "en") -> tuple[str, str]:
-    """Return (html, plain text) for one references.yaml entry, in a report in `language` (a
-    source in another language, whose name is known, says so: "In Russian.")."""
+    """Return (html, plain text) for one references.yaml entry, in a report in `language`: its
+    dates and the publisher's words ("n.d.", "accessed") in that language, and a source in
+    another language says which, named in the report's ("In Russian.", CLDR's names)."""
+    written = language_of(language)
     author, publisher = entry.author, entry.publisher
     pieces_html, pieces_text = [], []
     lead = author or publisher
@@ -72,20 +65,23 @@ def format_reference(entry: ReferenceEntry, language: str = "en") -> tuple[str, 
         pieces_html.append(f"{esc(publisher)},")
         pieces_text.append(f"{publisher},")
     # A source that gives no date is "n.d."; a date is never guessed.
-    when = format_date(entry.date) if entry.date else "n.d."
+    # Translators: "no date", for a source that gives none.
+    when = written.date(entry.date) if entry.date else written.gettext("n.d.")
     pieces_html.append(esc(when) if when.endswith(".") else f"{esc(when)}.")
     pieces_text.append(when if when.endswith(".") else f"{when}.")
     source = entry.language.split("-")[0].lower()
-    language = NAMES.get(source, "") if source != language.split("-")[0].lower() else ""
-    if language:
-        pieces_html.append(f"In {language}.")
-        pieces_text.append(f"In {language}.")
+    named = written.name(source) if source and source != written.code else ""
+    if named and named != source:  # a language CLDR does not name is not mentioned
+        said = written.gettext("In %(language)s.") % {"language": named}
+        pieces_html.append(esc(said))
+        pieces_text.append(said)
     if entry.note:
         note = entry.note.strip().rstrip(".") + "."
         pieces_html.append(f'<span class="ref-note">{esc(note)}</span>')
         pieces_text.append(note)
     if entry.url:
-        accessed = f" (accessed {format_date(entry.accessed)})" if entry.accessed else ""
+        accessed = " (" + written.gettext("accessed %(date)s") % {"date": written.date(entry.accessed)} + ")" \
+            if entry.accessed else ""
         shown = readable_url(entry.url)
         pieces_html.append(f'<a class="ref-url" href="{esc(entry.url)}">{esc(shown)}</a>{esc(accessed)}')
         pieces_text.append(f"{shown}{accessed}")

@@ -21,6 +21,7 @@ from markdown_it.token import Token
 from .figure import draw, figure_html, table_html
 from .typography import KEEP_CLOSE, KEEP_OPEN
 from .formats import document_stem
+from .language import Language, language
 from .markdown import SAFE_LINK, Document, Inline, html_id
 from .model import Chapter, Figure, Report, Table, Term
 
@@ -112,7 +113,8 @@ class Renderer:
         self.report = report
         self.style = style
         self.md = _make_renderer()
-        self.targets = targets(report)
+        self.words = language(report.meta.language)
+        self.targets = targets(report, self.words)
         self.citations = {r.key: r.number for r in report.references}
         self.terms = {t.abbr: t for t in report.glossary}
         self.blocks: dict[str, Figure | Table] = {b.spec.id: b for b in (*report.figures, *report.tables)}
@@ -123,7 +125,8 @@ class Renderer:
         """A chapter's key points, text and (where the style prints them here) its notes."""
         env = _Env(self, chapter.slug, chapter.body)
         points = [self._inline(p, env) for p in chapter.head.key_points]
-        box = ('<aside class="key-points" aria-label="Key points"><p class="key-points-title">Key points</p><ul>'
+        title = escapeHtml(self.words.gettext("Key points"))
+        box = (f'<aside class="key-points" aria-label="{title}"><p class="key-points-title">{title}</p><ul>'
                + "".join(f"<li>{p}</li>" for p in points) + "</ul></aside>\n") if points else ""
         return box + self._document(chapter.body, env)
 
@@ -212,26 +215,44 @@ class Renderer:
         if isinstance(block, Table):
             wrap = ""
             if env.scrolls:
-                wrap = f'<div class="table-wrap" role="region" tabindex="0" aria-label="Table {block.number}">'
-            return table_html(block, inline, wrap)
+                name = escapeHtml(self.words.gettext("Table %(number)s") % {"number": block.number})
+                wrap = f'<div class="table-wrap" role="region" tabindex="0" aria-label="{name}">'
+            return table_html(block, inline, wrap, self.words)
         # A chart fits every screen (a narrow drawing on phones): its box never needs to scroll.
-        return figure_html(block, self.style.figure_body(block), inline)
+        return figure_html(block, self.style.figure_body(block), inline, words=self.words)
 
 
-def targets(report: Report) -> dict[str, tuple[str, str, str]]:
-    """Every cross-reference target: key → (label as plain text, document slug, anchor)."""
+def targets(report: Report, words: Language | None = None) -> dict[str, tuple[str, str, str]]:
+    """Every cross-reference target: key → (label as plain text, document slug, anchor), the
+    label in the report's language (`cross_label`)."""
+    words = words or language(report.meta.language)
     found: dict[str, tuple[str, str, str]] = {}
     for chapter in report.documents:
-        # A label and its number are never parted at a line end ("Chapter / 7"): a no-break space.
-        found[f"ch:{chapter.slug}"] = (chapter.label.replace(" ", "\u00a0") if chapter.number else chapter.label,
-                                      chapter.slug, chapter.anchor)
+        label = cross_label(words, "ch", chapter.number) if chapter.number else chapter.title
+        found[f"ch:{chapter.slug}"] = (label, chapter.slug, chapter.anchor)
         for heading in chapter.headings:
-            label = f"Section\u00a0{heading.number}" if heading.number else f"“{heading.title}”"
-            found[heading.ref] = (label, chapter.slug, heading.id)
+            found[heading.ref] = (cross_label(words, "sec", heading.number, heading.title), chapter.slug, heading.id)
         for block in (*chapter.figures, *chapter.tables):
-            kind = "Figure" if isinstance(block, Figure) else "Table"
-            found[block.spec.id] = (f"{kind}\u00a0{block.number}", chapter.slug, block.id)
+            kind = "fig" if isinstance(block, Figure) else "tbl"
+            found[block.spec.id] = (cross_label(words, kind, block.number), chapter.slug, block.id)
     return found
+
+
+def cross_label(words: Language, kind: str, number: object, title: str = "") -> str:
+    """How a cross-reference to a chapter, section, figure or table reads in running text, in the
+    report's language ("Figure 3"; "рис. 3": a form that fits any grammatical case); a section
+    without a number is its title in quotes. A label and its number are never parted at a line
+    end ("Chapter / 7"): their spaces are no-break spaces."""
+    if kind == "sec" and not number:
+        from .typography import QUOTES
+
+        marks = QUOTES.get(words.code, QUOTES["en"])
+        return f"{marks[0]}{title}{marks[1]}"
+    messages = {"ch": words.pgettext("cross-reference", "Chapter %(number)s"),
+                "sec": words.pgettext("cross-reference", "Section %(number)s"),
+                "fig": words.pgettext("cross-reference", "Figure %(number)s"),
+                "tbl": words.pgettext("cross-reference", "Table %(number)s")}
+    return (messages[kind] % {"number": number}).replace(" ", "\u00a0")
 
 
 # --- markdown-it render rules ---------------------------------------------------------------

@@ -11,40 +11,54 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
+from markdown_it.common.utils import escapeHtml
 
 from .citation import plain_citation
 from .figure import NARROW, draw
 from .model import Chapter, Figure, Heading, Report
 from .output import write_atomic
 from .formats import READ, asset_href, document_stem
-from .render import BIBLIOGRAPHY, GLOSSARY, Renderer, Style, note_anchor
+from .language import Language, language
+from .render import BIBLIOGRAPHY, GLOSSARY, Renderer, Style, cross_label, note_anchor
 from .templates import render
 
 log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class WebStyle(Style):
-    """The pages of read/: endnotes, links between pages, scrolling boxes for wide things."""
+    """The pages of read/: endnotes, links between pages, scrolling boxes for wide things; the
+    notes' labels in `words`'s language."""
+
+    words: Language | None = None
+
+    @property
+    def _words(self) -> Language:
+        return self.words or language("en")
 
     def href(self, current: str, target: str, anchor: str) -> str:
         return f"#{anchor}" if current == target else f"{page_name(target)}#{anchor}"
 
     def note_call(self, slug: str, number: int, note: str) -> str:
         note_id, ref_id = note_anchor(slug, number)
+        name = escapeHtml(self._words.gettext("Note %(number)s") % {"number": number})
         return (f'<sup class="noteref"><a href="#{note_id}" id="{ref_id}" role="doc-noteref" '
-                f'aria-label="Note {number}">{number}</a></sup>')
+                f'aria-label="{name}">{number}</a></sup>')
 
     def notes(self, slug: str, numbers: list[int], notes: dict[int, str]) -> str:
         if not numbers:
             return ""
+        words = self._words
+        link = escapeHtml(words.gettext("Back"))
         parts = []
         for number in numbers:
             note_id, ref_id = note_anchor(slug, number)
+            back = escapeHtml(words.gettext("Back to note %(number)s in the text") % {"number": number})
             parts.append(f'<li id="{note_id}"><p>{notes[number]} '
                          f'<a href="#{ref_id}" role="doc-backlink" class="backlink" '
-                         f'aria-label="Back to note {number} in the text">Back</a></p></li>')
+                         f'aria-label="{back}">{link}</a></p></li>')
         return ('<section class="notes" role="doc-endnotes" aria-labelledby="notes-' + slug
-                + '"><h2 id="notes-' + slug + '">Notes</h2><ol>' + "".join(parts) + "</ol></section>")
+                + '"><h2 id="notes-' + slug + '">' + escapeHtml(words.gettext("Notes")) + "</h2><ol>"
+                + "".join(parts) + "</ol></section>")
 
     def figure_body(self, figure: Figure) -> str:
         # Both drawings, one shown by width (web.css): on a phone the narrow one keeps its text at
@@ -89,25 +103,29 @@ def page_file(chapter: Chapter) -> str:
 def pages(report: Report) -> list[Page]:
     """Every page in reading order: contents, introduction, front matter, chapters, back matter."""
     meta = report.meta
-    renderer = Renderer(report, WebStyle())
+    words = language(meta.language)
+    _ = words.gettext
+    renderer = Renderer(report, WebStyle(words))
     found = [
-        Page("index.html", "Contents", "Contents", "contents", meta.standfirst),
-        Page("introduction.html", "Introduction", "Introduction", "section",
-             f"The introduction to {meta.title}.", anchor="introduction",
+        Page("index.html", _("Contents"), _("Contents"), "contents", meta.standfirst),
+        Page("introduction.html", _("Introduction"), _("Introduction"), "section",
+             _("The introduction to %(title)s.") % {"title": meta.title}, anchor="introduction",
              body=renderer.introduction()),
     ]
     for chapter in report.documents:
         label = f"{chapter.number}. {chapter.title}" if chapter.number else chapter.title
+        named = cross_label(words, "ch", chapter.number).replace("\u00a0", " ") if chapter.number else chapter.title
+        described = _("%(chapter)s of %(title)s.") % {"chapter": named, "title": meta.title}
         found.append(Page(page_file(chapter), chapter.title, label, "section",
-                          chapter.summary or f"{chapter.label} of {meta.title}.", anchor=chapter.anchor,
+                          chapter.summary or described, anchor=chapter.anchor,
                           number=chapter.number, chapter=chapter, body=renderer.chapter(chapter),
                           sections=chapter.sections))
     if report.references:
-        found.append(Page(page_name(BIBLIOGRAPHY), "Bibliography", "Bibliography", "bibliography",
-                          f"The sources cited in {meta.title}."))
+        found.append(Page(page_name(BIBLIOGRAPHY), _("Bibliography"), _("Bibliography"), "bibliography",
+                          _("The sources cited in %(title)s.") % {"title": meta.title}))
     if report.glossary:
-        found.append(Page(page_name(GLOSSARY), "Glossary", "Glossary", "glossary",
-                          f"The abbreviations used in {meta.title}."))
+        found.append(Page(page_name(GLOSSARY), _("Glossary"), _("Glossary"), "glossary",
+                          _("The abbreviations used in %(title)s.") % {"title": meta.title}))
     return found
 
 

@@ -1,4 +1,11 @@
-"""The one Jinja environment every writer renders with."""
+"""The one Jinja environment every writer renders with.
+
+The publisher's own words in the templates are gettext messages (`{{ _("Contents") }}`, Jinja's
+i18n extension with new-style gettext: autoescaped, `%(name)s` placeholders filled from keyword
+arguments); `render` gives each template the messages of the report's language (language.py),
+so one environment serves reports in every language. Filters that write dates and sizes use
+the same language.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +18,9 @@ from markupsafe import Markup
 
 from .errors import RenderError
 from .formats import FORMATS, TEMPLATES
+from .language import Language, language
 from .model import Reference
-from .reference import format_date, format_reference
+from .reference import format_reference
 from .typography import bind
 from .render import reference_anchor, term_anchor
 
@@ -23,13 +31,42 @@ def day_first(value: str) -> str:
     return f"{day}/{month}/{year}"
 
 
-def human_size(size: int) -> str:
-    """A file size in bytes as people read it: 812 bytes, 12.3 KB, 4.1 MB (1 KB = 1024 bytes)."""
-    if size < 1024:
-        return f"{size} bytes"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.1f} KB"
-    return f"{size / 1024 / 1024:.1f} MB"
+def human_size(size: int, tag: str = "en") -> str:
+    """A file size in bytes as people read it, in language `tag`: 812 bytes, 12.3 KB, 4.1 MB
+    (1 KB = 1024 bytes)."""
+    return language(tag).size(size)
+
+
+@jinja2.pass_context
+def size_filter(context: Any, size: int) -> str:
+    """human_size in the page's language."""
+    return _language(context).size(size)
+
+
+@jinja2.pass_context
+def long_date(context: Any, value: str) -> str:
+    """A date written out in the page's language (CLDR's long form), never broken between its day
+    and month ("20 / December")."""
+    written = _language(context)
+    return written.tie_date(written.date(value))
+
+
+@jinja2.pass_context
+def ordinal(context: Any, number: int) -> str:
+    """An ordinal numeral in the page's language ("2nd")."""
+    return _language(context).ordinal(number)
+
+
+@jinja2.pass_context
+def role(context: Any, name: str) -> str:
+    """A person's part in the report (model.Person.role) in the page's language."""
+    words = _language(context)
+    return {"author": words.pgettext("role", "author"), "editor": words.pgettext("role", "editor"),
+            "contributor": words.pgettext("role", "contributor")}.get(name, name)
+
+
+def _language(context: Any) -> Language:
+    return context.get("l10n") or language("en")
 
 
 def reference_html(reference: Reference, language: str) -> Markup:
@@ -41,6 +78,7 @@ def make_env(templates: Path = TEMPLATES) -> jinja2.Environment:
     """StrictUndefined so that a typo fails the build; autoescape for every markup file."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates)),
+        extensions=["jinja2.ext.i18n"],
         undefined=jinja2.StrictUndefined,
         autoescape=True,
         auto_reload=False,
@@ -48,11 +86,15 @@ def make_env(templates: Path = TEMPLATES) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    # A date is not broken between its day and month ("20 / December").
-    env.filters["long_date"] = lambda value: format_date(value).replace(" ", "\u00a0", 1)
+    # gettext and its kin come with each render (`render`, from the report's language); these
+    # make `_()` and {% trans %} new-style (escaped, with named placeholders).
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    env.filters["long_date"] = long_date
+    env.filters["ordinal"] = ordinal
+    env.filters["role"] = role
     env.filters["day_first"] = day_first
     env.filters["tie"] = bind  # no-break spaces where a line must not break (typography.bind)
-    env.filters["human_size"] = human_size
+    env.filters["human_size"] = size_filter
     env.filters["reference_html"] = reference_html
     env.filters["reference_anchor"] = reference_anchor
     env.filters["term_anchor"] = term_anchor
@@ -60,8 +102,43 @@ def make_env(templates: Path = TEMPLATES) -> jinja2.Environment:
     return env
 
 
+def messages(written: Language) -> dict[str, Any]:
+    """The gettext functions a template calls (`_`, `gettext`, `ngettext`, `pgettext`,
+    `npgettext`) for one language, new-style: the result is escaped (Markup) and `%(name)s`
+    placeholders are filled from the keyword arguments."""
+
+    def escaped(text: str, variables: dict[str, Any], autoescape: bool) -> str:
+        # Always a format string, as Jinja's own new-style gettext: "%%" is a percent sign.
+        return (Markup(text) if autoescape else text) % variables
+
+    @jinja2.pass_context
+    def gettext(context: Any, message: str, **variables: Any) -> str:
+        return escaped(written.gettext(message), variables, context.eval_ctx.autoescape)
+
+    @jinja2.pass_context
+    def ngettext(context: Any, singular: str, plural: str, num: int, **variables: Any) -> str:
+        variables.setdefault("num", num)
+        return escaped(written.ngettext(singular, plural, num), variables, context.eval_ctx.autoescape)
+
+    @jinja2.pass_context
+    def pgettext(context: Any, where: str, message: str, **variables: Any) -> str:
+        return escaped(written.pgettext(where, message), variables, context.eval_ctx.autoescape)
+
+    @jinja2.pass_context
+    def npgettext(context: Any, where: str, singular: str, plural: str, num: int, **variables: Any) -> str:
+        variables.setdefault("num", num)
+        return escaped(written.npgettext(where, singular, plural, num), variables, context.eval_ctx.autoescape)
+
+    return {"gettext": gettext, "ngettext": ngettext, "pgettext": pgettext, "npgettext": npgettext, "l10n": written}
+
+
 def render(env: jinja2.Environment, name: str, **context: Any) -> str:
-    """Render a template; turn Jinja's errors into a one-line RenderError with the template."""
+    """Render a template; turn Jinja's errors into a one-line RenderError with the template.
+
+    The template's words are in the language of `context["meta"]` (the report's), English
+    without one."""
+    meta = context.get("meta")
+    context = {**messages(language(meta.language if meta is not None else "en")), **context}
     try:
         return env.get_template(name).render(**context)
     except jinja2.TemplateSyntaxError as exc:

@@ -16,7 +16,7 @@ from typing import Any
 import jinja2
 
 from .citation import bibtex, plain_citation, ris
-from .language import language_name
+from .language import language, language_name
 from .links import check_links
 from .cover import COVER_WIDTH, cover_jpeg
 from .formats import FONTS, FORMATS, OFFERED, READ, STYLES, TEMPLATES, output_name
@@ -98,7 +98,8 @@ def structured_data(report: Report, files: list[OutputFile], cover: Cover) -> di
         data["keywords"] = list(meta.keywords)
     data["hasPart"] = [{"@type": "WebPage", "name": c.title, "position": c.number, "url": url(f"read/{page_file(c)}")}
                        for c in report.chapters]
-    data["encoding"] = [{"@type": "MediaObject", "name": d.label, "contentUrl": url(d.name),
+    words = language(meta.language)
+    data["encoding"] = [{"@type": "MediaObject", "name": words.gettext(d.label), "contentUrl": url(d.name),
                          "encodingFormat": d.media_type, "contentSize": f"{d.size} B", "sha256": d.sha256}
                         for d in files]
     return data
@@ -121,7 +122,9 @@ def write_assets(report: Report, out: Path, thumbnail: bytes | None) -> tuple[li
     with Image.open(io.BytesIO(image)) as picture:
         height = picture.height
     written.append(write_atomic(assets / "cover.jpg", image))
-    cover = Cover("assets/cover.jpg", COVER_WIDTH, height, f"Cover of {report.meta.title}")
+    words = language(report.meta.language)
+    cover = Cover("assets/cover.jpg", COVER_WIDTH, height, words.gettext("Cover of %(title)s") % {
+        "title": report.meta.title})
     return written, cover
 
 
@@ -177,11 +180,12 @@ def write_web(report: Report, env: jinja2.Environment, out: Path, products: Prod
     page_total = next((d.pages for d in found if d.pages), None)
     html = render(env, "web/index.html", report=report, meta=report.meta, root="", current="",
                   downloads=found, formats=list(dict.fromkeys(["HTML"] + [d.format for d in found])),
-                  pages=page_total, language=language_name(report.meta.language), cover=cover,
+                  pages=page_total, language=language_name(report.meta.language, report.meta.language),
+                  cover=cover,
                   citation=citation, editions=(report.meta.edition, *report.meta.edition.history),
                   changes_file=output_name(report.meta, "changes"),
                   chapters=[(c, page_file(c)) for c in report.chapters],
-                  introduction=Renderer(report, DetailStyle()).introduction(),
+                  introduction=Renderer(report, DetailStyle(language(report.meta.language))).introduction(),
                   page_url=absolute(report, "index.html"), cover_url=absolute(report, cover.src),
                   structured_data=structured_data(report, found, cover))
     written += write_site(report, env, out)
