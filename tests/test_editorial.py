@@ -58,7 +58,9 @@ WORKING_NOTES: list[tuple[str, str]] = [
 # em dash; months are spelled out ("7 September 2016", never "7 Sept 2016" or "Feb 2013").
 MONTH = r"(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)"
 HOUSE_STYLE: list[tuple[str, str]] = [
-    (r"(?<=\w) - (?=\w)", "a spaced hyphen used as a dash (house style: en dash)"),
+    # (not a RIS tag's separator, "TY  - RPRT", nor the EPUB accessibility conformance identifier,
+    # "EPUB Accessibility 1.1 - WCAG 2.1 Level AA", which are fixed formats)
+    (r"(?-i:(?<![A-Z][A-Z0-9])(?<=\w) - (?=\w)(?!WCAG\b))", "a spaced hyphen used as a dash (house style: en dash)"),
     (r"\u2014", "an em dash (house style: en dash)"),
     (rf"(?-i:\b\d{{1,2}}\s+{MONTH}\.?\s+\d{{4}}\b|\b{MONTH}\.?\s+\d{{4}}\b)", "an abbreviated month"),
 ]
@@ -192,7 +194,7 @@ def test_the_patterns_catch_the_old_notes():
     for fine in ("Publisher not identified.", "In Japanese.", "This is our inference.", "todo list",
                  "On 1 January 2017 the waiver took effect.", "Russia – Islamic World", "19–20 December",
                  "Japan–Central Asia", "7 September 2016", "In Turkmen.", "a talk (TKO)", "May 2019",
-                 "2025-12-20", "-screen.pdf"):
+                 "2025-12-20", "-screen.pdf", "TY - RPRT T2 - What", "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"):
         assert not findings("sample", fine), fine
 
 
@@ -242,3 +244,51 @@ def test_reference_dates_are_never_guessed():
         elif date and re.search(r"placeholder|undated", note, re.I):
             problems.append(f"{ref['key']}: prints {date}, but the source is undated ({note})")
     assert not problems, "\n".join(problems)
+
+
+# Capitalised names that are not abbreviations for a reader to look up: companies and a news site
+# that call themselves so (NEC, NTT Docomo, ITOCHU, ERG, DID Press).
+NAMES_IN_CAPITALS = {"NEC", "NTT", "ITOCHU", "ERG", "DID"}
+ABBREVIATION = re.compile(r"(?<![\w@:/.-])([A-Z][A-Z0-9]*[A-Z0-9](?:[+-][A-Z0-9]+)*)s?(?![\w’'-])")
+
+
+def main_text(page: Path) -> str:
+    """The text of a web page's <main> element (not its navigation, header or footer)."""
+    markup = page.read_text(encoding="utf-8")
+    start, end = markup.find("<main"), markup.find("</main>")
+    assert 0 <= start < end, page
+    return markup_text(markup[start:end])
+
+
+def test_every_abbreviation_in_the_text_is_in_the_glossary(real_built):
+    # The reader's text: every chapter and front-matter page of the web edition (the bibliography,
+    # whose titles are given as published, and the glossary itself are not the text).
+    glossary = {term.abbr.removesuffix("s") for term in real_built.report.glossary}
+    pages = [p for p in sorted((real_built.out / "read").glob("*.html"))
+             if p.stem not in ("bibliography", "glossary", "index")]
+    assert len(pages) >= 10, pages
+    missing: dict[str, str] = {}
+    for page in pages:
+        for match in ABBREVIATION.finditer(main_text(page)):
+            abbr = match.group(1)
+            if abbr not in glossary and abbr not in NAMES_IN_CAPITALS:
+                missing.setdefault(abbr, page.name)
+    assert not missing, "abbreviations used but not in glossary.yaml: " + ", ".join(
+        f"{abbr} ({where})" for abbr, where in sorted(missing.items()))
+
+
+def test_the_glossary_is_alphabetical_and_uniform(real_built):
+    terms = real_built.report.glossary
+    keys = [term.abbr.casefold() for term in terms]
+    assert keys == sorted(keys), keys
+    for term in terms:
+        # Every entry reads "Expansion. Definition." – the same punctuation throughout.
+        assert term.definition.strip(), f"{term.abbr}: no definition"
+        assert term.definition.rstrip().endswith("."), f"{term.abbr}: the definition does not end with a full stop"
+        assert not term.expansion.rstrip().endswith((".", ";", ",")), f"{term.abbr}: punctuation after the expansion"
+        assert term.expansion[:1].isupper() and term.definition[:1].isupper(), term.abbr
+
+
+def test_the_abbreviation_pattern():
+    text = "The FMMs and the SOM met; CA+JAD, COVID-19 and the SDG Centre; not Nuclear-Weapon-Free or A."
+    assert [m.group(1) for m in ABBREVIATION.finditer(text)] == ["FMM", "SOM", "CA+JAD", "COVID-19", "SDG"]
