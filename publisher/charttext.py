@@ -107,9 +107,10 @@ def text_boxes(svg: str) -> tuple[tuple[float, float, float, float], list[TextBo
 
 
 def chart_problems(svg: str) -> list[str]:
-    """What is wrong with a chart's text: a label outside the drawing, or two labels overlapping."""
+    """What is wrong with a chart's text: a label outside the drawing, two labels overlapping, or
+    a straight quote (typographic quotes in every text the reader sees, as in the running text)."""
     (x, y, width, height), boxes = text_boxes(svg)
-    found = []
+    found = [f"a straight quote in “{box.text}”" for box in boxes if re.search(r"[\"']", box.text)]
     for box in boxes:
         if (box.left < x - TOLERANCE or box.right > x + width + TOLERANCE or box.top < y - TOLERANCE
                 or box.bottom > y + height + TOLERANCE):

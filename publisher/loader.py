@@ -298,7 +298,7 @@ class Loader:
             return
         converted = []
         for i, row in enumerate(rows, 1):  # every bad row is reported, with its line in the data file
-            value, problems = convert(CHART_ROWS[spec.kind], row, shown, self.strict, f"row {i}: ")
+            value, problems = convert(CHART_ROWS[spec.kind], row, shown, self.strict, f"row {i}: ", self.hooks)
             self.problems += problems
             converted.append(value)
             for key, text in row.items():  # a chart's data is drawn as text; its citations back the figure

@@ -43,6 +43,7 @@ RULE_NAMES = ("widow", "orphan", "hyphen-ladder", "hyphen-short", "hyphen-name",
               "note-page", "page-fill", "heading-low", "table-split", "table-header", "overflow", "straight-quotes",
               "running-head-case", "leader-alone", "short-line", "hyphen-page", "hyphen-last", "runt",
               "compound-break", "loose-line", "keep-with-next", "top-gap", "caption-case", "chart-text")
+CODE_TAGS = ("code", "kbd", "samp", "pre")  # text set as written: its quotes are the author's
 LONG_CITATION = 2  # sources in one citation beyond which it may break between them (as render.py)
 
 
@@ -81,6 +82,7 @@ class Line:
     block: int  # an index shared by the lines of one block fragment
     pieces: tuple[tuple[str, str], ...] = ()  # (text, id of the nearest element with an id) per text box
     spacing: float = 0.0  # the widest word space justification added, in ems of the text
+    plain: str | None = None  # the line's text less what is set as code (<code>, <kbd> …: left as written)
 
 
 @dataclass
@@ -201,20 +203,24 @@ def _line(box: Any, page: Page, stack: list[tuple[str, str, frozenset[str], Any]
           counter: list[int]) -> None:
     pieces: list[tuple[str, str]] = []
     spacing = [0.0]
+    plain: list[str] = []
 
-    def collect(node: Any, owner: str) -> None:
-        ident = _element_info(node)[0] if getattr(node, "element", None) is not None else ""
+    def collect(node: Any, owner: str, in_code: bool) -> None:
+        ident, tag, _ = _element_info(node) if getattr(node, "element", None) is not None else ("", "", None)
         owner = ident or owner
+        in_code = in_code or tag in CODE_TAGS
         if isinstance(node, boxes.TextBox):
             pieces.append((node.text, owner))
+            if not in_code:
+                plain.append(node.text)
             if node.justification_spacing and " " in node.text:
                 spacing[0] = max(spacing[0], node.justification_spacing / node.style["font_size"])
         for child in getattr(node, "children", ()):
-            collect(child, owner)
+            collect(child, owner, in_code)
 
     owner = _owner(stack)
     for child in box.children:
-        collect(child, owner)
+        collect(child, owner, False)
     parent = getattr(box, "_preflight_parent", None)
     container = parent if parent is not None else box
     right = container.content_box_x() + container.width
@@ -223,7 +229,7 @@ def _line(box: Any, page: Page, stack: list[tuple[str, str, frozenset[str], Any]
         page.number, box.position_x, box.position_y, box.width, right, box.height, text, owner,
         tuple(tag for _, tag, _, _ in stack), frozenset().union(*(c for _, _, c, _ in stack)) if stack else frozenset(),
         str(box.style["text_align_all"]), parent is not None and getattr(parent, "_preflight_last", None) is box,
-        getattr(parent, "_preflight_block", -1), tuple(pieces), spacing[0]))
+        getattr(parent, "_preflight_block", -1), tuple(pieces), spacing[0], "".join(plain)))
     bottom = box.position_y + box.height
     if "footnote" not in (c for _, _, cs, _ in stack for c in cs):
         page.bottom_used = max(page.bottom_used, bottom)
@@ -487,9 +493,10 @@ def check_quotes(layout: Layout) -> Iterator[tuple[Line, str, str]]:
     """Typographic quotes wherever the reader sees text (code is left alone)."""
     for page in layout.pages:
         for line in page.lines:
-            if "code" in line.tags or "pre" in line.tags:
+            if set(line.tags) & set(CODE_TAGS):
                 continue
-            found = re.search(r"[\"']", line.text)
+            # Inline code is set as written: only the line's other text counts.
+            found = re.search(r"[\"']", line.text if line.plain is None else line.plain)
             if found:
                 yield line, "straight-quotes", f"a straight quote in “{line.text.strip()[:60]}”"
         for head in page.heads:

@@ -10,6 +10,7 @@ import io
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urljoin
 from typing import Any
 
 import jinja2
@@ -41,9 +42,24 @@ class Cover:
     alt: str
 
 
+def absolute(report: Report, path: str) -> str:
+    """PATH (relative to the detail page) as an absolute URL under the report's `url`, or PATH
+    as it is when the report gives no `url`. Open Graph wants absolute URLs (ogp.me: og:image,
+    og:url) and schema.org's `url` is best absolute; links within the page stay relative."""
+    base = report.meta.url
+    if not base:
+        return path
+    return urljoin(base if base.endswith("/") else base + "/", "" if path == "index.html" else path)
+
+
 def structured_data(report: Report, files: list[OutputFile], cover: Cover) -> dict[str, Any]:
-    """schema.org JSON-LD for the report; URLs are relative, like every link on the page."""
+    """schema.org JSON-LD for the report; URLs are absolute under the report's `url` when it
+    gives one (see absolute()), else relative like every link on the page."""
     meta = report.meta
+
+    def url(path: str) -> str:
+        return absolute(report, path)
+
     people: dict[str, list[dict[str, str]]] = {}
     for person in meta.authors:
         people.setdefault(person.role, []).append({"@type": "Person", "name": person.name})
@@ -68,10 +84,10 @@ def structured_data(report: Report, files: list[OutputFile], cover: Cover) -> di
         "copyrightYear": int(meta.published[:4]),
         "license": meta.rights.url or meta.rights.licence,
         "identifier": identifiers if len(identifiers) > 1 else meta.urn,
-        "image": cover.src,
-        "thumbnailUrl": cover.src,
+        "image": url(cover.src),
+        "thumbnailUrl": url(cover.src),
         "isAccessibleForFree": True,
-        "url": "index.html",
+        "url": url("index.html"),
     }
     if meta.subtitle:
         data["alternativeHeadline"] = meta.subtitle
@@ -80,9 +96,9 @@ def structured_data(report: Report, files: list[OutputFile], cover: Cover) -> di
             data[role] = people[role]
     if meta.keywords:
         data["keywords"] = list(meta.keywords)
-    data["hasPart"] = [{"@type": "WebPage", "name": c.title, "position": c.number, "url": f"read/{page_file(c)}"}
+    data["hasPart"] = [{"@type": "WebPage", "name": c.title, "position": c.number, "url": url(f"read/{page_file(c)}")}
                        for c in report.chapters]
-    data["encoding"] = [{"@type": "MediaObject", "name": d.label, "contentUrl": d.name,
+    data["encoding"] = [{"@type": "MediaObject", "name": d.label, "contentUrl": url(d.name),
                          "encodingFormat": d.media_type, "contentSize": f"{d.size} B", "sha256": d.sha256}
                         for d in files]
     return data
@@ -166,6 +182,7 @@ def write_web(report: Report, env: jinja2.Environment, out: Path, products: Prod
                   changes_file=output_name(report.meta, "changes"),
                   chapters=[(c, page_file(c)) for c in report.chapters],
                   introduction=Renderer(report, DetailStyle()).introduction(),
+                  page_url=absolute(report, "index.html"), cover_url=absolute(report, cover.src),
                   structured_data=structured_data(report, found, cover))
     written += write_site(report, env, out)
     written += _copy_releases(report, out)

@@ -13,11 +13,15 @@ def page_problems(out: Path) -> list[str]:
     """How the detail page's downloads (the list and the JSON-LD) differ from the files beside it:
     an empty list when it describes them."""
     tree = lhtml.fromstring((out / "index.html").read_bytes())
-    described = {str(m["contentUrl"]): (int(m["contentSize"].split()[0]), m["sha256"])
-                 for m in json.loads(tree.xpath("//script[@type='application/ld+json']")[0].text)["encoding"]}
+    data = json.loads(tree.xpath("//script[@type='application/ld+json']")[0].text)
+    base = data["url"] if data["url"].startswith("https://") else ""  # the report's `url`, or relative
+    described = {str(m["contentUrl"]).removeprefix(base): (int(m["contentSize"].split()[0]), m["sha256"])
+                 for m in data["encoding"]}
+    listed = {name.text_content(): sha.text_content() for name, sha in
+              zip(tree.xpath("//details[@class='checksums']//dt"), tree.xpath("//details[@class='checksums']//dd"))}
     for li in tree.xpath("//section[@id='downloads']//li"):
         name = li.xpath("string(a/@href)")
-        if described.get(name, (0, ""))[1] != li.xpath("string(.//code)"):
+        if described.get(name, (0, ""))[1] != listed.get(name):
             return [f"{name}: the list and the JSON-LD differ"]
     problems = []
     for name, (size, sha256) in described.items():

@@ -309,3 +309,21 @@ def test_epub_pages_fit_a_phone_tables_become_cards_and_chart_text_is_legible(br
         server.shutdown()
         server.server_close()
     assert problems == []
+
+
+def test_download_buttons_are_in_the_first_screen_and_checksums_collapsed(browser, site):
+    """At 1280 × 800 (a common laptop screen) every download button of the detail page is fully
+    visible without scrolling; the checksums are there but folded away."""
+    base, _ = site
+    tab = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        tab.goto(base + "index.html")
+        boxes = tab.evaluate("""() => [...document.querySelectorAll('#downloads a.button')].map(a => {
+            const r = a.getBoundingClientRect(); return {text: a.textContent, top: r.top, bottom: r.bottom}; })""")
+        assert len(boxes) == 3
+        assert [b["text"] for b in boxes if b["top"] < 0 or b["bottom"] > 800] == []
+        hidden = tab.evaluate("""() => [...document.querySelectorAll('.checksums code')]
+            .every(c => c.getBoundingClientRect().height === 0)""")
+        assert hidden
+    finally:
+        tab.close()

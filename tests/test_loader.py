@@ -90,6 +90,14 @@ def test_report_is_frozen(report):
         report.meta = None  # type: ignore[misc]
 
 
+def test_chart_data_gets_typographic_quotes(content):
+    # A chart's labels are prose like any other text field (model.BarRow.label, TimelineRow.label).
+    (content / "data" / "flows.yaml").write_text("""- {label: "Officials' \\"big\\" river", value: 73}\n""",
+                                                 encoding="utf-8")
+    flows = load_report(content)[0].figures[1]
+    assert flows.rows[0].label == "Officials’ “big” river", flows.rows
+
+
 def test_windows_line_ends_and_a_byte_order_mark_are_read_as_usual(content):
     plain_report = load_report(content)[0]
     for path in [content / "report.yaml", *content.glob("chapters/*.md"), *content.glob("data/*.yaml")]:

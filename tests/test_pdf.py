@@ -138,7 +138,7 @@ def test_pdf_ua_structure(screen):
 
 def test_text_covers_every_part(texts):
     joined = "\n".join(texts)
-    for expected in ("Files / Testing", "How to cite this report", "Contents", "List of figures",
+    for expected in ("How to cite this report", "Contents", "List of figures",
                      "Executive summary", "Context of the Basin", "Bibliography", "Glossary",
                      "Oʻzbekiston", "Кыргызстан", "Interstate Commission for Water Coordination"):
         assert expected.lower() in joined.lower(), expected
@@ -212,3 +212,21 @@ def test_archival_edition_on_request(content, tmp_path):
         assert "/OutputIntents" in pdf.Root
     assert subprocess.run(["qpdf", "--check", str(archive)], capture_output=True).returncode == 0
     assert 'href="river-basin-note-ed2-archive.pdf"' in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_cover_and_colophon_say_what_the_document_is(texts, fixture_built):
+    """The cover names the kind of document, its authors, publisher and edition (not the site's
+    breadcrumb); the imprint reads as a colophon with no field names or raw identifiers, and its
+    suggested citation says where to find the report."""
+    meta = fixture_built.report.meta
+    cover = " ".join(texts[0].split())
+    for expected in ("POLICY BRIEF", meta.title, "Ada Fixture", "Fixture Institute", "Edition 2 · 15 March 2026"):
+        assert expected in cover, expected
+    assert "Testing" not in cover  # the category is the web site's breadcrumb, not the subject
+    colophon = next(" ".join(t.split()) for t in texts if "How to cite this report" in t)
+    assert "Policy brief by Ada Fixture and Ben Editor (editor). Published by Fixture Institute on 1 February 2026." \
+        in colophon
+    assert "Edition 2, 15 March 2026: Corrected the flow figures." in colophon
+    assert "Earlier editions: edition 1, 1 February 2026 (First edition)." in colophon
+    assert meta.url in colophon and colophon.rstrip().endswith(meta.url + ".")
+    assert "urn:uuid" not in colophon and not re.search(r"\b(Identifier|Licence|Publisher):", colophon)

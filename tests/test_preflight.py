@@ -211,6 +211,13 @@ def test_straight_quotes_and_running_heads():
                     "running heads are in sentence case"], case
 
 
+def test_code_keeps_its_straight_quotes():
+    # Code is set as written; the text around it on the same line is still checked.
+    assert findings('<p id="b-x-1">Set <code>x = "a"</code> here.</p>', "", "straight-quotes") == []
+    found = findings('<p id="b-x-1">Set <code>x</code> to "a".</p>', "", "straight-quotes")
+    assert found == ['content/x.md:3: page 1 (screen): straight-quotes: a straight quote in “Set x to "a".”'], found
+
+
 def test_lone_leader():
     entry = '<a class="toc-entry" style="display: block">Aaaaaaa bbbbbbb ccccccc<br>. . . . . . . . 12</a>'
     found = findings(entry, "", "leader-alone")
@@ -308,6 +315,10 @@ def test_chart_text_is_measured():
     assert boxes[2].left == 150  # the translation is followed
     assert chart_problems(CHART) == ["“Cut off at the edge” runs outside the chart",
                                      "“One label” overlaps “Another label”"]
+    # A straight quote drawn in a chart is as wrong as one in the running text.
+    assert chart_problems(CHART.replace("One label", "Officials' label")) == [
+        "a straight quote in “Officials' label”", "“Cut off at the edge” runs outside the chart",
+        "“Officials' label” overlaps “Another label”"]
     # A label ending at the edge is inside; text under a rotation is not judged.
     assert chart_problems(CHART.replace('<text x="30" y="22">', '<text x="30" y="50">').replace(
         'translate(150, 0)', 'rotate(90)')) == []

@@ -24,6 +24,7 @@ from tests.conftest import run_cli
 
 FIXTURE_PAGES = ["index.html", "introduction.html", "summary.html", "01-context.html", "02-flows.html",
                  "03-outlook.html", "bibliography.html", "glossary.html"]
+BASE = "https://example.org/reports/river-basin-note/"
 DOWNLOADS = ["river-basin-note-ed2-screen.pdf", "river-basin-note-ed2-print.pdf", "river-basin-note-ed2.epub"]
 
 
@@ -49,7 +50,10 @@ def test_detail_page_content(page, tree):
     assert "<li>Files</li><li>Testing</li>" in page
     assert "<h1 id=\"report-title\">Water Sharing in the Aral Basin</h1>" in page
     assert tree.xpath("string(//p[@class='standfirst'])").startswith("A short fixture report")
-    assert '<time datetime="2026-02-01">01/02/2026</time>' in page
+    assert '<time datetime="2026-02-01">1\xa0February 2026</time>' in page
+    headings = [text(h) for h in tree.xpath("//main//h2")]
+    assert headings[:4] == ["Download", "About this report", "Chapters", "Introduction"]
+    assert text(tree.xpath("//p[@class='byline']")[0]) == "Policy brief by Ada Fixture · 1 February 2026"
     links = tree.xpath("//ol[@class='chapter-list']/li/a")
     assert [a.text for a in links] == ["Context of the Basin", "Flows and measurements", "Outlook"]
     assert [a.get("href") for a in links] == ["read/01-context.html", "read/02-flows.html", "read/03-outlook.html"]
@@ -60,8 +64,10 @@ def test_detail_page_content(page, tree):
 def test_detail_block(tree, fixture_built):
     rows = {text(dt): text(dt.getnext()) for dt in tree.xpath("//section[@class='detail-block']//dt")}
     screen = PdfReader(fixture_built.out / DOWNLOADS[0])
-    assert rows["Published"] == "01/02/2026"
-    assert rows["Edition"] == "2 (15/03/2026)"
+    assert rows["Type"] == "Policy brief"
+    assert rows["Publisher"] == "Fixture Institute"
+    assert rows["Published"] == "1 February 2026"
+    assert rows["Edition"] == "2, 15 March 2026"
     assert rows["Pages"] == str(len(screen.pages))
     assert rows["Language"] == "English"
     assert rows["Formats"] == "HTML, PDF, EPUB"
@@ -74,13 +80,17 @@ def test_downloads_have_sizes_checksums_and_pages(tree, fixture_built):
     for li, name in zip(items, DOWNLOADS):
         data = (fixture_built.out / name).read_bytes()
         assert li.xpath("a/@download") == [""]
-        assert li.xpath("string(.//code)") == hashlib.sha256(data).hexdigest()
+        assert not li.xpath(".//code")  # the checksums are in their own, collapsed list
         facts = text(li.xpath(".//span[@class='file-facts']")[0])
         assert facts.endswith(human_size(len(data)))
         if name.endswith(".pdf"):
             assert f"{len(PdfReader(io.BytesIO(data)).pages)} pages" in facts
     assert [text(a) for a in tree.xpath("//section[@id='downloads']//a")] == [
         "PDF for screens", "PDF for print", "EPUB e-book"]
+    checksums = tree.xpath("//section[@id='downloads']/details[@class='checksums']")
+    assert len(checksums) == 1 and checksums[0].get("open") is None
+    sums = {text(dt): text(dt.getnext()) for dt in checksums[0].xpath(".//dt")}
+    assert sums == {name: hashlib.sha256((fixture_built.out / name).read_bytes()).hexdigest() for name in DOWNLOADS}
 
 
 def test_cover_thumbnail(tree, fixture_built):
@@ -88,7 +98,7 @@ def test_cover_thumbnail(tree, fixture_built):
     assert img.get("alt") == "Cover of Water Sharing in the Aral Basin"
     with Image.open(fixture_built.out / img.get("src")) as cover:
         assert cover.format == "JPEG"
-        assert cover.size == (int(img.get("width")) * 2, int(img.get("height")) * 2)
+        assert cover.size == (int(img.get("width")) * 3, int(img.get("height")) * 3)  # sharp at 3 dppx
 
 
 def test_how_to_cite(page, tree, fixture_built):
@@ -123,12 +133,16 @@ def test_structured_data(tree, fixture_built):
     assert data["editor"] == [{"@type": "Person", "name": "Ben Editor"}]
     assert data["publisher"] == {"@type": "Organization", "name": "Fixture Institute", "url": "https://example.org/"}
     assert data["license"] == "https://creativecommons.org/licenses/by/4.0/"
-    assert [m["contentUrl"] for m in data["encoding"]] == DOWNLOADS
+    # every URL absolute under the report's `url`, and naming a file the build wrote
+    assert data["url"] == BASE
+    assert [m["contentUrl"] for m in data["encoding"]] == [BASE + name for name in DOWNLOADS]
     for media in data["encoding"]:
-        assert media["sha256"] == hashlib.sha256((fixture_built.out / media["contentUrl"]).read_bytes()).hexdigest()
+        local = fixture_built.out / media["contentUrl"].removeprefix(BASE)
+        assert media["sha256"] == hashlib.sha256(local.read_bytes()).hexdigest()
     for part in data["hasPart"]:
-        assert (fixture_built.out / part["url"]).is_file()
-    assert (fixture_built.out / data["image"]).is_file()
+        assert part["url"].startswith(BASE) and (fixture_built.out / part["url"].removeprefix(BASE)).is_file()
+    for key in ("image", "thumbnailUrl"):
+        assert data[key].startswith(BASE) and (fixture_built.out / data[key].removeprefix(BASE)).is_file()
 
 
 def test_open_graph(tree, fixture_built):
@@ -137,7 +151,8 @@ def test_open_graph(tree, fixture_built):
     assert og["og:title"] == "Water Sharing in the Aral Basin"
     assert og["og:description"].startswith("A short fixture report")
     assert og["og:site_name"] == "Fixture Institute"
-    assert (fixture_built.out / og["og:image"]).is_file()
+    assert og["og:url"] == BASE and tree.xpath("//link[@rel='canonical']/@href") == [BASE]
+    assert og["og:image"].startswith(BASE) and (fixture_built.out / og["og:image"].removeprefix(BASE)).is_file()
     assert og["og:image:alt"]
     assert og["article:published_time"] == "2026-02-01"
 
@@ -245,7 +260,7 @@ def test_no_external_resources_and_no_scripts(built, request):
     out = request.getfixturevalue(built).out
     for path in html_pages(out):
         tree = lhtml.fromstring(path.read_bytes())
-        for value in tree.xpath("//link[@rel!='license']/@href | //img/@src | //script/@src | //source/@src"):
+        for value in tree.xpath("//link[@rel!='license' and @rel!='canonical']/@href | //img/@src | //script/@src | //source/@src"):
             assert not urlsplit(value).scheme, f"{path.name}: {value}"
         # Readable without JavaScript: the only script element is the JSON-LD data.
         assert tree.xpath("//script[not(@type='application/ld+json')]") == [], path.name
