@@ -1,10 +1,13 @@
-"""Editorial checks on the real report: its reader-visible text carries no working notes.
+"""Editorial checks on the real report: its reader-visible text carries no working notes and
+keeps the house style.
 
 The research behind the report uses a working vocabulary ("placeholder date", "stored copy",
 "excerpt", "(inference)", "single non-official source" ...). None of it may reach a reader. These
-tests read the text of every output the way a reader gets it (PDF text, EPUB XHTML, web pages)
-and fail with the output file and the offending sentence. The report is built once per session
-by the ``real_built`` fixture (tests/conftest.py); nothing here builds again.
+tests read the text of every output the way a reader gets it (PDF text, EPUB XHTML and package
+metadata, web pages, the citation exports) and fail with the output file and the offending
+sentence. The same scan holds the house style for dashes and dates (a spaced hyphen is never a
+dash; month names are never abbreviated). The report is built once per session by the
+``real_built`` fixture (tests/conftest.py); nothing here builds again.
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ WORKING_NOTES: list[tuple[str, str]] = [
     (r"not\s+named\s+in\b", "how the research was read"),
     (r"\b(?:un)?readable\b", "how the research was read"),
     (r"\bcompiler\b", "the research compiler"),
-    (r"(?-i:\b(?:TODO|TBD|FIXME|XXX)\b)", "an unfinished-work marker"),
+    (r"(?-i:\b(?:TODO|TBD|TK|FIXME|XXX)\b)", "an unfinished-work marker"),
+    (r"\blorem\s+ipsum\b|\blorem\b", "filler text"),
     (r"\[\s*citation needed\s*\]", "an unfinished-work marker"),
     (r"\(\s*inference\s*\)", "a research label"),
     (r"\((?:single non-?official source|academic source|analysis)\)", "a research label"),
@@ -49,7 +53,18 @@ WORKING_NOTES: list[tuple[str, str]] = [
     # A bibliography date of 1 January is the research's stand-in for an undated source.
     (r"\.\s+1\s+January\s+(?:19|20)\d\d\.", "a stand-in date (1 January) in a reference"),
 ]
-PATTERNS = [(re.compile(p, re.I), why) for p, why in WORKING_NOTES]
+# The house style (the glossary's and the bibliography's comments say the same): a break in a
+# sentence is a spaced en dash and a relation or range a closed one, never a spaced hyphen or an
+# em dash; months are spelled out ("7 September 2016", never "7 Sept 2016" or "Feb 2013").
+MONTH = r"(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)"
+HOUSE_STYLE: list[tuple[str, str]] = [
+    # (not a RIS tag's separator, "TY  - RPRT", nor the EPUB accessibility conformance identifier,
+    # "EPUB Accessibility 1.1 - WCAG 2.1 Level AA", which are fixed formats)
+    (r"(?-i:(?<![A-Z][A-Z0-9])(?<=\w) - (?=\w)(?!WCAG\b))", "a spaced hyphen used as a dash (house style: en dash)"),
+    (r"\u2014", "an em dash (house style: en dash)"),
+    (rf"(?-i:\b\d{{1,2}}\s+{MONTH}\.?\s+\d{{4}}\b|\b{MONTH}\.?\s+\d{{4}}\b)", "an abbreviated month"),
+]
+PATTERNS = [(re.compile(p, re.I), why) for p, why in WORKING_NOTES + HOUSE_STYLE]
 
 
 class _Text(HTMLParser):
@@ -129,11 +144,19 @@ def outputs(built) -> dict[str, list[tuple[str, str]]]:
     with zipfile.ZipFile(epub) as book:
         chapters = [(f"{epub.name}:{name}", markup_text(book.read(name).decode("utf-8")))
                     for name in sorted(book.namelist()) if name.endswith((".xhtml", ".svg"))]
+        # The package metadata and the EPUB 2 table of contents are shown by reading systems too.
+        chapters += [(f"{epub.name}:{name}", markup_text(book.read(name).decode("utf-8")))
+                     for name in sorted(book.namelist()) if name.endswith((".opf", ".ncx"))]
     assert any(name.endswith("nav.xhtml") for name, _ in chapters)
+    assert any(name.endswith(".opf") for name, _ in chapters)
     pages = [built.out / "index.html", *sorted((built.out / "read").glob("*.html"))]
     assert len(pages) > 10, pages
     web = [(str(p.relative_to(built.out)), markup_text(p.read_text(encoding="utf-8"))) for p in pages]
-    return {"screen PDF": pdfs["-screen.pdf"], "print PDF": pdfs["-print.pdf"], "EPUB": chapters, "web": web}
+    exports = sorted(p for p in (built.out / "cite").iterdir() if p.suffix in (".bib", ".ris"))
+    assert {p.suffix for p in exports} == {".bib", ".ris"}, exports
+    cite = [(str(p.relative_to(built.out)), normalise(p.read_text(encoding="utf-8"))) for p in exports]
+    return {"screen PDF": pdfs["-screen.pdf"], "print PDF": pdfs["-print.pdf"], "EPUB": chapters, "web": web,
+            "citation exports": cite}
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +164,7 @@ def texts(real_built):
     return outputs(real_built)
 
 
-@pytest.mark.parametrize("kind", ["screen PDF", "print PDF", "EPUB", "web"])
+@pytest.mark.parametrize("kind", ["screen PDF", "print PDF", "EPUB", "web", "citation exports"])
 def test_no_working_notes_in_reader_text(texts, kind):
     assert texts[kind], kind
     problems = [line for where, text in texts[kind] for line in findings(where, text)]
@@ -153,6 +176,9 @@ def test_the_checks_see_the_bibliography_and_tables(texts):
     # source column and a figure caption must all be in every kind of output.
     for kind, items in texts.items():
         joined = " ".join(text for _, text in items)
+        if kind == "citation exports":
+            assert "Policy Files" in joined and "Tokyo Declaration" in joined, kind
+            continue
         assert "Bibliography" in joined and "Anadolu Agency" in joined, kind
         assert re.search(r"Table \d", joined) and re.search(r"Figure \d", joined), kind
 
@@ -162,11 +188,37 @@ def test_the_patterns_catch_the_old_notes():
                  "Publication date not shown in the excerpt", "Date not visible",
                  "wire-style report, agency not named in excerpt", "only the opening part was readable",
                  "Secondary copy; stored copy", "(single non-official source)", "(inference)",
-                 "TODO", "[citation needed]", "the fact sheet says"):
+                 "TODO", "[citation needed]", "the fact sheet says", "Amount TK.", "Lorem ipsum dolor sit amet",
+                 "Russia - Islamic World", "a break — like this", "Signed 7 Sept 2016", "Feb 2013", "28 Aug 2004"):
         assert findings("sample", note), note
     for fine in ("Publisher not identified.", "In Japanese.", "This is our inference.", "todo list",
-                 "On 1 January 2017 the waiver took effect."):
+                 "On 1 January 2017 the waiver took effect.", "Russia – Islamic World", "19–20 December",
+                 "Japan–Central Asia", "7 September 2016", "In Turkmen.", "a talk (TKO)", "May 2019",
+                 "2025-12-20", "-screen.pdf", "TY - RPRT T2 - What", "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"):
         assert not findings("sample", fine), fine
+
+
+def test_the_scan_fails_on_a_planted_note(real_built, tmp_path):
+    # The whole chain (extraction and patterns) can fail: a copy of the real outputs with one
+    # working note planted in a web page and one in a citation export is reported in both places.
+    import shutil
+
+    copy = tmp_path / "dist"
+    shutil.copytree(real_built.out, copy, ignore=shutil.ignore_patterns("*.pdf", ".build"))
+    page = copy / "read" / "bibliography.html"
+    page.write_text(page.read_text(encoding="utf-8").replace("Anadolu Agency", "Anadolu Agency (date not visible)", 1),
+                    encoding="utf-8")
+    bib = next((copy / "cite").glob("*.bib"))
+    bib.write_text(bib.read_text(encoding="utf-8").replace("note = {", "note = {placeholder date; ", 1),
+                   encoding="utf-8")
+    for pdf in real_built.out.glob("*.pdf"):  # outputs() reads both editions: link, do not copy
+        (copy / pdf.name).symlink_to(pdf)
+    built = type(real_built)(real_built.content, copy, real_built.report)
+    texts = outputs(built)
+    web = [line for where, text in texts["web"] for line in findings(where, text)]
+    cite = [line for where, text in texts["citation exports"] for line in findings(where, text)]
+    assert any("bibliography.html" in line and "not visible" in line for line in web), web
+    assert any(".bib" in line and "placeholder" in line for line in cite), cite
 
 
 # The bibliography may print only a date the source gives: never the research's stand-in for an
@@ -192,3 +244,51 @@ def test_reference_dates_are_never_guessed():
         elif date and re.search(r"placeholder|undated", note, re.I):
             problems.append(f"{ref['key']}: prints {date}, but the source is undated ({note})")
     assert not problems, "\n".join(problems)
+
+
+# Capitalised names that are not abbreviations for a reader to look up: companies and a news site
+# that call themselves so (NEC, NTT Docomo, ITOCHU, ERG, DID Press).
+NAMES_IN_CAPITALS = {"NEC", "NTT", "ITOCHU", "ERG", "DID"}
+ABBREVIATION = re.compile(r"(?<![\w@:/.-])([A-Z][A-Z0-9]*[A-Z0-9](?:[+-][A-Z0-9]+)*)s?(?![\w’'-])")
+
+
+def main_text(page: Path) -> str:
+    """The text of a web page's <main> element (not its navigation, header or footer)."""
+    markup = page.read_text(encoding="utf-8")
+    start, end = markup.find("<main"), markup.find("</main>")
+    assert 0 <= start < end, page
+    return markup_text(markup[start:end])
+
+
+def test_every_abbreviation_in_the_text_is_in_the_glossary(real_built):
+    # The reader's text: every chapter and front-matter page of the web edition (the bibliography,
+    # whose titles are given as published, and the glossary itself are not the text).
+    glossary = {term.abbr.removesuffix("s") for term in real_built.report.glossary}
+    pages = [p for p in sorted((real_built.out / "read").glob("*.html"))
+             if p.stem not in ("bibliography", "glossary", "index")]
+    assert len(pages) >= 10, pages
+    missing: dict[str, str] = {}
+    for page in pages:
+        for match in ABBREVIATION.finditer(main_text(page)):
+            abbr = match.group(1)
+            if abbr not in glossary and abbr not in NAMES_IN_CAPITALS:
+                missing.setdefault(abbr, page.name)
+    assert not missing, "abbreviations used but not in glossary.yaml: " + ", ".join(
+        f"{abbr} ({where})" for abbr, where in sorted(missing.items()))
+
+
+def test_the_glossary_is_alphabetical_and_uniform(real_built):
+    terms = real_built.report.glossary
+    keys = [term.abbr.casefold() for term in terms]
+    assert keys == sorted(keys), keys
+    for term in terms:
+        # Every entry reads "Expansion. Definition." – the same punctuation throughout.
+        assert term.definition.strip(), f"{term.abbr}: no definition"
+        assert term.definition.rstrip().endswith("."), f"{term.abbr}: the definition does not end with a full stop"
+        assert not term.expansion.rstrip().endswith((".", ";", ",")), f"{term.abbr}: punctuation after the expansion"
+        assert term.expansion[:1].isupper() and term.definition[:1].isupper(), term.abbr
+
+
+def test_the_abbreviation_pattern():
+    text = "The FMMs and the SOM met; CA+JAD, COVID-19 and the SDG Centre; not Nuclear-Weapon-Free or A."
+    assert [m.group(1) for m in ABBREVIATION.finditer(text)] == ["FMM", "SOM", "CA+JAD", "COVID-19", "SDG"]

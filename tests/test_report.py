@@ -14,7 +14,7 @@ from tests.conftest import CONTENT
 from tests.pdfcheck import fonts, outline, page_of, page_texts, structure_tags
 
 TITLES = [
-    "Overview: Review of Japan-Central Asia Cooperation",
+    "Overview: Review of Japan–Central Asia Cooperation",
     "Future Directions for Cooperation",
     "Three Priority Areas for Cooperation",
     "Green and Resilience",
