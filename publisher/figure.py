@@ -22,7 +22,7 @@ LEVEL_COLOURS = {
     "expert": "#E69F00",
     "business": "#CC79A7",
 }
-FONT = "Inter, 'Noto Sans', sans-serif"
+FONT = "Inter, 'Noto Sans CJK JP', 'Noto Sans', sans-serif"
 
 
 WIDE, NARROW = 640, 320  # user units: the drawing for pages and wide screens, and for phones

@@ -54,24 +54,36 @@ def visible_text(html: str) -> str:
 
 
 def check_glyphs(html: str, report: Report) -> None:
-    """Fail naming the content file and the character when a font lacks a glyph."""
+    """Fail naming the file and line of the first character no bundled font has a glyph for (in
+    the order the files were read: report.yaml, the chapters, references.yaml, glossary.yaml,
+    the data files; or the message catalogue, for the publisher's words). Raises OutputError."""
     have = covered()
-    missing = sorted({ch for ch in visible_text(html) if ord(ch) not in have and not ch.isspace()
-                      and ord(ch) >= 32})
+    missing = {ch for ch in visible_text(html) if ord(ch) not in have and not ch.isspace() and ord(ch) >= 32}
     if not missing:
         return
-    ch = missing[0]
-    where = "content"
-    for chapter in report.documents:
-        if ch in chapter.body.source or any(ch in str(v) for v in vars(chapter.head).values()):
-            where = chapter.source_path
-            break
-    else:
-        if any(ch in str(v) for r in report.references for v in vars(r.entry).values()):
-            where = "references.yaml"
+    found = _first(missing, report)
+    ch, where = found if found else (min(missing), "content")
     others = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
     raise OutputError(f"{where}: character {ch!r} (U+{ord(ch):04X}) is not in any bundled font"
                       f"{others}; the PDF would silently drop it")
+
+
+def _first(missing: set[str], report: Report) -> tuple[str, str] | None:
+    """The first of `missing` in the report's files (then the catalogue of its language), with
+    `path:line`; None if none holds one."""
+    from .catalogue import catalogue_code, catalogue_path
+    from .formats import PROJECT
+
+    files = list(report.texts)
+    code = catalogue_code(report.meta.language)
+    if code:
+        path = catalogue_path(code)
+        files.append((str(path.relative_to(PROJECT)), path.read_text(encoding="utf-8")))
+    for shown, text in files:
+        at = min((i for i in (text.find(ch) for ch in missing) if i >= 0), default=-1)
+        if at >= 0:
+            return text[at], f"{shown}:{text.count(chr(10), 0, at) + 1}"
+    return None
 
 
 @dataclass(frozen=True)

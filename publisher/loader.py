@@ -87,6 +87,8 @@ class Loader:
         self.sources: dict[str, str] = {}
         # What the report-wide limits count: bytes of YAML and Markdown read, bytes of images,
         # elements (Markdown, table cells, chart rows).
+        self.texts: dict[str, str] = {}  # every YAML and Markdown file read, by its shown path: where a
+        #                                   character is (the glyph guard names its file and line)
         self.text_bytes = 0
         self.image_bytes = 0
         self.elements = 0
@@ -155,6 +157,8 @@ class Loader:
             return None
         text, problems = decode_text(data, self.shown(path))
         self.problems += problems
+        if text is not None:
+            self.texts[self.shown(path)] = text
         return text
 
     def yaml_file(self, path: Path, required: bool = True) -> Any:
@@ -488,6 +492,7 @@ class Loader:
             glossary=tuple(entry for _, (entry, _) in sorted(terms.items(), key=lambda kv: kv[0].lower())),
             assets=tuple(self.assets[k] for k in sorted(self.assets)),
             sources=tuple(sorted(self.sources.items())),
+            texts=tuple(self.texts.items()),
         )
 
     def check_refs(self, scans: list[tuple[str, list[Ref]]], numbering: _Numbering,

@@ -23,6 +23,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
+from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.footnote.index import footnote_ref
 
@@ -44,6 +45,9 @@ SAFE_LINK = re.compile(r"(https?://|mailto:)", re.I)
 RAW_HTML = "raw HTML is not allowed (write \\< for a literal '<')"
 WORD = re.compile(r"[^\W_]+(?:[’'-][^\W_]+)*")
 FOOTNOTE_CALL = re.compile(rf"\[\^([^\]\s]{{1,{MAX_FOOTNOTE_LABEL}}})\]")
+LANGUAGE_TAG = re.compile(r"[a-zA-Z]{2,3}(-[A-Za-z0-9]{2,8})*")  # BCP 47, as report.yaml's `language`
+PASSAGE = "a passage in another language is written [text]{lang=tg}: a language tag and nothing else"
+SPAN_ATTRIBUTES = re.compile(r"\]\{[^{}\n]*\}")
 
 
 def html_id(ref: str) -> str:
@@ -136,6 +140,9 @@ def make_parser() -> MarkdownIt:
         md.inline.ruler.at(name, _bounded_label(rule.fn))
     md.inline.ruler.before("link", "citation", _citation_rule)
     md.inline.ruler.before("link", "xref", _xref_rule)
+    # A passage in another language: [Тоҷикистон]{lang=tg} (a bracketed span; the scan allows a
+    # language tag and nothing else on it).
+    attrs_plugin(md, after=("span_close",), spans=True)
     # markdown-it silently turns a javascript: link into plain text; let every link through
     # so that the scan can reject what is not http(s) or mailto with a message instead.
     md.validateLink = lambda url: True
@@ -475,6 +482,10 @@ def _scan_inline(token: Token, line: int, path: str, scan: _Scan, name: str = "b
                     scan.refs.append(Ref("cite", key, at))
         elif child.type == "xref":
             scan.refs.append(Ref(child.meta["kind"], f"{child.meta['kind']}:{child.meta['key']}", at))
+        elif child.type == "span_open":
+            attributes = dict(child.attrs)
+            if set(attributes) != {"lang"} or not LANGUAGE_TAG.fullmatch(str(attributes["lang"])):
+                scan.problems.append(Problem(path, line, name, PASSAGE))
         elif child.type == "footnote_ref" and not notes:
             scan.problems.append(Problem(path, line, name, "notes are not allowed here: put the note in the chapter"))
         elif child.type == "text":
@@ -487,7 +498,7 @@ def _scan_inline(token: Token, line: int, path: str, scan: _Scan, name: str = "b
 
 def count_words(text: str) -> int:
     """Words of prose: citation and cross-reference syntax does not count."""
-    text = CITATION.sub(" ", text)
+    text = SPAN_ATTRIBUTES.sub("]", CITATION.sub(" ", text))
     text = XREF.sub(lambda m: "x" if m.group(1) == "gls" else "x x", text)
     return len(WORD.findall(text))
 

@@ -347,6 +347,8 @@ class Report:
     glossary: tuple[Term, ...]
     assets: tuple[Asset, ...]
     sources: tuple[tuple[str, str], ...] = ()  # content files read: (path in the folder, SHA-256)
+    # The YAML and Markdown files read, in the order read: (shown path, text); where a character is.
+    texts: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
     # Filled from the editions archive after loading (pipeline.with_editions).
     releases: tuple[Release, ...] = ()
     changes: Changes | None = None

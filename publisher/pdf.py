@@ -58,11 +58,13 @@ class PrintStyle(Style):
     hyphenate: Hyphenator | None = None
     language: str = "en"
 
-    def prose(self, text: str, final: bool = False, tie: bool = True, hyphenate: bool = True) -> str:
-        text = keep_compounds(bind(text, self.language))
+    def prose(self, text: str, final: bool = False, tie: bool = True, hyphenate: bool = True,
+              language: str = "") -> str:
+        text = keep_compounds(bind(text, language or self.language))
         if final and tie:
             text = tie_last_words(text)
-        return self.hyphenate(text, final) if self.hyphenate and hyphenate else text
+        words = _passage_hyphenator(language) if language and language != self.language else self.hyphenate
+        return words(text, final) if words and hyphenate else text
 
     @property
     def lead(self) -> str:
@@ -79,6 +81,12 @@ class PrintStyle(Style):
         note_id, ref_id = note_anchor(slug, number)
         # The empty anchor marks the call's page; tests compare it with the note's page.
         return f'<a class="fn-call" id="{ref_id}"></a><span class="footnote" id="{note_id}">{note}</span>'
+
+
+@lru_cache(maxsize=16)
+def _passage_hyphenator(language: str) -> Hyphenator:
+    """How a passage in another language breaks: its own patterns (pyphen), the same rules."""
+    return Hyphenator(language)
 
 
 @dataclass(frozen=True)
@@ -140,6 +148,7 @@ def render_pdf(html: str, edition: str, target: Path, base: Path, files: dict[Pa
     from weasyprint import CSS
     from weasyprint.text.fonts import FontConfiguration
 
+    _tag_languages()
     warnings: list[str] = []
     handler = _Collect(warnings)
     logging.getLogger("weasyprint").addHandler(handler)
@@ -174,6 +183,34 @@ def render_pdf(html: str, edition: str, target: Path, base: Path, files: dict[Pa
         logging.getLogger("weasyprint").removeHandler(handler)
     return RenderedPdf(target, edition, pages, anchors, len(data), hashlib.sha256(data).hexdigest(),
                        tuple(warnings), findings)
+
+
+_TAGGING = threading.Lock()
+
+
+def _tag_languages() -> None:
+    """Tagged PDFs (the screen edition) give a passage in another language its language (`/Lang`
+    on its structure element, PDF/UA-1 7.2), as the HTML gives it `lang`: WeasyPrint 70 tags the
+    document's language only. Its tag builder is wrapped once per process, for good."""
+    import pydyf
+    from weasyprint.pdf import tags
+
+    with _TAGGING:
+        if getattr(tags._build_box_tree, "publisher", False):
+            return
+        build = tags._build_box_tree
+
+        def with_language(box: Any, *args: Any) -> Any:
+            element = getattr(box, "element", None)
+            lang = element.get("lang") if element is not None and getattr(box, "element_tag", "") not in (
+                "html", "body") else None
+            for item in build(box, *args):
+                if lang and "Lang" not in item:
+                    item["Lang"] = pydyf.String(lang)
+                yield item
+
+        with_language.publisher = True  # type: ignore[attr-defined]
+        tags._build_box_tree = with_language
 
 
 def _foreign_fonts(document: Any) -> list[str]:

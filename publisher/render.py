@@ -22,7 +22,7 @@ from .figure import draw, figure_html, table_html
 from .typography import KEEP_CLOSE, KEEP_OPEN
 from .formats import document_stem
 from .language import Language, language
-from .markdown import SAFE_LINK, Document, Inline, html_id
+from .markdown import LANGUAGE_TAG, SAFE_LINK, Document, Inline, html_id
 from .model import Chapter, Figure, Report, Table, Term
 
 LONG_CITATION = 2  # sources in one citation beyond which it may break between them (CSS)
@@ -55,10 +55,12 @@ class Style:
         file stem (01-overview, introduction, bibliography)."""
         return f"#{anchor}"
 
-    def prose(self, text: str, final: bool = False, tie: bool = True, hyphenate: bool = True) -> str:
+    def prose(self, text: str, final: bool = False, tie: bool = True, hyphenate: bool = True,
+              language: str = "") -> str:
         """Running text as this format sets it (the PDF adds its ties and soft hyphens); `final`:
         the text ends its paragraph; `tie`: its last two words may be tied (no citation follows);
-        `hyphenate`: words may break (not in headings)."""
+        `hyphenate`: words may break (not in headings); `language`: the text is a passage in
+        another language than the report's (its tag), set by that language's rules."""
         return text
 
     @property
@@ -104,6 +106,7 @@ class _Env:
         self.in_link = False
         self.fields = False  # rendering a caption, a table cell or a key point, not a paragraph
         self.heading = False  # rendering a heading
+        self.languages: list[str] = []  # the passages in other languages the text is inside
 
 
 class Renderer:
@@ -269,7 +272,8 @@ def _rule_text(self: Any, tokens: list[Token], idx: int, options: Any, env: dict
     if state.heading:
         return _kept(escapeHtml(state.style.prose(tokens[idx].content, tie=False, hyphenate=False)))
     final = not state.fields and _final(tokens, idx)
-    text = state.style.prose(tokens[idx].content, final, tie=not cited)
+    passage = state.languages[-1] if state.languages else ""
+    text = state.style.prose(tokens[idx].content, final, tie=not cited, language=passage)
     if final and not cited and idx and tokens[idx - 1].type == "xref" and re.fullmatch(r" \S+(?: |$)", text):
         # One word left after a cross-reference ends the paragraph with it ("Table 2 describes").
         text = state.style.glue + text[1:]
@@ -387,6 +391,23 @@ def _rule_link_close(self: Any, tokens: list[Token], idx: int, options: Any, env
     return self.renderToken(tokens, idx, options, env) if _safe_link(opener) else ""  # type: ignore[no-any-return]
 
 
+def _rule_span_open(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
+    """A passage in another language (`[text]{lang=tg}`): a span with its language, for HTML and
+    XHTML alike; the PDF sets its words with that language's hyphenation."""
+    tag = str(tokens[idx].attrGet("lang") or "")
+    if not LANGUAGE_TAG.fullmatch(tag):  # refused by the loader
+        return "<span>"
+    _env(env).languages.append(tag)
+    return f'<span lang="{tag}" xml:lang="{tag}">'
+
+
+def _rule_span_close(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
+    opener = next((t for t in reversed(tokens[:idx]) if t.type == "span_open"), None)
+    if opener is not None and LANGUAGE_TAG.fullmatch(str(opener.attrGet("lang") or "")) and _env(env).languages:
+        _env(env).languages.pop()
+    return "</span>"
+
+
 def _rule_raw(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
     return escapeHtml(tokens[idx].content)
 
@@ -398,6 +419,7 @@ def _make_renderer() -> MarkdownIt:
                        "fence": _rule_fence, "footnote_ref": _rule_footnote_ref,
                        "th_open": _rule_th_open, "table_open": _rule_table_open, "table_close": _rule_table_close,
                        "link_open": _rule_link_open, "link_close": _rule_link_close, "html_block": _rule_raw,
+                       "span_open": _rule_span_open, "span_close": _rule_span_close,
                        "html_inline": _rule_raw}.items():
         md.add_render_rule(name, rule)
     md.add_render_rule("image", lambda *args, **kwargs: "")

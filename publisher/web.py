@@ -19,6 +19,7 @@ from .citation import bibtex, plain_citation, ris
 from .language import language, language_name
 from .links import check_links
 from .cover import COVER_WIDTH, cover_jpeg
+from .fonts import subset_font, visible_text
 from .formats import FONTS, FORMATS, OFFERED, READ, STYLES, TEMPLATES, output_name
 from .model import Report
 from .options import BuildOptions
@@ -29,6 +30,10 @@ from .site import WebStyle, page_file, write_site
 from .templates import render
 
 log = logging.getLogger(__name__)
+
+# Faces too large to ship whole (a Japanese face is megabytes): the web edition carries a cut of
+# each to the characters its pages use (a few kilobytes for a report without Japanese).
+CUT_FONTS = ("NotoSansCJKjp-Regular.otf", "NotoSansCJKjp-Bold.otf")
 
 
 
@@ -115,7 +120,8 @@ def write_assets(report: Report, out: Path, thumbnail: bytes | None) -> tuple[li
     written = [write_atomic(assets / name, (STYLES / name).read_bytes()) for name in FORMATS["web"].stylesheets]
     written.append(write_atomic(assets / "favicon.svg", (TEMPLATES / "web" / "favicon.svg").read_bytes()))
     for font in sorted(FONTS.glob("*.[ot]tf")):
-        written.append(write_atomic(assets / "fonts" / font.name, font.read_bytes()))
+        if font.name not in CUT_FONTS:  # those are cut to the edition's text once its pages are written
+            written.append(write_atomic(assets / "fonts" / font.name, font.read_bytes()))
     image = thumbnail or cover_jpeg(report.meta, COVER_WIDTH)
     from PIL import Image
 
@@ -158,12 +164,13 @@ class WebWriter(SimpleWriter):
     def __init__(self, env: jinja2.Environment, options: BuildOptions) -> None:
         self.env = env
         self.out = options.out
+        self.cache = options.cache / "fonts"  # cut fonts, kept between builds
 
     def write(self, report: Report, stage: Path, products: Products) -> Products:
         """Runs after the PDF and EPUB writers: it describes the files they wrote in this build or
         an earlier one (a file that was never built is left off the page). Raises OutputError if
         a link of the pages leads nowhere (links.py)."""
-        written = write_web(report, self.env, stage, products)
+        written = write_web(report, self.env, stage, products, self.cache)
         if report.changes is not None:
             written.append(write_atomic(stage / output_name(report.meta, "changes"), report.changes.to_json()))
         files = [p.relative_to(stage) for p in written]
@@ -171,8 +178,10 @@ class WebWriter(SimpleWriter):
         return products.add("web", files)
 
 
-def write_web(report: Report, env: jinja2.Environment, out: Path, products: Products) -> list[Path]:
-    """Write dist/index.html, its assets and the reading edition in dist/read/."""
+def write_web(report: Report, env: jinja2.Environment, out: Path, products: Products,
+              cache: Path | None = None) -> list[Path]:
+    """Write dist/index.html, its assets and the reading edition in dist/read/; the Japanese
+    face cut to the characters of the pages (`cache`: where cuts are kept)."""
     written, cover = write_assets(report, out, products.cover.get())
     citation = write_citations(report, out)
     written += [out / citation["bibtex_file"], out / citation["ris_file"]]
@@ -191,6 +200,9 @@ def write_web(report: Report, env: jinja2.Environment, out: Path, products: Prod
     written += write_site(report, env, out)
     written += _copy_releases(report, out)
     written.append(write_atomic(out / "index.html", html))
+    text = visible_text(html + "".join(p.read_text(encoding="utf-8") for p in written if p.suffix == ".html"))
+    for name in CUT_FONTS:
+        written.append(write_atomic(out / "assets" / "fonts" / name, subset_font(FONTS / name, text, cache)))
     return written
 
 
