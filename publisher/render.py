@@ -20,6 +20,7 @@ from markdown_it.token import Token
 
 from .figure import draw, figure_html, table_html
 from .typography import KEEP_CLOSE, KEEP_OPEN
+from .typography import locator as page_locator
 from .formats import document_stem
 from .language import Language, language
 from .markdown import LANGUAGE_TAG, SAFE_LINK, Document, Inline, html_id
@@ -176,8 +177,9 @@ class Renderer:
             return escapeHtml(text) if env.in_link else f'<a class="cite" href="{href[key]}">{escapeHtml(text)}</a>'
 
         if located:
-            links = [link(key, f"{self.citations[key]}, {locator}" if locator else str(self.citations[key]))
-                     for key, locator in items]
+            language = self.report.meta.language
+            links = [link(key, f"{self.citations[key]}, {page_locator(where, language)}" if where
+                          else str(self.citations[key])) for key, where in items]
         else:
             links = []
             for run in _runs(sorted({key for key, _ in items}, key=self.citations.__getitem__), self.citations):

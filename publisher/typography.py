@@ -26,8 +26,32 @@ SOFT_HYPHEN = "\u00ad"
 # Words that are never parted from the number after them, and units never parted from the number
 # before them (English; the pattern is per language).
 LABELS = {"en": r"Chapters?|Sections?|Figures?|Tables?|Notes?|Paragraphs?|Articles?|p\.|pp\.|para\.|paras\.|No\."
-                r"|vol\.|art\."}
+                r"|vol\.|art\.",
+          "ru": r"[Гг]лав[аеуы]|гл\.|[Рр]аздел[аеу]?|разд\.|[Рр]исун(?:ок|ке|ка)|рис\.|[Тт]аблиц[аеуы]|табл\."
+                r"|с\.|№|ст\.|п\.|т\.|вып\.",
+          "kk": r"б\.|№|бап|т\."}
 UNITS = r"km|m|kg|t|%|per\s?cent|percent|million|billion|trillion|bn|mn|yen|USD|EUR|MW|GW|km²|km³"
+
+
+# Citation locators by language: the page label for one page and for a range ("p. 4", "pp. 4–7";
+# "с. 4" in Russian (ГОСТ Р 7.0.100), "б. 4" in Kazakh). An author's locator in any of these forms is
+# printed in the report's language (`locator`).
+PAGE_LOCATORS = {"en": ("p.", "pp."), "ru": ("с.", "с."), "kk": ("б.", "б."), "ky": ("б.", "б."),
+                 "tg": ("с.", "с."), "uz": ("b.", "b."), "tk": ("s.", "s."), "ja": ("p.", "pp."),
+                 "de": ("S.", "S."), "fr": ("p.", "p.")}
+_PAGE_LABEL = re.compile(r"(?:pp?|с|б|S|s|b)\.(\s*)(?=\d)")
+
+
+def locator(text: str, language: str = "en") -> str:
+    """A citation's locator with its page label in `language`: "p. 4" → "с. 4" in Russian,
+    "pp. 4-7" → "pp. 4–7"; a locator that is not a page ("chap. 3", "para. 12") is left as written."""
+    match = _PAGE_LABEL.match(text)
+    if not match:
+        return text
+    one, many = PAGE_LOCATORS.get(language.split("-")[0].lower(), PAGE_LOCATORS["en"])
+    rest = text[match.end():]
+    label = many if re.match(r"\d+\s*[-–]\s*\d", rest) else one
+    return f"{label}{match.group(1)}{rest}"
 
 
 # The spaced dash between two parts of a sentence or title: an en dash by default (British and
