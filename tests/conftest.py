@@ -78,6 +78,21 @@ def real_built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     return _shared(tmp_path_factory, "real", lambda folder: _run_build(CONTENT, folder / "dist"))
 
 
+LANGUAGES = ROOT / "tests" / "data" / "languages"
+
+
+@pytest.fixture(scope="session", params=["ru", "kk", "ja"])
+def language_built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """Each fixture report in another language (tests/data/languages/<code>), built once with --strict."""
+    code = request.param
+
+    def make(folder: Path) -> None:
+        shutil.copytree(LANGUAGES / code, folder / "content")
+        _run_build(folder / "content", folder / "dist")
+
+    return _shared(tmp_path_factory, f"language-{code}", make)
+
+
 @pytest.fixture
 def content(tmp_path: Path) -> Path:
     """A fresh, writable copy of the fixture report for tests that break it."""
