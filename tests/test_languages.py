@@ -89,7 +89,7 @@ def test_the_publishers_words_in_the_language(language_built: Built) -> None:
         (words.gettext("Chapter %(number)s") % {"number": 1}).upper() in pdf
     assert words.gettext("Figure %(number)s.") % {"number": 1} in pdf
     assert words.gettext("Table %(number)s.") % {"number": 1} in pdf
-    page = r"\d+".join(re.escape(p.strip()) for p in words.gettext(", p. %(page)s").split("%(page)s"))
+    page = r"\s*\d+\s*".join(r"\s+".join(map(re.escape, p.split())) for p in words.gettext(", p. %(page)s").split("%(page)s"))
     assert re.search(page, pdf), page  # a cross-reference's page
     epub_chapter = next(t for n, t in outputs.items() if n.startswith("epub:") and "01-" in n)
     assert words.gettext("Notes") in epub_chapter
