@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 from .loader import load_report
+
+log = logging.getLogger(__name__)
 
 A4 = (595.276, 841.89)
 BLEED = 3 / 25.4 * 72
@@ -18,9 +21,18 @@ def check_outputs(content: Path, out: Path, strict: bool) -> list[str]:
     from .formats import output_name
     from .journal import settle
 
+    from .catalogue import untranslated
+
     report, _ = load_report(content, strict)
     settle(out)  # a commit that a killed build left unfinished is completed, not judged
     problems: list[str] = []
+    # The publisher's words the report's language has no translation for (English is used):
+    # warnings, errors under --strict.
+    for message in untranslated(report.meta.language):
+        if strict:
+            problems.append(str(message))
+        else:
+            log.warning("Warning: %s", message)
     for edition in ("screen", "print"):
         path = out / output_name(report.meta, edition)
         problems += check_pdf(path, edition) if path.exists() else [f"{path}: missing (build it first)"]

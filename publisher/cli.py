@@ -224,6 +224,22 @@ def proof_command(out: Path) -> None:
         click.echo(f"Wrote {path}")
 
 
+@main.command("messages")
+def messages_command() -> None:
+    """Extract the publisher's words from the templates and the code into locales/messages.pot and
+    bring every language's catalogue up to date (new messages untranslated; docs/languages.md)."""
+    from .catalogue import untranslated, update
+
+    for path in update():
+        click.echo(f"Wrote {path}")
+    from .catalogue import available
+
+    for code in available():
+        missing = untranslated(code)
+        if missing:
+            click.echo(f"{code}: {len(missing)} message(s) to translate", err=True)
+
+
 @main.command("docs")
 def docs_command() -> None:
     """Regenerate the field reference in docs/content-format.md from the schema."""
