@@ -16,8 +16,9 @@ A4 = (595.276, 841.89)
 BLEED = 3 / 25.4 * 72
 
 
-def check_outputs(content: Path, out: Path, strict: bool) -> list[str]:
-    """Every problem found (an empty list means all is well). Content errors raise ContentError."""
+def check_outputs(content: Path, out: Path, strict: bool, source: Path | None = None) -> list[str]:
+    """Every problem found (an empty list means all is well). Content errors raise ContentError.
+    `source`: the content folder of the report this one translates (its chapters' digests)."""
     from .formats import output_name
     from .journal import settle
 
@@ -38,6 +39,37 @@ def check_outputs(content: Path, out: Path, strict: bool) -> list[str]:
         problems += check_pdf(path, edition) if path.exists() else [f"{path}: missing (build it first)"]
     path = out / output_name(report.meta, "epub")
     problems += check_epub(path) if path.exists() else [f"{path}: missing (build it first)"]
+    if source is not None:
+        problems += check_translation(report, source)
+    return problems
+
+
+def check_translation(report: Any, source: Path) -> list[str]:
+    """The translated chapters whose source chapter changed since they were translated: each
+    chapter's `translated_from` names the source file and its SHA-256 then; the source content
+    folder is the editor's (`check --source`), read only for these files."""
+    import hashlib
+
+    from .files import UnsafeFile, read_regular, resolved
+    from .limits import MAX_CHAPTER_FILE
+
+    problems = []
+    root = source.resolve()
+    for chapter in report.documents:
+        origin = chapter.head.translated_from
+        if origin is None:
+            continue
+        try:
+            path = resolved(root / origin.file)
+            if not path.is_relative_to(root):
+                raise UnsafeFile("points outside the source folder")
+            digest = hashlib.sha256(read_regular(path, MAX_CHAPTER_FILE)).hexdigest()
+        except (UnsafeFile, OSError) as exc:
+            problems.append(f"{chapter.source_path}: translated_from: {origin.file}: {exc}")
+            continue
+        if digest != origin.sha256:
+            problems.append(f"{chapter.source_path}: translated_from: the translation is out of date: {origin.file} "
+                            f"has changed since it was translated (its SHA-256 is now {digest})")
     return problems
 
 

@@ -149,12 +149,14 @@ def release_command(content: Path, out: Path, strict: bool, verbose: int, quiet:
 
 @main.command("check")
 @content_options
-def check_command(content: Path, out: Path, strict: bool, verbose: int, quiet: bool) -> None:
+@click.option("--source", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="The content folder of the report this one translates: report translations out of date.")
+def check_command(content: Path, out: Path, strict: bool, verbose: int, quiet: bool, source: Path | None) -> None:
     """Validate the content and the outputs already built (EPUBCheck, PDF checks), without building."""
     from .check import check_outputs
 
     _setup_logging(verbose, quiet)
-    problems = _report_errors(lambda: check_outputs(content, out, strict))
+    problems = _report_errors(lambda: check_outputs(content, out, strict, source))
     for problem in problems:
         click.echo(f"Error: {problem}", err=True)
     if problems:

@@ -77,6 +77,14 @@ class PrintSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Translation:
+    """An edition of the report in another language: its own content folder, built on its own."""
+
+    language: str = spec("Its language (BCP 47).", required=True, pattern=r"[a-zA-Z]{2,3}(-[A-Za-z0-9]{2,8})*")
+    url: str = spec("Its detail page: the detail pages link each other (hreflang).", kind="url", required=True)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Meta:
     """report.yaml: everything about the report that is not a chapter."""
 
@@ -102,6 +110,9 @@ class Meta:
                            pattern=r"urn:[a-z0-9][a-z0-9-]{0,31}:\S+")
     isbn: str = spec("ISBN-13.", default="", pattern=r"97[89][0-9-]{10,14}")
     print: PrintSettings = spec("How the PDF editions are typeset and printed.", default=PrintSettings())
+    translations: tuple[Translation, ...] = spec(
+        "The report in other languages (each its own content folder; docs/languages.md): the detail page links "
+        "them.", default=())
     front: tuple[str, ...] = spec("Front-matter Markdown files, in order.", default=())
     chapters: tuple[str, ...] = spec("Chapter Markdown files, in order.", required=True, min_items=1)
 
@@ -129,6 +140,16 @@ class Allowed:
 
 
 @dataclass(frozen=True, kw_only=True)
+class TranslatedFrom:
+    """The chapter a translated chapter was translated from, as it was then."""
+
+    file: str = spec("The source chapter, a path inside the source report's content folder.", required=True)
+    sha256: str = spec("The SHA-256 of the source chapter's file when it was translated: `check --source` reports "
+                       "the translation out of date when the source has changed since.", required=True,
+                       pattern=r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True, kw_only=True)
 class ChapterMeta:
     """The YAML front matter of a chapter or front-matter file."""
 
@@ -136,6 +157,8 @@ class ChapterMeta:
     short_title: str = spec("Shorter title for running heads.", default="", prose=True)
     summary: str = spec("One sentence under the chapter title.", kind="text", default="", prose=True)
     key_points: tuple[Inline, ...] = spec("Key points shown at the chapter head.", default=())
+    translated_from: TranslatedFrom | None = spec("In a translation: the chapter it was translated from.",
+                                                  default=None)
     preflight: tuple[Allowed, ...] = spec("Layout preflight findings accepted on purpose, each with its reason.",
                                           default=())
 

@@ -65,6 +65,12 @@ def role(context: Any, name: str) -> str:
             "contributor": words.pgettext("role", "contributor")}.get(name, name)
 
 
+def autonym(tag: str) -> str:
+    """A language's name in itself ("Русский", "日本語"): how a reader finds their language."""
+    name = language(tag).name(tag)
+    return name[:1].upper() + name[1:]
+
+
 def _language(context: Any) -> Language:
     return context.get("l10n") or language("en")
 
@@ -92,6 +98,7 @@ def make_env(templates: Path = TEMPLATES) -> jinja2.Environment:
     env.filters["long_date"] = long_date
     env.filters["ordinal"] = ordinal
     env.filters["role"] = role
+    env.filters["autonym"] = autonym
     env.filters["day_first"] = day_first
     env.filters["tie"] = bind  # no-break spaces where a line must not break (typography.bind)
     env.filters["human_size"] = size_filter

@@ -244,3 +244,41 @@ def test_epubcheck_and_ace(language_built: Built, tmp_path: Path) -> None:
     violations = [(a["earl:test"]["dct:title"], doc["earl:testSubject"]["url"])
                   for doc in report["assertions"] for a in doc.get("assertions", [])]
     assert done.returncode == 0 and report["earl:result"]["earl:outcome"] == "pass", violations[:20]
+
+
+def test_detail_pages_link_the_other_languages(language_built: Built) -> None:
+    meta = language_built.report.meta
+    tree = lhtml.fromstring((language_built.out / "index.html").read_bytes())
+    alternates = {link.get("hreflang"): link.get("href") for link in tree.xpath("//link[@rel='alternate']")}
+    expected = {t.language: t.url for t in meta.translations}
+    if expected:
+        expected[meta.language] = meta.url
+    assert alternates == expected
+    shown = {a.get("hreflang"): a.text_content() for a in tree.xpath("//dd/a[@hreflang]")}
+    assert shown == {t.language: language(t.language).name(t.language).capitalize() for t in meta.translations}
+
+
+def test_check_reports_translations_out_of_date(tmp_path: Path) -> None:
+    import hashlib
+
+    from publisher.check import check_translation
+    from publisher.loader import load_report
+
+    source = tmp_path / "source"
+    (source / "chapters").mkdir(parents=True)
+    original = source / "chapters" / "01-flows.md"
+    original.write_text("---\ntitle: River flows\n---\n\nRivers start in the mountains.\n", encoding="utf-8")
+    content = tmp_path / "content"
+    shutil.copytree(LANGUAGES / "ru", content)
+    chapter = content / "chapters" / "01-stok.md"
+    digest = hashlib.sha256(original.read_bytes()).hexdigest()
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
+        "---\ntitle:", f"---\ntranslated_from: {{file: chapters/01-flows.md, sha256: {digest}}}\ntitle:", 1),
+        encoding="utf-8")
+    report = load_report(content, True)[0]
+    assert check_translation(report, source) == []
+    original.write_text(original.read_text(encoding="utf-8") + "\nA new paragraph.\n", encoding="utf-8")
+    found = check_translation(report, source)
+    assert len(found) == 1 and "content/chapters/01-stok.md: translated_from: the translation is out of date" in found[0]
+    result = run_cli("check", "--content", str(content), "--out", str(tmp_path / "out"), "--source", str(source))
+    assert result.exit_code == 1 and "the translation is out of date" in result.output
