@@ -20,6 +20,7 @@ from functools import lru_cache
 from babel import Locale, UnknownLocaleError
 
 from .catalogue import translations
+from .typography import QUOTES
 
 CLDR_DEFAULTS = {"en": "en_GB"}  # a bare tag → the CLDR locale whose conventions it follows
 
@@ -131,6 +132,21 @@ def _locale(tag: str) -> Locale:
         except (UnknownLocaleError, ValueError):
             continue
     return locale or Locale.parse("en_GB")
+
+
+def cross_label(words: Language, kind: str, number: object, title: str = "") -> str:
+    """How a cross-reference to a chapter, section, figure or table reads in running text, in the
+    report's language ("Figure 3"; "рис. 3": a form that fits any grammatical case); a section
+    without a number is its title in quotes. A label and its number are never parted at a line
+    end ("Chapter / 7"): their spaces are no-break spaces."""
+    if kind == "sec" and not number:
+        marks = QUOTES.get(words.code, QUOTES["en"])
+        return f"{marks[0]}{title}{marks[1]}"
+    messages = {"ch": words.pgettext("cross-reference", "Chapter %(number)s"),
+                "sec": words.pgettext("cross-reference", "Section %(number)s"),
+                "fig": words.pgettext("cross-reference", "Figure %(number)s"),
+                "tbl": words.pgettext("cross-reference", "Table %(number)s")}
+    return (messages[kind] % {"number": number}).replace(" ", "\u00a0")
 
 
 def language_name(tag: str, within: str = "en") -> str:

@@ -32,8 +32,7 @@ from .model import (
     CHART_ROWS, Asset, Chapter, ChapterMeta, Figure, FigureSpec, Meta, Reference, ReferenceEntry, Report, Table,
     TableSpec, Term, TimelineRow,
 )
-from .language import Language, language
-from .render import cross_label
+from .language import Language, cross_label, language
 from .schema import Hooks, convert, quoted
 from .typography import QUOTES, curl
 from .yamlfile import SURROGATE, Node, Seq, decode_text, parse_yaml

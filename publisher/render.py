@@ -22,7 +22,7 @@ from .figure import draw, figure_html, table_html
 from .typography import KEEP_CLOSE, KEEP_OPEN
 from .typography import locator as page_locator
 from .formats import document_stem
-from .language import Language, language
+from .language import Language, cross_label, language
 from .markdown import LANGUAGE_TAG, SAFE_LINK, Document, Inline, html_id
 from .model import Chapter, Figure, Report, Table, Term
 
@@ -241,23 +241,6 @@ def targets(report: Report, words: Language | None = None) -> dict[str, tuple[st
             kind = "fig" if isinstance(block, Figure) else "tbl"
             found[block.spec.id] = (cross_label(words, kind, block.number), chapter.slug, block.id)
     return found
-
-
-def cross_label(words: Language, kind: str, number: object, title: str = "") -> str:
-    """How a cross-reference to a chapter, section, figure or table reads in running text, in the
-    report's language ("Figure 3"; "рис. 3": a form that fits any grammatical case); a section
-    without a number is its title in quotes. A label and its number are never parted at a line
-    end ("Chapter / 7"): their spaces are no-break spaces."""
-    if kind == "sec" and not number:
-        from .typography import QUOTES
-
-        marks = QUOTES.get(words.code, QUOTES["en"])
-        return f"{marks[0]}{title}{marks[1]}"
-    messages = {"ch": words.pgettext("cross-reference", "Chapter %(number)s"),
-                "sec": words.pgettext("cross-reference", "Section %(number)s"),
-                "fig": words.pgettext("cross-reference", "Figure %(number)s"),
-                "tbl": words.pgettext("cross-reference", "Table %(number)s")}
-    return (messages[kind] % {"number": number}).replace(" ", "\u00a0")
 
 
 # --- markdown-it render rules ---------------------------------------------------------------

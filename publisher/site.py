@@ -18,8 +18,8 @@ from .figure import NARROW, draw
 from .model import Chapter, Figure, Heading, Report
 from .output import write_atomic
 from .formats import READ, asset_href, document_stem
-from .language import Language, language
-from .render import BIBLIOGRAPHY, GLOSSARY, Renderer, Style, cross_label, note_anchor
+from .language import Language, cross_label, language
+from .render import BIBLIOGRAPHY, GLOSSARY, Renderer, Style, note_anchor
 from .templates import render
 
 log = logging.getLogger(__name__)

@@ -191,11 +191,14 @@ def test_missing_glyph_fails_the_build(content, tmp_path):
     from tests.conftest import run_cli
 
     chapter = content / "chapters" / "03-outlook.md"
-    chapter.write_text(chapter.read_text(encoding="utf-8") + "\nThe word 対話 means dialogue.\n", encoding="utf-8")
+    text = chapter.read_text(encoding="utf-8")
+    # Korean: no bundled face has Hangul (Japanese has its face); the first line that holds it is named.
+    chapter.write_text(text + "\nThe word 대화 means dialogue.\n", encoding="utf-8")
+    line = text.count("\n") + 2
     out = tmp_path / "out"
     result = run_cli("pdf", "--content", str(content), "--out", str(out), "-q")
     assert result.exit_code == 1
-    assert result.output.startswith(f"Error: {chapter.relative_to(content.parent)}: character '対' (U+5BFE) "
+    assert result.output.startswith(f"Error: {chapter.relative_to(content.parent)}:{line}: character '대' (U+B300) "
                                     "is not in any bundled font (and 1 more); the PDF would silently drop it")
     assert not out.exists() or not list(out.glob("*.pdf"))
 
