@@ -60,9 +60,11 @@ def plain_citation(report: Report) -> str:
     title = meta.title + (f": {meta.subtitle}" if meta.subtitle else "")
     edition = written.gettext("Edition %(number)s") % {"number": meta.edition.number,
                                                        "ordinal": written.ordinal(meta.edition.number)}
+    when = written.date(meta.edition.date)
+    when += "" if when.endswith(".") else "."  # a date may end with an abbreviation ("2 марта 2026 г.")
     # Where to find it: the report's page if it has one, else its identifier.
     return (f"{'; '.join(_authors(report))}. {title}. {edition}. "
-            f"{meta.publisher.name}, {written.date(meta.edition.date)}. {meta.url or meta.urn}.")
+            f"{meta.publisher.name}, {when} {meta.url or meta.urn}.")
 
 
 def bibtex(report: Report) -> str:
