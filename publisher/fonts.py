@@ -161,13 +161,22 @@ def _cut(data: bytes, cut: Cut, selection: str, populate: dict[str, Any], cache:
     return buffer.getvalue()
 
 
+# Faces that only ever set what the Latin faces before them in every stack lack (Japanese): a cut
+# of them keeps those characters alone (and the space, which hides invisible characters).
+FALLBACK_FACES = ("NotoSansCJKjp-Regular.otf", "NotoSansCJKjp-Bold.otf")
+
+
 def subset_font(path: Path, text: str, cache: Path | None = None) -> bytes:
-    """The font cut down to the characters of `text` (plus ASCII), for the EPUB.
+    """The font cut down to the characters of `text` (plus ASCII), for the EPUB and the web; a
+    fallback face (FALLBACK_FACES) to the characters of `text` from U+2E80 on (CJK), plus the space.
 
     Subsetting takes a second or two for the eight fonts; the result depends only on the font
     and the set of characters, which an edit rarely changes, so it is kept in `cache`.
     """
-    characters = "".join(sorted(set(text) | {chr(c) for c in range(32, 127)}))
+    if path.name in FALLBACK_FACES:
+        characters = "".join(sorted({c for c in text if c >= "\u2e80"} | {" "}))
+    else:
+        characters = "".join(sorted(set(text) | {chr(c) for c in range(32, 127)}))
     return _cut(path.read_bytes(), EPUB_CUT, characters, {"text": characters}, cache)
 
 

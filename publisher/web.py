@@ -19,7 +19,7 @@ from .citation import bibtex, plain_citation, ris
 from .language import language, language_name
 from .links import check_links
 from .cover import COVER_WIDTH, cover_jpeg
-from .fonts import subset_font, visible_text
+from .fonts import FALLBACK_FACES, subset_font, visible_text
 from .formats import FONTS, FORMATS, OFFERED, READ, STYLES, TEMPLATES, output_name
 from .model import Report
 from .options import BuildOptions
@@ -32,8 +32,8 @@ from .templates import render
 log = logging.getLogger(__name__)
 
 # Faces too large to ship whole (a Japanese face is megabytes): the web edition carries a cut of
-# each to the characters its pages use (a few kilobytes for a report without Japanese).
-CUT_FONTS = ("NotoSansCJKjp-Regular.otf", "NotoSansCJKjp-Bold.otf")
+# each to the characters its pages use (a kilobyte or two for a report without Japanese).
+CUT_FONTS = FALLBACK_FACES
 
 
 
