@@ -83,6 +83,26 @@ def keep_compounds(text: str) -> str:
     return COMPOUND.sub(mark, text)
 
 
+# Marks around a token too long for a line (a file name, a URL), which the PDF's renderer turns
+# into a span that may break anywhere (print.css: .break-anywhere).
+LONG_OPEN, LONG_CLOSE = "\ue002", "\ue003"
+LONG = 20  # characters: a token without a break point that is longer may break anywhere
+_TOKEN = re.compile(rf"[^\s\u00a0\ue000-\ue003]{{{LONG + 1},}}")
+
+
+def mark_long(text: str) -> str:
+    """Tokens with a run of more than LONG characters between places to break (spaces, soft
+    hyphens, hyphens: a file name, a URL, a chemical name) marked to break anywhere rather than
+    run past the margin or a table column; words with hyphenation points close enough together
+    are left to break at them."""
+    def mark(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if max(len(part) for part in re.split(f"[-{SOFT_HYPHEN}]", token)) <= LONG:
+            return token
+        return LONG_OPEN + token + LONG_CLOSE
+    return _TOKEN.sub(mark, text)
+
+
 def tie_last_words(text: str) -> str:
     """The last two words of a paragraph joined by a no-break space, so that a paragraph never
     ends on a line holding one word (unless the two are too long to share a line's end)."""
