@@ -450,6 +450,8 @@ def parse_document(md: MarkdownIt, body: str, path: str, offset: int, slug: str,
                 _scan_block(inside, i, at, path, scan, "note")
     for note in scan.notes:
         notes[note.label] = note
+    scan.problems += [Problem(path, call.line, "footnote", f"footnote [^{call.key}] has no definition")
+                      for call in scan.calls if call.key not in notes]
     _set_block_ids(text, slug)
     document = Document(body, slug, tuple(text), MappingProxyType(notes), tuple(scan.refs), tuple(scan.calls),
                         tuple(headings), tuple(sites), words=scan.words, offset=offset, elements=scan.elements)
@@ -491,13 +493,17 @@ def number_notes(document: Document, calls: Iterable[Ref], path: str,
     called kept. `calls` are every call of the document in reading order (the text's, and those
     of its key points and blocks), `extra` the inline notes its YAML fields define.
 
-    Problems: a call of a note defined nowhere in the document (an error, at the call), a note
-    that is never called (a warning, at the note: the publisher would otherwise drop it)."""
+    Problems: a call of a note defined nowhere in the document (an error, at the call; the text's
+    own calls are checked by `parse_document`), a note that is never called (a warning, at the
+    note: the publisher would otherwise drop it)."""
     notes = {**document.notes, **{note.label: note for note in extra}}
     numbers: dict[str, int] = {}
     problems = []
+    own = set(document.calls)
     for call in calls:
         if call.key not in notes:
+            if call in own:
+                continue
             problems.append(Problem(call.path or path, call.line, "footnote", f"footnote [^{call.key}] has no "
                                                                               "definition"))
         elif call.key not in numbers:

@@ -25,6 +25,7 @@ from .markdown import SAFE_LINK, Document, Inline, html_id
 from .model import Chapter, Figure, Report, Table, Term
 
 LONG_CITATION = 2  # sources in one citation beyond which it may break between them (CSS)
+LONG_CITATION_TEXT = 30  # characters of a citation beyond which it may break (a long locator)
 # The parts of the report every format has besides its chapters: the names links use for them.
 BIBLIOGRAPHY = "bibliography"
 GLOSSARY = "glossary"
@@ -218,7 +219,10 @@ class Renderer:
         href = {key: self.href(env.slug, BIBLIOGRAPHY, reference_anchor(key)) for key, _ in items}
 
         def link(key: str, text: str) -> str:
-            return escapeHtml(text) if env.in_link else f'<a class="cite" href="{href[key]}">{escapeHtml(text)}</a>'
+            if env.in_link:
+                return escapeHtml(text)
+            kind = "cite cite-long" if len(text) > LONG_CITATION_TEXT else "cite"  # a long locator may break
+            return f'<a class="{kind}" href="{href[key]}">{escapeHtml(text)}</a>'
 
         if located:
             links = [link(key, f"{self.citations[key]}, {locator}" if locator else str(self.citations[key]))
@@ -231,7 +235,9 @@ class Renderer:
                 else:
                     links.append('<span class="cite-range">' + link(run[0], str(self.citations[run[0]])) + "–"
                                  + link(run[-1], str(self.citations[run[-1]])) + "</span>")
-        kind = "citation citation-long" if len(items) > LONG_CITATION else "citation"
+        # A long citation may break between its sources, and inside a long locator: never past the margin.
+        shown = sum(len(str(self.citations[key])) + len(locator) + 2 for key, locator in items)
+        kind = "citation citation-long" if len(items) > LONG_CITATION or shown > LONG_CITATION_TEXT else "citation"
         # A citation that may break keeps its last two sources together (no "163]." alone on a line).
         tail = separator.join(links[-2:]).replace(separator, separator.rstrip() + "\u00a0")
         return self.style.lead + f'<span class="{kind}">[' + separator.join([*links[:-2], tail]) + "]</span>"

@@ -69,6 +69,7 @@ def bind(text: str, language: str = "en") -> str:
 # Marks around a run of text that must not break (a compound of names); the PDF's renderer turns
 # them into a no-wrap span, so that the text itself (searched, copied) keeps its plain hyphen.
 KEEP_OPEN, KEEP_CLOSE = "\ue000", "\ue001"
+KEEP_AT_MOST = 30  # characters of a compound kept whole
 COMPOUND = re.compile(r"[^\W\d_][\w’']*(?:[-–—][^\W\d_][\w’']*)+")
 
 
@@ -78,6 +79,8 @@ def keep_compounds(text: str) -> str:
     def mark(match: re.Match[str]) -> str:
         parts = re.split(r"[-–—]", match.group(0))
         if sum(part[:1].isupper() for part in parts) < 2 and not (len(parts[0]) == 1 and parts[0].isupper()):
+            return match.group(0)
+        if len(match.group(0)) > KEEP_AT_MOST:  # too long to be sure of a line: it breaks at its hyphens
             return match.group(0)
         return KEEP_OPEN + match.group(0) + KEEP_CLOSE
     return COMPOUND.sub(mark, text)

@@ -182,8 +182,8 @@ CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
      ["content/glossary.yaml:4: [2].abbr: 'U.N.' does not match the pattern "
       "[A-Za-z0-9](?:[A-Za-z0-9_.+-]*[A-Za-z0-9_+])?"]),
     # Issue 16: a cell may call a note of its chapter; one that is defined nowhere is refused there.
-    ("undefined-footnote-in-a-cell", lambda c: edit(c / CH2, "{name: Upper gauge,", '{name: "Upper gauge[^units]",'),
-     ["content/chapters/02-flows.md:37: footnote: footnote [^units] has no definition"]),
+    ("undefined-footnote-in-a-cell", lambda c: edit(c / CH2, "{name: Upper gauge,", '{name: "Upper gauge[^gone]",'),
+     ["content/chapters/02-flows.md:37: footnote: footnote [^gone] has no definition"]),
     ("table-data-and-rows", lambda c: edit(c / CH2, "caption: Gauging stations.",
                                            "caption: Gauging stations.\ndata: data/states.yaml"),
      ["content/chapters/02-flows.md:37: table.rows: give the rows either inline or in a data file, not both"]),
