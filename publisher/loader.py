@@ -532,6 +532,10 @@ class Loader:
                     used.add(ref.key)
                     if ref.key not in refs:
                         self.problems.append(Problem(shown, ref.line, "citation", f"unknown reference key {ref.key!r}"))
+                elif ref.kind == "bare":
+                    if ref.key in refs:
+                        self.problems.append(Problem(shown, ref.line, "citation", f"@{ref.key} is not a citation: "
+                                                     f"write [@{ref.key}] (or \\@{ref.key} for the text)"))
                 elif ref.kind == "gls":
                     if ref.key[4:] not in terms:
                         self.problems.append(Problem(shown, ref.line, "abbreviation",

@@ -605,14 +605,21 @@ def _check_inline(token: Token, line: int, path: str, scan: _Scan, name: str) ->
 
 def _scan_inline(token: Token, line: int, path: str, scan: _Scan, name: str = "body", place: str = "text") -> None:
     """Check one run of inline tokens and collect its references and note calls; `place`: "text",
-    or "heading" or "note", where no note may be called."""
+    or "heading" or "note", where no note may be called (nor in a link's text)."""
     if not _check_inline(token, line, path, scan, name):
         return
     text = token.content
     starts = [i for i, char in enumerate(text) if char == "\n"]  # a child's line, by bisection
-    for child in token.children or []:
+    in_link = False
+    children = token.children or []
+    for i, child in enumerate(children):
         at = line + bisect.bisect_left(starts, child.meta["offset"]) if child.meta and "offset" in child.meta \
             else line
+        in_link = child.type == "link_open" or in_link and child.type != "link_close"
+        if child.type == "footnote_ref" and not in_link:  # a call in a link's text leaves the link unparsed
+            before = "".join(t.content for t in children[:i] if t.type == "text")
+            after = "".join(t.content for t in children[i + 1:] if t.type == "text")
+            in_link = before.rfind("[") > before.rfind("]") and "](" in after
         if child.type == "image":
             scan.problems.append(Problem(path, line, name,
                                          "inline images are not allowed: use a figure block with alt text"))
@@ -636,8 +643,21 @@ def _scan_inline(token: Token, line: int, path: str, scan: _Scan, name: str = "b
         elif child.type == "xref":
             scan.refs.append(Ref(child.meta["kind"], f"{child.meta['kind']}:{child.meta['key']}", at))
         elif child.type == "footnote_ref":
-            _scan_call(child, at, path, scan, name, place)
+            _scan_call(child, at, path, scan, name, "link" if in_link else place)
+    scan.refs += [Ref("bare", key, line + bisect.bisect_left(starts, offset)) for key, offset in bare_keys(text)]
     scan.words += count_words(HEADING_ID.sub("", text))
+
+
+BARE = re.compile(rf"(?<![\w@.\\])@({KEY})")
+CODE_SPAN = re.compile(r"(`+).*?\1", re.S)
+
+
+def bare_keys(text: str) -> list[tuple[str, int]]:
+    """`@key` written outside brackets, code and citations (Pandoc's in-text citation), with its
+    offset: the loader refuses those that name a source, which would otherwise print as written."""
+    hidden = [m.span() for pattern in (CITATION, CODE_SPAN, XREF) for m in pattern.finditer(text)]
+    return [(m.group(1), m.start()) for m in BARE.finditer(text)
+            if not any(start <= m.start() < end for start, end in hidden)]
 
 
 def _scan_call(child: Token, line: int, path: str, scan: _Scan, name: str, place: str) -> None:
@@ -649,6 +669,10 @@ def _scan_call(child: Token, line: int, path: str, scan: _Scan, name: str, place
     if place == "note":
         scan.problems.append(Problem(path, line, "footnote", "a note cannot call another note: write both notes "
                                                              "in the text"))
+        return
+    if place == "link":
+        scan.problems.append(Problem(path, line, "footnote", "a link's text cannot call a note (links do not "
+                                                             "nest): call it after the link"))
         return
     label = child.meta.get("label")
     if label is None:
