@@ -208,7 +208,9 @@ class Renderer:
         finally:
             env.fields = fields
 
-    def _citation(self, token: Token, env: _Env) -> str:
+    def _citation(self, token: Token, env: _Env, lead: bool = True) -> str:
+        """A citation; `lead`: glued to what comes before it (not after a plain space: between
+        citations, "[1], [2]", the line may break)."""
         items = token.meta["items"]
         if any(key not in self.citations for key, _ in items):  # refused by the loader
             return escapeHtml(token.content)
@@ -240,7 +242,8 @@ class Renderer:
         kind = "citation citation-long" if len(items) > LONG_CITATION or shown > LONG_CITATION_TEXT else "citation"
         # A citation that may break keeps its last two sources together (no "163]." alone on a line).
         tail = separator.join(links[-2:]).replace(separator, separator.rstrip() + "\u00a0")
-        return self.style.lead + f'<span class="{kind}">[' + separator.join([*links[:-2], tail]) + "]</span>"
+        glue = self.style.lead if lead else ""
+        return glue + f'<span class="{kind}">[' + separator.join([*links[:-2], tail]) + "]</span>"
 
     def _xref(self, token: Token, env: _Env, lead: bool = True) -> str:
         """A cross-reference or glossary link; `lead`: glued to what comes before it (not after a space)."""
@@ -310,7 +313,9 @@ def _rule_text(self: Any, tokens: list[Token], idx: int, options: Any, env: dict
     if final and not cited and idx and tokens[idx - 1].type == "xref" and re.fullmatch(r" \S+(?: |$)", text):
         # One word left after a cross-reference ends the paragraph with it ("Table 2 describes").
         text = state.style.glue + text[1:]
-    if idx + 1 < len(tokens) and tokens[idx + 1].type == "citation" and text.endswith(" "):
+    # A citation is glued to the word before it; between citations ("[1], [2]") the line may break.
+    if idx + 1 < len(tokens) and tokens[idx + 1].type == "citation" and text.endswith(" ") \
+            and not _between_citations(tokens, idx):
         text = text[:-1] + state.style.glue
     return _kept(escapeHtml(text))
 
@@ -345,7 +350,16 @@ def _final(tokens: list[Token], idx: int) -> bool:
 
 def _rule_citation(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
     state = _env(env)
-    return state.renderer._citation(tokens[idx], state)
+    # After a plain space (one _rule_text left, between citations) the line may break before it.
+    spaced = idx > 0 and tokens[idx - 1].type == "text" and tokens[idx - 1].content[-1:] == " " \
+        and _between_citations(tokens, idx - 1)
+    return state.renderer._citation(tokens[idx], state, lead=not spaced)
+
+
+def _between_citations(tokens: list[Token], idx: int) -> bool:
+    """Whether text token `idx` only separates two citations (", ", "; ", " and ")."""
+    return (0 < idx < len(tokens) - 1 and tokens[idx - 1].type == "citation" and tokens[idx + 1].type == "citation"
+            and not re.search(r"\w", tokens[idx].content))
 
 
 def _rule_xref(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
@@ -362,7 +376,8 @@ def _rule_heading_open(self: Any, tokens: list[Token], idx: int, options: Any, e
     if heading is None:
         return f"<{token.tag}>"
     more = state.style.heading_attributes(heading.number, heading.title)
-    return f'<{token.tag} id="{heading.id}"{more}><span class="secnum">{heading.number}</span> '
+    number = f'<span class="secnum">{heading.number}</span> ' if heading.number else ""
+    return f'<{token.tag} id="{heading.id}"{more}>{number}'
 
 
 def _rule_heading_close(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:

@@ -115,12 +115,16 @@ def tie_last_words(text: str) -> str:
     return text[:match.start()] + f"{match.group(1)}\u00a0{match.group(2)}" + text[match.end(2):]
 
 
+MACHINE = re.compile(r"://|[/_@\\]|\.[a-z]{2,4}\b")  # an address, a path or a file name
+
+
 class Hyphenator:
     """Where the PDF may break words: soft hyphens at the language's hyphenation points.
 
     `min_word` letters at least (6), `left`/`right` letters kept together at each end (3, 3);
-    names (capitalised words), abbreviations in capitals, parts of hyphenated compounds and the
-    `never` words are not broken.
+    names (capitalised words), abbreviations in capitals, parts of hyphenated compounds, words in
+    addresses and file names (they break without a hyphen: mark_long) and the `never` words are
+    not broken.
     """
 
     def __init__(self, language: str, never: tuple[str, ...] = (), min_word: int = 6, left: int = 3,
@@ -150,6 +154,11 @@ class Hyphenator:
         # A part of a hyphenated compound breaks only at its hyphen ("Japanese-lan-guage" is not).
         before, after = text[match.start() - 1:match.start()], text[match.end():match.end() + 1]
         compound = bool(before) and before in "-‐" or bool(after) and after in "-‐"
+        # A word in an address or a file name never gets a hyphen that is not in it ("exam-ple.org").
+        start = max(text.rfind(" ", 0, match.start()), text.rfind("\n", 0, match.start())) + 1
+        end = min((i for i in (text.find(" ", match.end()), text.find("\n", match.end())) if i >= 0), default=len(text))
+        if MACHINE.search(text[start:end]):
+            return word
         if word in self.exceptions:
             return self.exceptions[word]
         if self.dictionary is None:
