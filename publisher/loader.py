@@ -185,7 +185,7 @@ class Loader:
         if not block:
             return self.inline(text, path, line, name)
         document, problems = parse_document(self.md, text, path, line, "introduction", sections=False)
-        document, found = number_notes(document, document.calls, path)
+        document, found = number_notes(document, document.calls, path, strict=self.strict)
         problems += found
         self.count(document.elements, path, line)
         return document, [Problem(p.path, p.line, name, p.message, p.severity) if p.field == "body" else p
@@ -267,7 +267,7 @@ class Loader:
         for site in body.sites:
             self.read_block(doc, site)
         doc.body, problems = number_notes(body, self.note_calls(doc), shown,
-                                          [note for text in self.fields(doc) for note in text.notes])
+                                          [note for text in self.fields(doc) for note in text.notes], self.strict)
         self.problems += problems
         return doc
 

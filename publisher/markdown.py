@@ -487,15 +487,15 @@ def _split_notes(tokens: list[Token]) -> tuple[list[Token], list[tuple[Token, li
     return text, sorted(found, key=lambda item: item[0].map[0] if item[0].map else 0)
 
 
-def number_notes(document: Document, calls: Iterable[Ref], path: str,
-                 extra: Iterable[Note] = ()) -> tuple[Document, list[Problem]]:
+def number_notes(document: Document, calls: Iterable[Ref], path: str, extra: Iterable[Note] = (),
+                 strict: bool = False) -> tuple[Document, list[Problem]]:
     """The document with its notes numbered 1, 2, … by their first call, and only the notes
     called kept. `calls` are every call of the document in reading order (the text's, and those
     of its key points and blocks), `extra` the inline notes its YAML fields define.
 
     Problems: a call of a note defined nowhere in the document (an error, at the call; the text's
     own calls are checked by `parse_document`), a note that is never called (a warning, at the
-    note: the publisher would otherwise drop it)."""
+    note: the publisher would otherwise drop it; an error when `strict`)."""
     notes = {**document.notes, **{note.label: note for note in extra}}
     numbers: dict[str, int] = {}
     problems = []
@@ -510,7 +510,8 @@ def number_notes(document: Document, calls: Iterable[Ref], path: str,
             numbers[call.key] = len(numbers) + 1
     for label, note in notes.items():
         if label not in numbers and not label.startswith(" "):  # an inline note is where it is called
-            problems.append(Problem(path, note.line, "footnote", f"footnote [^{label}] is never called", "warning"))
+            problems.append(Problem(path, note.line, "footnote", f"footnote [^{label}] is never called",
+                                    "error" if strict else "warning"))
     numbered = {label: dataclasses.replace(notes[label], number=number) for label, number in numbers.items()}
     return dataclasses.replace(document, notes=MappingProxyType(numbered)), problems
 
@@ -662,17 +663,14 @@ def bare_keys(text: str) -> list[tuple[str, int]]:
 
 def _scan_call(child: Token, line: int, path: str, scan: _Scan, name: str, place: str) -> None:
     """A note call: `[^label]`, or an inline note `^[…]`, which is labelled and kept here."""
-    if place == "heading":
-        scan.problems.append(Problem(path, line, "footnote", "a heading cannot call a note (the contents and "
-                                                             "bookmarks repeat it): call it in the text below"))
-        return
-    if place == "note":
-        scan.problems.append(Problem(path, line, "footnote", "a note cannot call another note: write both notes "
-                                                             "in the text"))
-        return
-    if place == "link":
-        scan.problems.append(Problem(path, line, "footnote", "a link's text cannot call a note (links do not "
-                                                             "nest): call it after the link"))
+    refused = {"heading": "a heading cannot call a note (the contents and bookmarks repeat it): call it in the "
+                          "text below",
+               "note": "a note cannot call another note: write both notes in the text",
+               "link": "a link's text cannot call a note (links do not nest): call it after the link"}
+    if place in refused:  # the call still counts (its note is not "never called" too)
+        scan.problems.append(Problem(path, line, "footnote", refused[place]))
+        if child.meta.get("label") is not None:
+            scan.calls.append(Ref("note", child.meta["label"], line))
         return
     label = child.meta.get("label")
     if label is None:
