@@ -81,7 +81,6 @@ class Line:
     block: int  # an index shared by the lines of one block fragment
     pieces: tuple[tuple[str, str], ...] = ()  # (text, id of the nearest element with an id) per text box
     spacing: float = 0.0  # the widest word space justification added, in ems of the text
-    broken: bool = False  # it ends in a forced line break (<br>): it is not justified
 
 
 @dataclass
@@ -226,8 +225,7 @@ def _line(box: Any, page: Page, stack: list[tuple[str, str, frozenset[str], Any]
         page.number, box.position_x, box.position_y, box.width, right, box.height, text, owner,
         tuple(tag for _, tag, _, _ in stack), frozenset().union(*(c for _, _, c, _ in stack)) if stack else frozenset(),
         str(box.style["text_align_all"]), parent is not None and getattr(parent, "_preflight_last", None) is box,
-        getattr(parent, "_preflight_block", -1), tuple(pieces), spacing[0],
-        any(getattr(node, "element_tag", None) == "br" for node in box.descendants())))
+        getattr(parent, "_preflight_block", -1), tuple(pieces), spacing[0]))
     bottom = box.position_y + box.height
     if "footnote" not in (c for _, _, cs, _ in stack for c in cs):
         page.bottom_used = max(page.bottom_used, bottom)
@@ -554,8 +552,6 @@ def check_short_lines(layout: Layout) -> Iterator[tuple[Line, str, str]]:
     without word spaces stretched past LOOSE ems (rivers of white)."""
     for page in layout.pages:
         for line in _body_lines(page):
-            if line.broken:
-                continue
             if line.align == "justify" and not line.last and line.spacing > LOOSE:
                 yield line, "loose-line", (f"justification widens the word spaces by {line.spacing:.2f} em in "
                                            f"“{line.text.strip()[:40]}”")
