@@ -680,7 +680,9 @@ def _scan_call(child: Token, line: int, path: str, scan: _Scan, name: str, place
         opener, closer = Token("paragraph_open", "p", 1), Token("paragraph_close", "p", -1)
         opener.block = closer.block = inline.block = True
         scan.notes.append(Note(label, (opener, inline, closer), line))
+        words = scan.words  # its words are counted with the paragraph that holds it
         _scan_inline(inline, line, path, scan, name, place="note")
+        scan.words = words
     scan.calls.append(Ref("note", label, line))
 
 
