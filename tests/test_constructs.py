@@ -275,6 +275,34 @@ def test_no_letters_replaced_and_no_markup_printed(outputs, name):
     assert text.count("[^") == 1  # the escaped one
 
 
+@pytest.mark.parametrize("name", ("epub", "web"))
+def test_abbreviations_carry_their_expansion(outputs, name):
+    uses = (CONSTRUCTS / "chapters" / "04-constructs.md").read_text(encoding="utf-8").count("@gls:ICWC")
+    assert outputs[name].markup.count('<abbr title="Interstate Commission for Water Coordination">ICWC</abbr>') == uses
+
+
+FIGURES = ["Figure 1. Meetings of the basin commission, 1992–2024.",  # a timeline from data
+           "Figure 2. Mean annual flow of the main rivers.",  # a bar chart from data
+           "Figure 3. Sketch of the basin.",  # a PNG image
+           "Figure 4. An SVG drawing with a styled caption.",  # an SVG image
+           "Figure 5. A drawing eight times taller than it is wide"]  # an image taller than the page
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_figures_of_every_kind_in_every_output(constructs_built, name):
+    if name in ("screen", "print"):
+        text = squeeze(_pdf_text(constructs_built.file(f"-{name}.pdf")))
+    elif name == "epub":
+        with zipfile.ZipFile(constructs_built.file(".epub")) as book:
+            text = squeeze("".join("".join(etree.fromstring(book.read(n)).itertext())
+                                   for n in book.namelist() if re.match(r"EPUB/\d\d-.*\.xhtml$", n)))
+    else:
+        text = squeeze("".join(lhtml.fromstring(p.read_bytes()).xpath("string(//main)")
+                               for p in sorted((constructs_built.out / "read").glob("0*.html"))))
+    for caption in FIGURES:
+        assert text.count(squeeze(caption)) >= 1, caption
+
+
 # --- headings wherever they are repeated -----------------------------------------------------------
 
 HEADING_HTML = "Headings with <em>inline</em> <strong>markup</strong>, <code>code</code> and a link"
