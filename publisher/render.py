@@ -55,11 +55,6 @@ class NoteText:
     lead: str
     rest: str = ""
 
-    @property
-    def html(self) -> str:
-        """The whole note as blocks."""
-        return (f"<p>{self.lead}</p>" if self.lead else "") + self.rest
-
     def with_first(self, html: str, last: str = "") -> str:
         """The note as blocks, `html` put before the first paragraph's text and `last` after the
         last paragraph's (or in paragraphs of their own where the note has none there)."""
