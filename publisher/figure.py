@@ -199,13 +199,14 @@ def figure_html(figure: Figure, body: str, inline: Callable[[Inline], str], boxe
     """
     spec = figure.spec
     anchor = html_id(spec.id)
+    caption = inline(spec.caption)  # before the source: notes are numbered in reading order
     source = f' <span class="fig-source">Source: {inline(spec.source)}</span>' if spec.source else ""
     frame = (f'<div class="figure-body" role="region" tabindex="0" aria-label="Figure {figure.number}">' if boxed
              else '<div class="figure-body">')
     return (f'<figure class="figure figure-{spec.kind}" id="{anchor}">'
             f'{frame}{body}</div>'
             f'<figcaption><span class="label">Figure {figure.number}.</span> '
-            f'{inline(spec.caption)}{source}</figcaption></figure>\n')
+            f'{caption}{source}</figcaption></figure>\n')
 
 
 def svg_file(svg: str) -> bytes:
@@ -244,6 +245,7 @@ def table_html(table: Table, inline: Callable[[Inline], str], wrap: str = "") ->
     spec = table.spec
     anchor = html_id(spec.id)
     head = "".join(f'<th scope="col">{esc(c.label)}</th>' for c in spec.columns)
+    caption = inline(spec.caption)  # rendered in reading order: caption, cells, source (notes are numbered so)
     body = []
     for row in table.rows:
         cells = []
@@ -263,6 +265,6 @@ def table_html(table: Table, inline: Callable[[Inline], str], wrap: str = "") ->
         ) + "</colgroup>"
     opening = wrap or '<div class="table-wrap">'
     return (f'{opening}<table class="data-table {key_class}" id="{anchor}">'
-            f'<caption><span class="label">Table {table.number}.</span> {inline(spec.caption)}'
+            f'<caption><span class="label">Table {table.number}.</span> {caption}'
             f"</caption>{widths}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
             f"{source}</div>\n")

@@ -254,6 +254,7 @@ class Figure:
     caption: str  # as plain text, for lists of figures and bookmarks
     rows: tuple[TimelineRow | BarRow, ...] = ()
     asset: str = ""  # the image's path inside the content folder (an Asset's name)
+    caption_html: str = ""  # as HTML phrasing content (markdown.phrasing), for lists of figures
 
     @property
     def alt(self) -> str:
@@ -270,6 +271,7 @@ class Table:
     chapter: str
     caption: str  # as plain text, for lists of tables
     rows: tuple[tuple[Inline | None, ...], ...] = ()
+    caption_html: str = ""  # as HTML phrasing content (markdown.phrasing), for lists of tables
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markdown_it.common.utils import escapeHtml
 
 from . import __version__
 from .citation import plain_citation
@@ -39,10 +40,10 @@ from .options import BuildOptions
 from .output import write_atomic
 from .preflight import Finding, Inspection, inspection
 from .products import Deferred, OutputFile, PageMap, Products
-from .render import Renderer, Style, note_anchor
+from .render import NoteText, Renderer, Style, note_anchor
 from .sandbox import OfflineFetcher
 from .templates import render
-from .typography import Hyphenator, bind, keep_compounds, tie_last_words
+from .typography import Hyphenator, bind, keep_compounds, mark_long, tie_last_words
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ class PrintStyle(Style):
         text = keep_compounds(bind(text, self.language))
         if final and tie:
             text = tie_last_words(text)
-        return self.hyphenate(text, final) if self.hyphenate and hyphenate else text
+        return mark_long(self.hyphenate(text, final) if self.hyphenate and hyphenate else text)
 
     @property
     def lead(self) -> str:
@@ -73,10 +74,28 @@ class PrintStyle(Style):
     def glue(self) -> str:
         return "\u00a0"
 
-    def note_call(self, slug: str, number: int, note: str) -> str:
-        note_id, ref_id = note_anchor(slug, number)
-        # The empty anchor marks the call's page; tests compare it with the note's page.
-        return f'<a class="fn-call" id="{ref_id}"></a><span class="footnote" id="{note_id}">{note}</span>'
+    def note_call(self, slug: str, number: int, note: NoteText, call: int) -> str:
+        note_id, ref_id = note_anchor(slug, number, call)
+        if call > 1:  # the note is printed once, at its first call; the others refer to it
+            return f'<a class="fn-again" id="{ref_id}" href="#{note_id}">{number}</a>'
+        # The empty anchor marks the call's page; tests compare it with the note's page. The
+        # note's first paragraph is set in the call (a block there would end the paragraph that
+        # holds the call); its other blocks are moved in after parsing (`place_note_blocks`).
+        return (f'<a class="fn-call" id="{ref_id}"></a>'
+                f'<span class="footnote" id="{note_id}" data-number="{number}">{note.lead}</span>')
+
+    def notes(self, slug: str, notes: list[tuple[int, NoteText, int]]) -> str:
+        return "".join(f'<div class="note-blocks" data-note="{note_anchor(slug, number)[0]}">{note.rest}</div>'
+                       for number, note, _ in notes if note.rest)
+
+    def ordered_list(self, start: int) -> str:
+        # WeasyPrint 70 ignores `start`: the list's counter is set instead.
+        return f'<ol start="{start}" style="counter-reset: list-item {start - 1}">' if start != 1 else "<ol>"
+
+    def heading_attributes(self, number: str, title: str) -> str:
+        # The bookmark says what the contents say: the number and the title, without the
+        # citations or notes the heading's own text may hold (print.css: bookmark-label).
+        return f' data-bookmark="{escapeHtml(f"{number} {title}".strip())}"'
 
 
 @dataclass(frozen=True)
@@ -248,10 +267,60 @@ def _report_html_class() -> Any:
     from weasyprint import HTML
 
     class ReportHTML(HTML):  # type: ignore[misc]
+        def __init__(self, **arguments: Any) -> None:
+            import cssselect2
+
+            super().__init__(**arguments)
+            if place_note_blocks(self.etree_element):  # the tree changed: wrap it again
+                self.wrapper_element = cssselect2.ElementWrapper.from_html_root(self.etree_element,
+                                                                                content_language=None)
+
         def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
             return [_user_agent_stylesheet(), *super()._ua_stylesheets(forms)[1:]]
 
     return ReportHTML
+
+
+def place_note_blocks(root: Any) -> int:
+    """Move the blocks of each note (`div.note-blocks`, after the text) into the note at its
+    call (`span.footnote`, set inside the paragraph that calls it), in the parsed tree: written
+    there in HTML, a paragraph or list would end the calling paragraph, the note would fall
+    into the text and its number would be left alone at the page foot. Returns how many notes
+    got blocks."""
+    notes = {element.get("id"): element for element in root.iter("span") if element.get("class") == "footnote"}
+    parents = {child: parent for parent in root.iter() for child in parent}
+    moved = 0
+    for store in [element for element in root.iter("div") if element.get("class") == "note-blocks"]:
+        note = notes.get(store.get("data-note"))
+        if note is None:
+            continue
+        for child in list(store):
+            store.remove(child)
+            note.append(child)
+            _drop_blank_text(child)
+        parents[store].remove(store)
+        moved += 1
+    return moved
+
+
+_BLOCK_TAGS = frozenset({"p", "ul", "ol", "li", "blockquote", "pre", "table", "thead", "tbody", "tr", "th", "td",
+                         "div", "hr"})
+
+
+def _drop_blank_text(element: Any) -> None:
+    """White space between blocks (the line ends the renderer writes) taken out of a note's
+    blocks: inside a note WeasyPrint 70 sets it as empty lines between list items. Space
+    between words and inline elements is kept."""
+    if element.tag not in _BLOCK_TAGS:
+        return
+    if element.tail is not None and not element.tail.strip():
+        element.tail = None
+    if element.tag == "pre":
+        return
+    if len(element) and element[0].tag in _BLOCK_TAGS and element.text is not None and not element.text.strip():
+        element.text = None
+    for child in element:
+        _drop_blank_text(child)
 
 
 class _Collect(logging.Handler):

@@ -154,9 +154,13 @@ def test_footnote_calls_still_work_and_long_labels_are_plain_text() -> None:
     from publisher.markdown import make_parser, parse_document
 
     label = "n" * limits.MAX_FOOTNOTE_LABEL
-    document, problems = parse_document(make_parser(), f"A[^{label}] b[^x].\n\n[^{label}]: Note.\n", "x.md", 0, "x")
+    longer = "n" * (limits.MAX_FOOTNOTE_LABEL + 1)
+    document, problems = parse_document(make_parser(), f"A[^{label}] b[^x] c[^{longer}].\n\n[^{label}]: Note.\n",
+                                        "x.md", 0, "x")
     assert [str(p) for p in problems] == ["x.md:1: footnote: footnote [^x] has no definition"]
-    assert [t.type for t in document.tokens[1].children].count("footnote_ref") == 1
+    children = document.tokens[1].children
+    assert [t.meta["label"] for t in children if t.type == "footnote_ref"] == [label, "x"]
+    assert f"[^{longer}]" in "".join(t.content for t in children if t.type == "text")
 
 
 def test_markdown_nested_beyond_the_parser_is_refused_not_dropped() -> None:

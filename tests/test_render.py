@@ -53,7 +53,8 @@ def test_citations_link_to_the_bibliography(rendered):
 
 
 def test_notes_differ_per_target(rendered):
-    assert '<span class="footnote" id="fn-context-1">The commission began in 1992' in rendered.html["print"][0]
+    assert ('<span class="footnote" id="fn-context-1" data-number="1">The commission began in 1992'
+            in rendered.html["print"][0])
     assert 'epub:type="noteref" role="doc-noteref" href="#fn-context-1"' in rendered.html["epub"][0]
     assert '<aside epub:type="footnote" role="doc-footnote" id="fn-context-1"' in rendered.html["epub"][0]
     assert 'role="doc-endnotes"' in rendered.html["web"][0]
