@@ -42,5 +42,8 @@ def cmyk(colour: str) -> str:
 
 
 def press_svg(svg: str) -> str:
-    """A chart's SVG with every colour given as its CMYK build (for the printer's files)."""
-    return _PAINT.sub(lambda match: f'{match.group(1)}="{cmyk(match.group(2))}"', svg)
+    """A chart's SVG with every colour given as its CMYK build (for the printer's files), and black
+    ink as the paint of what gives none (SVG's initial fill is black: a line's unused fill would
+    otherwise reach the PDF as an RGB colour)."""
+    svg = _PAINT.sub(lambda match: f'{match.group(1)}="{cmyk(match.group(2))}"', svg)
+    return re.sub(r"<svg\b(?![^>]*\bfill=)", f'<svg fill="{cmyk("#000")}"', svg)

@@ -47,15 +47,16 @@ class Paper:
     characterisation it is built on, as the ICC's registry names it."""
 
     profile: str
+    name: str  # the profile's own description
     condition: str  # OutputConditionIdentifier
     description: str  # OutputCondition
 
 
 PAPERS = {
-    "uncoated": Paper("PSO_Uncoated_ISO12647_eci.icc", "FOGRA47",
+    "uncoated": Paper("PSO_Uncoated_ISO12647_eci.icc", "PSO Uncoated ISO12647 (ECI)", "FOGRA47",
                       "Offset printing according to ISO 12647-2:2004/Amd 1, paper type 4 (uncoated white), "
                       "screen ruling 60/cm"),
-    "coated": Paper("PSO_Coated_NPscreen_ISO12647_eci.icc", "FOGRA43",
+    "coated": Paper("PSO_Coated_NPscreen_ISO12647_eci.icc", "PSO Coated NPscreen ISO12647 (ECI)", "FOGRA43",
                     "Offset printing according to ISO 12647-2:2004/Amd 1, paper type 1 or 2 (coated art), "
                     "non-periodic screening"),
 }
