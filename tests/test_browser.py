@@ -121,7 +121,7 @@ def test_every_link_to_a_file_returns_it(site, tabs):
             checked += 1
     tab.goto(base + "index.html")
     downloads = tab.eval_on_selector_all("a[download]", "els => els.map(e => e.getAttribute('href'))")
-    assert len(downloads) == 5  # screen PDF, print PDF, EPUB, .bib, .ris
+    assert len(downloads) == 6  # screen PDF, EPUB, print PDF, cover wrap, .bib, .ris
     assert checked > len(pages(out))
 
 

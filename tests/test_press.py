@@ -367,3 +367,17 @@ def test_the_detail_page_offers_the_printers_files_apart(fixture_built):
     assert not set(printers) & set(downloads)
     note = " ".join(tree.xpath("string(//p[@class='printers-note'])").split())
     assert "PDF/X-4" in note and "FOGRA47" in note
+
+
+def test_the_paper_chooses_the_output_profile(tmp_path, fixture_built):
+    from publisher.pdf import CONTENT_ROOT, Printing, render_pdf
+    from publisher.templates import make_env
+    from publisher.wrap import wrap_html
+
+    target = tmp_path / "coated.pdf"
+    render_pdf(wrap_html(fixture_built.report, make_env(), 80), "cover", target, CONTENT_ROOT, {},
+               printing=Printing("coated", fixture_built.report.meta.urn))
+    with pikepdf.open(target) as pdf:
+        intent = pdf.Root.OutputIntents[0]
+        assert str(intent.OutputConditionIdentifier) == "FOGRA43"
+        assert intent.DestOutputProfile.read_bytes() == (PROFILES / PAPERS["coated"].profile).read_bytes()

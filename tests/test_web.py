@@ -80,8 +80,7 @@ def test_downloads_have_sizes_checksums_and_pages(tree, fixture_built):
         assert facts.endswith(human_size(len(data)))
         if name.endswith(".pdf"):
             assert f"{len(PdfReader(io.BytesIO(data)).pages)} pages" in facts
-    assert [text(a) for a in tree.xpath("//section[@id='downloads']//a")] == [
-        "PDF for screens", "PDF for print", "EPUB e-book"]
+    assert [text(a) for a in tree.xpath("//section[@id='downloads']//a")] == ["PDF for screens", "EPUB e-book"]
 
 
 def test_cover_thumbnail(tree, fixture_built):
@@ -273,7 +272,7 @@ def test_web_only_build_without_pdfs_still_builds(content, tmp_path):
 def test_web_only_build_describes_files_from_an_earlier_build(fixture_built, content, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
-    for name in DOWNLOADS:
+    for name in DOWNLOADS + PRINTERS:
         shutil.copy(fixture_built.out / name, out / name)
     # What the earlier build learned about its files (sizes, digests, pages, the cover).
     shutil.copytree(fixture_built.out / ".build", out / ".build",
