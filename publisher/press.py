@@ -16,11 +16,15 @@ leaves, as the last step before the PDF is written (WeasyPrint's `finisher`):
   in the registration colour (Separation /All: every plate gets it), drawn after the page in a
   graphics state of its own; the BleedBox is the trim plus exactly 3 mm;
 - the page count is padded with blank pages (marks only) to a multiple of `signature`;
+- the pages carry no annotations (WeasyPrint's links: nothing to click on paper, and PDF/X
+  keeps annotations off the printed area);
 - the XMP's DocumentID is derived from the file's name and the report (WeasyPrint draws a
   random one, and the same input must give the same bytes).
 
-Sources: ISO 15930-7:2010 (PDF/X-4) as summarised in the Ghent Workgroup's specifications;
-PDF 1.6 reference §4.5.5 (Separation /All), §4.5.4 (DefaultRGB), §10.10.1 (page boxes).
+Sources of the rules: ISO 15930-7 (PDF/X-4: output intent, XMP identification, Trapped, TrimBox
+and BleedBox); the PDF Reference, sixth edition (PDF 1.7) §4.5.4 (default colour spaces), §4.5.5
+(Separation colour spaces, the colourant name All), §10.10.1 (page boundaries). What the tests
+can and cannot verify without a PDF/X validator: docs/printing.md.
 """
 
 from __future__ import annotations
@@ -144,6 +148,7 @@ class Finish:
         marks: dict[tuple[float, ...], Any] = {}
 
         def finish_page(page: Any, content: list[Any]) -> None:
+            page.pop("Annots", None)  # links: nothing to click on paper, and no annotation on the page
             trim = [float(v) for v in page["TrimBox"]]
             page["BleedBox"] = pydyf.Array(_box(trim, BLEED * PT_PER_MM))
             if self.marks:

@@ -80,6 +80,7 @@ def test_printers_files_have_trim_and_bleed_boxes_on_every_page(real_built, isbn
         for path in _printers_files(built):
             with pikepdf.open(path) as pdf:
                 for page in pdf.pages:
+                    assert "/Annots" not in page.obj  # no links on paper
                     trim = [float(v) for v in page.obj.TrimBox]
                     bleed = [float(v) for v in page.obj.BleedBox]
                     media = [float(v) for v in page.obj.MediaBox]
