@@ -17,6 +17,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 TEMPLATES = PROJECT / "templates"
 STYLES = PROJECT / "styles"
 FONTS = STYLES / "fonts"
+PROFILES = STYLES / "icc"  # the CMYK output profiles of the printer's files (LICENSE beside them)
 STATE = ".build"  # the build's own files inside the output folder: manifest, products, stages, caches
 READ = "read"  # the web edition's folder inside the output folder
 
@@ -38,14 +39,19 @@ class Format:
     variant: str | None = None
     optional: bool = False  # written only when asked for (--archival)
     two_sided: bool = False  # printed on both sides of the leaf: recto and verso pages, page turns after versos
+    press: bool = False  # a printer's file: PDF/X-4 in CMYK, printer's marks and boxes (press.py)
+    made_by: str = ""  # the PDF edition whose renderer also writes this file (the cover wrap: the print edition's)
 
 
 PRINT_SHEETS = ("fonts.css", "common.css", "print.css")
 FORMATS = {
     "screen": Format("screen", "pdf", "-screen.pdf", "PDF for screens", PRINT_SHEETS, ("print", "partials"),
                      "pdf/ua-1"),
-    "print": Format("print", "pdf", "-print.pdf", "PDF for print", (*PRINT_SHEETS, "press.css"),
-                    ("print", "partials"), two_sided=True),
+    "print": Format("print", "pdf", "-print.pdf", "Book block (PDF/X-4)", (*PRINT_SHEETS, "press.css"),
+                    ("print", "partials"), "pdf/x-4", two_sided=True, press=True),
+    # The softcover's cover wrap (back, spine, front), sized from the print edition's page count.
+    "cover": Format("cover", "pdf", "-cover.pdf", "Cover wrap (PDF/X-4)", ("fonts.css", "wrap.css"),
+                    ("print",), "pdf/x-4", press=True, made_by="print"),
     "epub": Format("epub", "epub", ".epub", "EPUB e-book", ("fonts.css", "common.css", "epub.css"),
                    ("epub", "partials")),
     # Optional (--archival): PDF/A-3u for long-term archiving; no crop marks (transparency).
@@ -56,8 +62,9 @@ FORMATS = {
     "bibtex": Format("bibtex", "web", ".bib", "BibTeX"),
     "ris": Format("ris", "web", ".ris", "RIS"),
 }
-# The downloads the detail page offers, in display order.
-OFFERED = ("screen", "print", "epub", "archive")
+# The downloads the detail page offers readers, in display order; and, apart, those for printers.
+OFFERED = ("screen", "epub", "archive")
+FOR_PRINTERS = ("print", "cover")
 PDF_EDITIONS = tuple(k for k, f in FORMATS.items() if f.target == "pdf")
 
 
@@ -126,4 +133,4 @@ def dependencies(target: str) -> list[Path]:
         if item.target == target:
             found.update((TEMPLATES / name, None) for name in item.templates)
             found.update((STYLES / name, None) for name in item.stylesheets)
-    return [*found, FONTS]
+    return [*found, FONTS, PROFILES]

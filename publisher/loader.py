@@ -453,6 +453,8 @@ class Loader:
             # Quotation marks in Markdown text as in plain text fields: the language's.
             self.md.options["quotes"] = QUOTES.get(self.language.split("-")[0].lower(), QUOTES["en"])
         meta = self.convert(Meta, data, shown)
+        if meta is not None:
+            self.check_paper(meta, data, shown)
         refs = self.keyed(self.seq(self.yaml_file(self.root / "references.yaml", required=False),
                                    self.shown(self.root / "references.yaml"), "references"),
                           ReferenceEntry, "key", "references.yaml")
@@ -474,6 +476,24 @@ class Loader:
         if self.errors() or meta is None:
             raise ContentError(self.errors())
         return self.assemble(meta, docs, refs, terms), self.warnings()
+
+    def check_paper(self, meta: Meta, data: Node, shown: str) -> None:
+        """The paper's thickness is given one way at most, within what paper can be (wrap.py)."""
+        from .wrap import CALIPER_RANGE, PPI_RANGE
+
+        settings, node = meta.print, data.get("print")
+        line = node.line_of if isinstance(node, Node) else (lambda _key: data.line_of("print"))
+        if settings.caliper is not None and settings.ppi is not None:
+            self.problems.append(Problem(shown, line("ppi"), "print.ppi",
+                                         "give the paper's caliper or its pages per inch, not both"))
+        if settings.caliper is not None and not CALIPER_RANGE[0] <= settings.caliper <= CALIPER_RANGE[1]:
+            self.problems.append(Problem(shown, line("caliper"), "print.caliper",
+                                         f"{settings.caliper} mm is not the thickness of a leaf of book paper "
+                                         f"({CALIPER_RANGE[0]}–{CALIPER_RANGE[1]} mm)"))
+        if settings.ppi is not None and not PPI_RANGE[0] <= settings.ppi <= PPI_RANGE[1]:
+            self.problems.append(Problem(shown, line("ppi"), "print.ppi",
+                                         f"{settings.ppi} pages per inch is not a book paper's bulk "
+                                         f"({PPI_RANGE[0]}–{PPI_RANGE[1]})"))
 
     def keyed(self, items: Seq, cls: type[Any], key: str, name: str) -> dict[str, tuple[Any, int]]:
         """The entries of references.yaml or glossary.yaml by key, with the line of each key."""

@@ -334,6 +334,20 @@ CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
     ("undefined-note-in-a-caption", lambda c: edit(c / CH2, "caption: Gauging stations.",
                                                    "caption: Gauging stations.[^gone]"),
      ["content/chapters/02-flows.md:32: footnote: footnote [^gone] has no definition"]),
+    # ISBN-13: the check digit (978-3-16-148410-0 is valid), the prefix, the shape.
+    ("isbn-check-digit", lambda c: edit(c / "report.yaml", "keywords:", "isbn: 978-3-16-148410-9\nkeywords:"),
+     ["content/report.yaml:25: isbn: the check digit of 978-3-16-148410-9 is wrong: 9 where the other digits give 0"]),
+    ("isbn-prefix", lambda c: edit(c / "report.yaml", "keywords:", "isbn: 123-3-16-148410-0\nkeywords:"),
+     ["content/report.yaml:25: isbn: an ISBN-13 starts with 978 or 979, not 123"]),
+    ("isbn-shape", lambda c: edit(c / "report.yaml", "keywords:", "isbn: 3-16-148410-X\nkeywords:"),
+     ["content/report.yaml:25: isbn: expected an ISBN-13 (13 digits, hyphens allowed), got '3-16-148410-X'"]),
+    # The paper's thickness: one way at most, and one that paper can have.
+    ("caliper-and-ppi", lambda c: append(c / "report.yaml", "print:\n  caliper: 0.1\n  ppi: 400\n"),
+     ["content/report.yaml:38: print.ppi: give the paper's caliper or its pages per inch, not both"]),
+    ("caliper-range", lambda c: append(c / "report.yaml", "print:\n  caliper: 2\n"),
+     ["content/report.yaml:37: print.caliper: 2 mm is not the thickness of a leaf of book paper (0.04–0.5 mm)"]),
+    ("paper-choice", lambda c: append(c / "report.yaml", "print:\n  paper: glossy\n"),
+     ["content/report.yaml:37: print.paper: 'glossy' is not one of: uncoated, coated"]),
 ]
 
 

@@ -23,7 +23,8 @@ def texts(screen):
 
 def test_file_names_carry_the_edition(fixture_built):
     names = sorted(p.name for p in fixture_built.out.glob("*.pdf"))
-    assert names == ["river-basin-note-ed2-print.pdf", "river-basin-note-ed2-screen.pdf"]
+    assert names == ["river-basin-note-ed2-cover.pdf", "river-basin-note-ed2-print.pdf",
+                     "river-basin-note-ed2-screen.pdf"]
 
 
 def test_metadata_comes_from_the_content(screen, fixture_built):
@@ -180,11 +181,10 @@ def test_print_edition_has_bleed_and_trim(fixture_built):
         trim = [float(v) for v in page.TrimBox]
         media = [float(v) for v in page.MediaBox]
     a4 = (595.276, 841.89)
-    bleed = 3 / 25.4 * 72
     assert trim[2] - trim[0] == pytest.approx(a4[0], abs=0.5)
     assert trim[3] - trim[1] == pytest.approx(a4[1], abs=0.5)
-    assert media[2] - media[0] == pytest.approx(a4[0] + 2 * bleed, abs=0.5)
-    assert media[3] - media[1] == pytest.approx(a4[1] + 2 * bleed, abs=0.5)
+    assert media[2] - media[0] == pytest.approx(a4[0] + 2 * 12 / 25.4 * 72, abs=0.5)
+    assert media[3] - media[1] == pytest.approx(a4[1] + 2 * 12 / 25.4 * 72, abs=0.5)  # bleed and marks
 
 
 def test_missing_glyph_fails_the_build(content, tmp_path):
