@@ -343,11 +343,11 @@ CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
      ["content/report.yaml:25: isbn: expected an ISBN-13 (13 digits, hyphens allowed), got '3-16-148410-X'"]),
     # The paper's thickness: one way at most, and one that paper can have.
     ("caliper-and-ppi", lambda c: append(c / "report.yaml", "print:\n  caliper: 0.1\n  ppi: 400\n"),
-     ["content/report.yaml:38: print.ppi: give the paper's caliper or its pages per inch, not both"]),
+     ["content/report.yaml:40: print.ppi: give the paper's caliper or its pages per inch, not both"]),
     ("caliper-range", lambda c: append(c / "report.yaml", "print:\n  caliper: 2\n"),
-     ["content/report.yaml:37: print.caliper: 2 mm is not the thickness of a leaf of book paper (0.04–0.5 mm)"]),
+     ["content/report.yaml:39: print.caliper: 2 mm is not the thickness of a leaf of book paper (0.04–0.5 mm)"]),
     ("paper-choice", lambda c: append(c / "report.yaml", "print:\n  paper: glossy\n"),
-     ["content/report.yaml:37: print.paper: 'glossy' is not one of: uncoated, coated"]),
+     ["content/report.yaml:39: print.paper: 'glossy' is not one of: uncoated, coated"]),
 ]
 
 

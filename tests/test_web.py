@@ -53,7 +53,7 @@ def test_detail_page_content(page, tree):
     assert tree.xpath("string(//p[@class='standfirst'])").startswith("A short fixture report")
     assert '<time datetime="2026-02-01">1\xa0February 2026</time>' in page
     headings = [text(h) for h in tree.xpath("//main//h2")]
-    assert headings[:4] == ["Download", "About this report", "Chapters", "Introduction"]
+    assert headings[:5] == ["Download", "About this report", "For printers", "Chapters", "Introduction"]
     assert text(tree.xpath("//p[@class='byline']")[0]) == "Policy brief by Ada Fixture · 1 February 2026"
     links = tree.xpath("//ol[@class='chapter-list']/li/a")
     assert [a.text for a in links] == ["Context of the Basin", "Flows and measurements", "Outlook"]
