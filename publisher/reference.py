@@ -31,10 +31,14 @@ def format_date(value: str) -> str:
 
 def readable_url(url: str) -> str:
     """A URL as a reader should see it: percent-encoded UTF-8 decoded ("%D0%BA" → "к"), except
-    where decoding would make it ambiguous: an encoded space (ASCII or not, such as U+3000), slash,
-    "%", control or other invisible character stays encoded, as it was written, while the letters
-    around it are decoded. A run that is not valid UTF-8 stays encoded. The link itself keeps the
-    encoded form."""
+    where decoding would make it ambiguous or unprintable: an encoded space (ASCII or not, such as
+    U+3000), slash, "%", control or other invisible character, and a letter that no bundled font
+    can draw (Japanese, say: the PDF would drop it, publisher.fonts.check_glyphs), stays encoded
+    as it was written, while the letters around it are decoded. A run that is not valid UTF-8
+    stays encoded. The link itself keeps the encoded form."""
+    from .fonts import covered
+
+    drawable = covered()
 
     def decode(match: re.Match[str]) -> str:
         encoded = match.group(0)
@@ -45,7 +49,7 @@ def readable_url(url: str) -> str:
         shown, at = [], 0
         for char in text:
             width = 3 * len(char.encode("utf-8"))  # "%xx" per UTF-8 byte
-            shown.append(char if _visible(char) else encoded[at:at + width])
+            shown.append(char if _visible(char) and ord(char) in drawable else encoded[at:at + width])
             at += width
         return "".join(shown)
 
