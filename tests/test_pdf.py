@@ -158,6 +158,27 @@ def test_contents_page_numbers_match_the_pages(texts):
         assert listed == real, title
 
 
+def test_bibliography_lines_share_one_hanging_indent(fixture_built):
+    # Each entry's first line starts where its later lines do, right of the "[n]" label (a space
+    # between the label and the text once pushed first lines a space further in).
+    for edition in ("-screen.pdf", "-print.pdf"):
+        path = fixture_built.file(edition)
+        page = page_of(page_texts(path), r"(?m)^\s*Bibliography\s*$")
+        layout = run("pdftotext", "-bbox-layout", "-f", str(page), "-l", str(page), str(path), "-")
+        lines = [[(float(x), float(y), word) for x, y, word in re.findall(
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>([^<]*)</word>', line)]
+            for line in re.findall(r"<line\b.*?</line>", layout, re.S)]
+        labels = {round(line[0][1], 1) for line in lines if re.fullmatch(r"\[\d+\]", line[0][2])}
+        left = min(line[0][0] for line in lines if re.fullmatch(r"\[\d+\]", line[0][2]))
+        body = [line for line in lines if line[0][1] >= min(labels) - 0.5 and line[0][0] > left + 1
+                and not line[0][2].isdigit()]
+        first = {round(line[0][0], 1) for line in body if round(line[0][1], 1) in labels}
+        hanging = {round(line[0][0], 1) for line in body if round(line[0][1], 1) not in labels}
+        assert first and hanging, edition  # some entry runs over a line, or the test proves nothing
+        starts = first | hanging
+        assert max(starts) - min(starts) < 0.5, (edition, sorted(starts))
+
+
 def test_footnotes_on_their_page(texts):
     # WeasyPrint 70 moved notes to later pages when the note area had a border or padding.
     for call, note in ((r"releases,\s.*explains\.1", "1. The commission began in 1992"),
