@@ -34,7 +34,7 @@ def check_outputs(content: Path, out: Path, strict: bool, source: Path | None = 
             problems.append(str(message))
         else:
             log.warning("Warning: %s", message)
-    for edition in ("screen", "print"):
+    for edition in ("screen", "print", "cover"):
         path = out / output_name(report.meta, edition)
         problems += check_pdf(path, edition) if path.exists() else [f"{path}: missing (build it first)"]
     path = out / output_name(report.meta, "epub")
@@ -110,11 +110,45 @@ def _pdf_structure(pdf: Any, path: Path, edition: str) -> list[str]:
         if "/Lang" not in pdf.Root:
             problems.append(f"{path}: no document language (/Lang)")
     else:
+        problems += press_problems(pdf, path)
         page = pdf.pages[0]
         trim = [float(v) for v in page.TrimBox]
+        bleed = [float(v) for v in page.BleedBox]
+        if edition == "print" and abs(trim[2] - trim[0] - A4[0]) > 0.5:
+            problems.append(f"{path}: trim is not A4")
+        if abs(trim[0] - bleed[0] - BLEED) > 0.5 or abs(bleed[3] - trim[3] - BLEED) > 0.5:
+            problems.append(f"{path}: the bleed is not 3 mm")
+    return problems
+
+
+def press_problems(pdf: Any, path: Path) -> list[str]:
+    """What a printer's PDF/X-4 file must have and can be seen without a full validator (press.py):
+    a GTS_PDFX output intent with an embedded CMYK profile, the PDF/X-4 version and Trapped in
+    the XMP and the Info, TrimBox and BleedBox inside the MediaBox on every page, no encryption."""
+    problems = []
+    intents = pdf.Root.get("/OutputIntents") or []
+    intent = next((i for i in intents if i.get("/S") == "/GTS_PDFX"), None)
+    profile = intent.get("/DestOutputProfile") if intent is not None else None
+    if profile is None or int(profile.get("/N", 0)) != 4 or "/OutputConditionIdentifier" not in intent:
+        problems.append(f"{path}: no GTS_PDFX output intent with a CMYK profile")
+    meta = pdf.open_metadata()
+    if meta.get("pdfxid:GTS_PDFXVersion") != "PDF/X-4":
+        problems.append(f"{path}: the XMP does not say PDF/X-4 (pdfxid:GTS_PDFXVersion)")
+    if meta.get("pdf:Trapped") not in ("True", "False") or str(pdf.trailer.Info.get("/Trapped")) not in (
+            "/True", "/False"):
+        problems.append(f"{path}: Trapped is not given as True or False")
+    if pdf.is_encrypted:
+        problems.append(f"{path}: encrypted")
+    for number, page in enumerate(pdf.pages, 1):
         media = [float(v) for v in page.MediaBox]
-        if abs(trim[2] - trim[0] - A4[0]) > 0.5 or abs(media[2] - media[0] - A4[0] - 2 * BLEED) > 0.5:
-            problems.append(f"{path}: trim is not A4 with 3 mm bleed")
+        boxes = {name: [float(v) for v in page.obj[name]] for name in ("/TrimBox", "/BleedBox") if name in page.obj}
+        if len(boxes) < 2:
+            problems.append(f"{path}: page {number} has no TrimBox or BleedBox")
+            break
+        if any(b[0] < media[0] - 0.01 or b[1] < media[1] - 0.01 or b[2] > media[2] + 0.01 or b[3] > media[3] + 0.01
+               for b in boxes.values()):
+            problems.append(f"{path}: page {number}: a box runs outside the MediaBox")
+            break
     return problems
 
 

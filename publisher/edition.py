@@ -52,8 +52,8 @@ def _sections(chapter: Chapter, label: Callable[[str, str], str]) -> list[dict[s
             texts = [block.spec.caption] + [c for row in getattr(block, "rows", ()) if isinstance(row, tuple)
                                              for c in row if c is not None]
             sections[-1]["parts"] += [plain(t.tokens, label) for t in texts]
-    for tokens in chapter.body.notes.values():
-        sections[-1]["parts"] += [plain(t.children or (), label) for t in tokens if t.type == "inline"]
+    for note in chapter.body.numbered_notes:
+        sections[-1]["parts"] += [plain(t.children or (), label) for t in note.tokens if t.type == "inline"]
     return [{"id": s["id"], "title": s["title"], "text": " ".join(p for p in s["parts"] if p)} for s in sections]
 
 

@@ -37,7 +37,7 @@ from .options import BuildOptions
 from .output import write_atomic
 from .pagelist import PageBreak, page_breaks
 from .products import Deferred, OutputFile, Products, SimpleWriter
-from .render import BIBLIOGRAPHY, GLOSSARY, Renderer, Style, note_anchor
+from .render import BIBLIOGRAPHY, GLOSSARY, NoteText, Renderer, Style, note_anchor
 from .templates import render
 
 log = logging.getLogger(__name__)
@@ -79,20 +79,20 @@ class EpubStyle(Style):
     def href(self, current: str, target: str, anchor: str) -> str:
         return f"#{anchor}" if current == target else f"{target}.xhtml#{anchor}"
 
-    def note_call(self, slug: str, number: int, note: str) -> str:
-        note_id, ref_id = note_anchor(slug, number)
+    def note_call(self, slug: str, number: int, note: NoteText, call: int) -> str:
+        note_id, ref_id = note_anchor(slug, number, call)
         return (f'<a epub:type="noteref" role="doc-noteref" href="#{note_id}" id="{ref_id}" '
                 f'class="noteref">{number}</a>')
 
-    def notes(self, slug: str, numbers: list[int], notes: dict[int, str]) -> str:
-        if not numbers:
+    def notes(self, slug: str, notes: list[tuple[int, NoteText, int]]) -> str:
+        if not notes:
             return ""
         parts = []
-        for number in numbers:
+        for number, note, _ in notes:
             note_id, ref_id = note_anchor(slug, number)
             back = f'<a href="#{ref_id}" role="doc-backlink" class="backlink">{number}.</a>'
             parts.append(f'<aside epub:type="footnote" role="doc-footnote" id="{note_id}" '
-                         f'class="footnote"><p>{back} {notes[number]}</p></aside>')
+                         f'class="footnote">{note.with_first(back)}</aside>')
         title = escape((self.words or language("en")).gettext("Notes"))
         return (f'<section class="notes" aria-labelledby="notes-{slug}"><h2 id="notes-{slug}">{title}</h2>'
                 + "".join(parts) + "</section>")

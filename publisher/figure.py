@@ -203,6 +203,7 @@ def figure_html(figure: Figure, body: str, inline: Callable[[Inline], str], boxe
     words = words or language("en")
     spec = figure.spec
     anchor = html_id(spec.id)
+    caption = inline(spec.caption)  # before the source: notes are numbered in reading order
     said = esc(words.gettext("Source:"))
     source = f' <span class="fig-source">{said} {inline(spec.source)}</span>' if spec.source else ""
     name = esc(words.gettext("Figure %(number)s") % {"number": figure.number})
@@ -212,7 +213,7 @@ def figure_html(figure: Figure, body: str, inline: Callable[[Inline], str], boxe
     return (f'<figure class="figure figure-{spec.kind}" id="{anchor}">'
             f'{frame}{body}</div>'
             f'<figcaption><span class="label">{label}</span> '
-            f'{inline(spec.caption)}{source}</figcaption></figure>\n')
+            f'{caption}{source}</figcaption></figure>\n')
 
 
 def svg_file(svg: str) -> bytes:
@@ -253,6 +254,7 @@ def table_html(table: Table, inline: Callable[[Inline], str], wrap: str = "", wo
     spec = table.spec
     anchor = html_id(spec.id)
     head = "".join(f'<th scope="col">{esc(c.label)}</th>' for c in spec.columns)
+    caption = inline(spec.caption)  # rendered in reading order: caption, cells, source (notes are numbered so)
     body = []
     for row in table.rows:
         cells = []
@@ -274,6 +276,6 @@ def table_html(table: Table, inline: Callable[[Inline], str], wrap: str = "", wo
     opening = wrap or '<div class="table-wrap">'
     label = esc(words.gettext("Table %(number)s.") % {"number": table.number})
     return (f'{opening}<table class="data-table {key_class}" id="{anchor}">'
-            f'<caption><span class="label">{label}</span> {inline(spec.caption)}'
+            f'<caption><span class="label">{label}</span> {caption}'
             f"</caption>{widths}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
             f"{source}</div>\n")

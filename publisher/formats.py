@@ -18,6 +18,7 @@ TEMPLATES = PROJECT / "templates"
 STYLES = PROJECT / "styles"
 FONTS = STYLES / "fonts"
 LOCALES = PROJECT / "locales"  # the message catalogues of the publisher's words (catalogue.py)
+PROFILES = STYLES / "icc"  # the CMYK output profiles of the printer's files (LICENSE beside them)
 STATE = ".build"  # the build's own files inside the output folder: manifest, products, stages, caches
 READ = "read"  # the web edition's folder inside the output folder
 
@@ -39,6 +40,8 @@ class Format:
     variant: str | None = None
     optional: bool = False  # written only when asked for (--archival)
     two_sided: bool = False  # printed on both sides of the leaf: recto and verso pages, page turns after versos
+    press: bool = False  # a printer's file: PDF/X-4 in CMYK, printer's marks and boxes (press.py)
+    made_by: str = ""  # the PDF edition whose renderer also writes this file (the cover wrap: the print edition's)
 
 
 def N_(message: str) -> str:
@@ -51,8 +54,11 @@ PRINT_SHEETS = ("fonts.css", "common.css", "print.css")
 FORMATS = {
     "screen": Format("screen", "pdf", "-screen.pdf", N_("PDF for screens"), PRINT_SHEETS, ("print", "partials"),
                      "pdf/ua-1"),
-    "print": Format("print", "pdf", "-print.pdf", N_("PDF for print"), (*PRINT_SHEETS, "press.css"),
-                    ("print", "partials"), two_sided=True),
+    "print": Format("print", "pdf", "-print.pdf", N_("Book block (PDF/X-4)"), (*PRINT_SHEETS, "press.css"),
+                    ("print", "partials"), "pdf/x-4", two_sided=True, press=True),
+    # The softcover's cover wrap (back, spine, front), sized from the print edition's page count.
+    "cover": Format("cover", "pdf", "-cover.pdf", N_("Cover wrap (PDF/X-4)"), ("fonts.css", "wrap.css"),
+                    ("print",), "pdf/x-4", press=True, made_by="print"),
     "epub": Format("epub", "epub", ".epub", N_("EPUB e-book"), ("fonts.css", "common.css", "epub.css"),
                    ("epub", "partials")),
     # Optional (--archival): PDF/A-3u for long-term archiving; no crop marks (transparency).
@@ -63,8 +69,9 @@ FORMATS = {
     "bibtex": Format("bibtex", "web", ".bib", "BibTeX"),
     "ris": Format("ris", "web", ".ris", "RIS"),
 }
-# The downloads the detail page offers, in display order.
-OFFERED = ("screen", "print", "epub", "archive")
+# The downloads the detail page offers readers, in display order; and, apart, those for printers.
+OFFERED = ("screen", "epub", "archive")
+FOR_PRINTERS = ("print", "cover")
 PDF_EDITIONS = tuple(k for k, f in FORMATS.items() if f.target == "pdf")
 
 
@@ -133,4 +140,4 @@ def dependencies(target: str) -> list[Path]:
         if item.target == target:
             found.update((TEMPLATES / name, None) for name in item.templates)
             found.update((STYLES / name, None) for name in item.stylesheets)
-    return [*found, FONTS, LOCALES]
+    return [*found, FONTS, LOCALES, PROFILES]

@@ -25,8 +25,8 @@ from .limits import (
     MAX_YAML_FILE,
 )
 from .markdown import (
-    BlockSite, Document, Inline, Ref, count_elements, find_refs, freeze_rows, html_id, make_parser, parse_document,
-    parse_inline, plain,
+    BlockSite, Document, Inline, Ref, count_elements, find_refs, freeze_rows, html_id, make_parser, number_notes,
+    parse_document, parse_inline, phrasing, plain,
 )
 from .model import (
     CHART_ROWS, Asset, Chapter, ChapterMeta, Figure, FigureSpec, Meta, Reference, ReferenceEntry, Report, Table,
@@ -54,6 +54,7 @@ class _Block:
     spec: FigureSpec | TableSpec
     rows: tuple[Any, ...] = ()  # a chart's rows, or a table's cells
     asset: str = ""  # an image figure's file
+    hidden: tuple[Inline, ...] = ()  # a table's values in no column: checked, never shown
 
 
 @dataclass
@@ -189,6 +190,8 @@ class Loader:
         if not block:
             return self.inline(text, path, line, name)
         document, problems = parse_document(self.md, text, path, line, "introduction", sections=False)
+        document, found = number_notes(document, document.calls, path, strict=self.strict)
+        problems += found
         self.count(document.elements, path, line)
         return document, [Problem(p.path, p.line, name, p.message, p.severity) if p.field == "body" else p
                           for p in problems]
@@ -268,7 +271,35 @@ class Loader:
         doc.refs += [ref for point in head.key_points for ref in point.refs]
         for site in body.sites:
             self.read_block(doc, site)
+        doc.body, problems = number_notes(body, self.note_calls(doc), shown,
+                                          [note for text in self.fields(doc) for note in text.notes], self.strict)
+        self.problems += problems
         return doc
+
+    def fields(self, doc: _Doc) -> list[Inline]:
+        """Every inline Markdown field of a chapter (key points, captions, sources, table cells)."""
+        texts = list(doc.head.key_points)
+        for block in doc.blocks:
+            texts += [t for t in (block.spec.caption, block.spec.source) if isinstance(t, Inline)]
+            texts += [cell for row in block.rows if isinstance(row, tuple) for cell in row if isinstance(cell, Inline)]
+        return texts + [cell for block in doc.blocks for cell in block.hidden]
+
+    @staticmethod
+    def note_calls(doc: _Doc) -> list[Ref]:
+        """A chapter's note calls in reading order: its key points, then its text, each figure and
+        table block where it stands (caption, cells row by row, source line: the order the
+        renderer prints them in); then the calls in cells that are not shown (checked, never
+        numbered first)."""
+        placed: list[tuple[int, int, Ref]] = [(call.line, i, call) for i, call in enumerate(doc.body.calls)]
+        for block in doc.blocks:
+            texts = [block.spec.caption]
+            texts += [cell for row in block.rows if isinstance(row, tuple) for cell in row]
+            texts.append(block.spec.source)
+            calls = [call for text in texts if isinstance(text, Inline) for call in text.calls]
+            placed += [(block.site.line, len(placed) + i, call) for i, call in enumerate(calls)]
+        hidden = [call for block in doc.blocks for cell in block.hidden for call in cell.calls]
+        return ([call for point in doc.head.key_points for call in point.calls]
+                + [call for _, _, call in sorted(placed, key=lambda item: item[:2])] + hidden)
 
     def read_block(self, doc: _Doc, site: BlockSite) -> None:
         data, problems = parse_yaml(site.spec, doc.shown, first_line=site.line + 1)
@@ -363,6 +394,7 @@ class Loader:
         if spec.rows is not None:  # the model is frozen: keep no live YAML nodes in it
             spec = dataclasses.replace(spec, rows=freeze_rows(spec.rows))
         cells = []
+        hidden: list[Inline] = []
         for i, row in enumerate(rows, 1):
             parsed: dict[str, Inline] = {}
             for key, value in row.items():  # every value is inline Markdown, shown or not
@@ -372,7 +404,9 @@ class Loader:
                     doc.refs += text.refs
                     parsed[str(key)] = text
             cells.append(tuple(parsed.get(c.key) for c in spec.columns))
-        doc.blocks.append(_Block(site, spec, tuple(cells)))
+            shown = {c.key for c in spec.columns}
+            hidden += [text for key, text in parsed.items() if key not in shown]
+        doc.blocks.append(_Block(site, spec, tuple(cells), hidden=tuple(hidden)))
 
     def table_size(self, doc: _Doc, site: BlockSite, spec: TableSpec, rows: list[Node]) -> bool:
         """Whether a table block has at most MAX_TABLE_ROWS rows and MAX_TABLE_COLUMNS columns (each
@@ -421,9 +455,11 @@ class Loader:
             raise ContentError(self.errors() or [Problem(shown, 1, "", "the file is empty")])
         if isinstance(data, Node) and isinstance(data.get("language"), str):
             self.language = data["language"]
-            # Markdown gets the quotation marks of the report's language, as the YAML fields do.
+            # Quotation marks in Markdown text as in plain text fields: the language's.
             self.md.options["quotes"] = QUOTES.get(self.language.split("-")[0].lower(), QUOTES["en"])
         meta = self.convert(Meta, data, shown)
+        if meta is not None:
+            self.check_paper(meta, data, shown)
         refs = self.keyed(self.seq(self.yaml_file(self.root / "references.yaml", required=False),
                                    self.shown(self.root / "references.yaml"), "references"),
                           ReferenceEntry, "key", "references.yaml")
@@ -445,6 +481,24 @@ class Loader:
         if self.errors() or meta is None:
             raise ContentError(self.errors())
         return self.assemble(meta, docs, refs, terms), self.warnings()
+
+    def check_paper(self, meta: Meta, data: Node, shown: str) -> None:
+        """The paper's thickness is given one way at most, within what paper can be (wrap.py)."""
+        from .wrap import CALIPER_RANGE, PPI_RANGE
+
+        settings, node = meta.print, data.get("print")
+        line = node.line_of if isinstance(node, Node) else (lambda _key: data.line_of("print"))
+        if settings.caliper is not None and settings.ppi is not None:
+            self.problems.append(Problem(shown, line("ppi"), "print.ppi",
+                                         "give the paper's caliper or its pages per inch, not both"))
+        if settings.caliper is not None and not CALIPER_RANGE[0] <= settings.caliper <= CALIPER_RANGE[1]:
+            self.problems.append(Problem(shown, line("caliper"), "print.caliper",
+                                         f"{settings.caliper} mm is not the thickness of a leaf of book paper "
+                                         f"({CALIPER_RANGE[0]}–{CALIPER_RANGE[1]} mm)"))
+        if settings.ppi is not None and not PPI_RANGE[0] <= settings.ppi <= PPI_RANGE[1]:
+            self.problems.append(Problem(shown, line("ppi"), "print.ppi",
+                                         f"{settings.ppi} pages per inch is not a book paper's bulk "
+                                         f"({PPI_RANGE[0]}–{PPI_RANGE[1]})"))
 
     def keyed(self, items: Seq, cls: type[Any], key: str, name: str) -> dict[str, tuple[Any, int]]:
         """The entries of references.yaml or glossary.yaml by key, with the line of each key."""
@@ -504,6 +558,10 @@ class Loader:
                     used.add(ref.key)
                     if ref.key not in refs:
                         self.problems.append(Problem(shown, ref.line, "citation", f"unknown reference key {ref.key!r}"))
+                elif ref.kind == "bare":
+                    if ref.key in refs:
+                        self.problems.append(Problem(shown, ref.line, "citation", f"@{ref.key} is not a citation: "
+                                                     f"write [@{ref.key}] (or \\@{ref.key} for the text)"))
                 elif ref.kind == "gls":
                     if ref.key[4:] not in terms:
                         self.problems.append(Problem(shown, ref.line, "abbreviation",
@@ -559,15 +617,17 @@ class _Numbering:
 
     def chapter(self, doc: _Doc) -> Chapter:
         """The numbered chapter, its headings and captions as plain text, its blocks in place."""
-        headings = tuple(dataclasses.replace(h, title=plain(h.tokens, self.label)) for h in doc.body.headings)
+        headings = tuple(dataclasses.replace(h, title=plain(h.tokens, self.label), html=phrasing(h.tokens, self.label))
+                         for h in doc.body.headings)
         figures, tables = [], []
         for block in sorted(doc.blocks, key=lambda b: b.site.line):
             number, anchor = self.numbers[block.spec.id], html_id(block.spec.id)
             caption = plain(block.spec.caption.tokens, self.label)
+            html = phrasing(block.spec.caption.tokens, self.label)
             if isinstance(block.spec, TableSpec):
-                tables.append(Table(anchor, number, block.spec, doc.slug, caption, block.rows))
+                tables.append(Table(anchor, number, block.spec, doc.slug, caption, block.rows, html))
             else:
-                figures.append(Figure(anchor, number, block.spec, doc.slug, caption, block.rows, block.asset))
+                figures.append(Figure(anchor, number, block.spec, doc.slug, caption, block.rows, block.asset, html))
         body = dataclasses.replace(doc.body, headings=headings, blocks=MappingProxyType(
             {b.site.key: b.spec.id for b in doc.blocks}))
         return Chapter(doc.slug, doc.number, doc.head, body, tuple(figures), tuple(tables), doc.body.words, doc.shown)

@@ -74,6 +74,14 @@ class PrintSettings:
     hyphenation: tuple[str, ...] = spec(
         "Words with their break points marked by hyphens (Berdi-mu-ha-medov): they break only there, "
         "names included (TeX's \\hyphenation list).", default=(), pattern=r"^[^\W\d_](?:[^\W\d_]|-(?=[^\W\d_]))*$")
+    paper: str = spec("The printed book's paper: its CMYK output profile (uncoated: PSO Uncoated ISO12647, FOGRA47; "
+                      "coated: PSO Coated NPscreen ISO12647, FOGRA43) and, unless `caliper` or `ppi` says "
+                      "otherwise, its thickness.", default="uncoated", choices=("uncoated", "coated"))
+    caliper: float | None = spec("Thickness of one leaf (two pages) in millimetres, as the paper's data sheet gives "
+                                 "it; the spine is pages ÷ 2 × caliper (default 0.1 mm: 80 g/m² uncoated offset; "
+                                 "0.07 mm for coated).", default=None)
+    ppi: int | None = spec("Pages per inch, as printers quote a paper's bulk (instead of `caliper`): the spine is "
+                           "pages ÷ ppi inches.", default=None)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,7 +116,9 @@ class Meta:
     rights: Rights = spec("Copyright and licence.", required=True)
     identifier: str = spec("A stable URN; derived from the id when absent.", default="",
                            pattern=r"urn:[a-z0-9][a-z0-9-]{0,31}:\S+")
-    isbn: str = spec("ISBN-13.", default="", pattern=r"97[89][0-9-]{10,14}")
+    isbn: str = spec("ISBN-13 of the printed book (hyphens allowed; the check digit is checked): the imprint and the "
+                     "detail page give it, and the cover wrap's back carries it as an EAN-13 barcode.", kind="isbn",
+                     default="")
     print: PrintSettings = spec("How the PDF editions are typeset and printed.", default=PrintSettings())
     translations: tuple[Translation, ...] = spec(
         "The report in other languages (each its own content folder; docs/languages.md): the detail page links "
@@ -277,6 +287,7 @@ class Figure:
     caption: str  # as plain text, for lists of figures and bookmarks
     rows: tuple[TimelineRow | BarRow, ...] = ()
     asset: str = ""  # the image's path inside the content folder (an Asset's name)
+    caption_html: str = ""  # as HTML phrasing content (markdown.phrasing), for lists of figures
 
     @property
     def alt(self) -> str:
@@ -293,6 +304,7 @@ class Table:
     chapter: str
     caption: str  # as plain text, for lists of tables
     rows: tuple[tuple[Inline | None, ...], ...] = ()
+    caption_html: str = ""  # as HTML phrasing content (markdown.phrasing), for lists of tables
 
 
 @dataclass(frozen=True)

@@ -34,8 +34,14 @@ class BuildOptions:
 
     @property
     def pdf_editions(self) -> tuple[str, ...]:
-        """The PDF editions to write: screen and print, and archive when asked for."""
-        return tuple(k for k, f in FORMATS.items() if f.target == "pdf" and (self.archival or not f.optional))
+        """The PDF editions to render: screen and print, and archive when asked for (the cover wrap
+        is written by the print edition's renderer: `companions`)."""
+        return tuple(k for k, f in FORMATS.items() if f.target == "pdf" and not f.made_by
+                     and (self.archival or not f.optional))
+
+    def companions(self, edition: str) -> tuple[str, ...]:
+        """The files an edition's renderer writes besides it (print: the cover wrap)."""
+        return tuple(k for k, f in FORMATS.items() if f.made_by == edition and edition in self.pdf_editions)
 
     @property
     def cache(self) -> Path:

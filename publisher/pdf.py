@@ -18,12 +18,13 @@ import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from markdown_it.common.utils import escapeHtml
 from markupsafe import Markup
 
 from . import __version__
@@ -36,15 +37,17 @@ from .figure import draw
 from .formats import FORMATS, STYLES, asset_href, output_name
 from .language import language
 from .markdown import html_id
-from .model import Report
+from .ink import press_svg
+from .model import Figure, Report
 from .options import BuildOptions
 from .output import write_atomic
 from .preflight import Finding, Inspection, inspection
+from .press import Finish, profile_css
 from .products import Deferred, OutputFile, PageMap, Products
-from .render import Renderer, Style, note_anchor
+from .render import NoteText, Renderer, Style, note_anchor
 from .sandbox import OfflineFetcher
 from .templates import render
-from .typography import Hyphenator, bind, keep_compounds, tie_last_words
+from .typography import Hyphenator, bind, keep_compounds, mark_long, tie_last_words
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,11 @@ class PrintStyle(Style):
 
     hyphenate: Hyphenator | None = None
     language: str = "en"
+    press: bool = False  # a printer's file: charts in their CMYK builds (ink.py)
+
+    def figure_body(self, figure: Figure) -> str:
+        body = super().figure_body(figure)
+        return press_svg(body) if self.press and figure.spec.kind != "image" else body
 
     def prose(self, text: str, final: bool = False, tie: bool = True, hyphenate: bool = True,
               language: str = "") -> str:
@@ -64,7 +72,7 @@ class PrintStyle(Style):
         if final and tie:
             text = tie_last_words(text)
         words = _passage_hyphenator(language) if language and language != self.language else self.hyphenate
-        return words(text, final) if words and hyphenate else text
+        return mark_long(words(text, final) if words and hyphenate else text)
 
     @property
     def lead(self) -> str:
@@ -77,10 +85,28 @@ class PrintStyle(Style):
     def glue(self) -> str:
         return "\u00a0"
 
-    def note_call(self, slug: str, number: int, note: str) -> str:
-        note_id, ref_id = note_anchor(slug, number)
-        # The empty anchor marks the call's page; tests compare it with the note's page.
-        return f'<a class="fn-call" id="{ref_id}"></a><span class="footnote" id="{note_id}">{note}</span>'
+    def note_call(self, slug: str, number: int, note: NoteText, call: int) -> str:
+        note_id, ref_id = note_anchor(slug, number, call)
+        if call > 1:  # the note is printed once, at its first call; the others refer to it
+            return f'<a class="fn-again" id="{ref_id}" href="#{note_id}">{number}</a>'
+        # The empty anchor marks the call's page; tests compare it with the note's page. The
+        # note's first paragraph is set in the call (a block there would end the paragraph that
+        # holds the call); its other blocks are moved in after parsing (`place_note_blocks`).
+        return (f'<a class="fn-call" id="{ref_id}"></a>'
+                f'<span class="footnote" id="{note_id}" data-number="{number}">{note.lead}</span>')
+
+    def notes(self, slug: str, notes: list[tuple[int, NoteText, int]]) -> str:
+        return "".join(f'<div class="note-blocks" data-note="{note_anchor(slug, number)[0]}">{note.rest}</div>'
+                       for number, note, _ in notes if note.rest)
+
+    def ordered_list(self, start: int) -> str:
+        # WeasyPrint 70 ignores `start`: the list's counter is set instead.
+        return f'<ol start="{start}" style="counter-reset: list-item {start - 1}">' if start != 1 else "<ol>"
+
+    def heading_attributes(self, number: str, title: str) -> str:
+        # The bookmark says what the contents say: the number and the title, without the
+        # citations or notes the heading's own text may hold (print.css: bookmark-label).
+        return f' data-bookmark="{escapeHtml(f"{number} {title}".strip())}"'
 
 
 @lru_cache(maxsize=16)
@@ -101,14 +127,35 @@ class RenderedPdf:
     sha256: str
     warnings: tuple[str, ...] = ()
     findings: tuple[Finding, ...] = ()  # of the layout preflight
+    companions: tuple[RenderedPdf, ...] = ()  # files written with it (the print edition's cover wrap)
+
+
+@dataclass(frozen=True)
+class Companion:
+    """A file an edition's renderer writes after the edition, from its page count: its format's
+    key, where it goes, and its HTML for a book block of so many pages (the cover wrap)."""
+
+    key: str
+    target: Path
+    html: Callable[[int], str]
+
+
+@dataclass(frozen=True)
+class Printing:
+    """What a printer's file needs besides its HTML: the paper (its output profile) and the
+    report's URN (the files' DocumentIDs)."""
+
+    paper: str = "uncoated"
+    urn: str = ""
 
 
 def render_html(report: Report, env: jinja2.Environment, edition: str) -> str:
     """The whole report as one HTML document for WeasyPrint."""
     settings = report.meta.print
     hyphenate = Hyphenator(report.meta.language, settings.never_hyphenate, exceptions=settings.hyphenation)
-    renderer = Renderer(report, PrintStyle(hyphenate, report.meta.language))
+    renderer = Renderer(report, PrintStyle(hyphenate, report.meta.language, FORMATS[edition].press))
     return render(env, "print/report.html", report=report, meta=report.meta, edition=edition,
+                  press=FORMATS[edition].press,
                   citation=plain_citation(report), version=__version__,
                   introduction=renderer.introduction(), language_css=Markup(language_css(report.meta.language)),
                   bodies={c.slug: renderer.chapter(c) for c in report.documents})
@@ -134,7 +181,8 @@ def language_css(tag: str) -> str:
 
 def render_pdf(html: str, edition: str, target: Path, base: Path, files: dict[Path, bytes],
                on_layout: Callable[[int, dict[str, int]], None] | None = None,
-               inspect: Inspection | None = None, write: bool = True, cache: Path | None = None) -> RenderedPdf:
+               inspect: Inspection | None = None, write: bool = True, cache: Path | None = None,
+               printing: Printing = Printing(), companions: tuple[Companion, ...] = ()) -> RenderedPdf:
     """Render one edition in this process and write it (unless `write` is false).
 
     `base` is the folder relative links resolve against (`CONTENT_ROOT` in a build, so that no
@@ -143,46 +191,83 @@ def render_pdf(html: str, edition: str, target: Path, base: Path, files: dict[Pa
     told the page count and the element → page map as soon as the layout is done, before the
     (slow) write, so that the EPUB can be built meanwhile; `inspect` runs the layout preflight on
     the laid-out pages (preflight.py). Fonts are subset by fontTools (`pdf_font_subsetting`,
-    cached in `cache`), the same on every machine.
+    cached in `cache`), the same on every machine. A printer's file (`Format.press`) is PDF/X-4
+    in CMYK on `printing.paper`, finished by press.py; a two-sided one is padded to a multiple of
+    four pages (blank pages at the end, counted in the page count). `companions` are written
+    after the edition, from its final page count (the cover wrap).
     """
-    from weasyprint import CSS
-    from weasyprint.text.fonts import FontConfiguration
-
     _tag_languages()
     warnings: list[str] = []
     handler = _Collect(warnings)
     logging.getLogger("weasyprint").addHandler(handler)
     try:
-        edition_format = FORMATS[edition]
-        variant = edition_format.variant
-        fonts = FontConfiguration()
-        fetcher = OfflineFetcher((STYLES,), files)
-        css = [CSS(filename=str(STYLES / name), font_config=fonts, url_fetcher=fetcher)
-               for name in edition_format.stylesheets]
-        document = _report_html(string=html, base_url=str(base) + "/", url_fetcher=fetcher).render(
-            stylesheets=css, font_config=fonts, pdf_variant=variant, pdf_tags=variant is not None)
+        document = _layout(html, edition, base, files, printing)
         anchors: dict[str, int] = {}
         for number, page in enumerate(document.pages, 1):
             for anchor in page.anchors:
                 anchors.setdefault(anchor, number)
+        laid_out = len(document.pages)
+        pages = laid_out + (-laid_out % SIGNATURE if FORMATS[edition].press and FORMATS[edition].two_sided else 0)
         if on_layout:
-            on_layout(len(document.pages), anchors)
+            on_layout(pages, anchors)
         findings = tuple(inspect(document, edition, FORMATS[edition].two_sided)) if inspect else ()
-        pages = len(document.pages)
         data = b""
+        done: list[RenderedPdf] = []
         if write:
-            _drop_pagination_state(document)
-            _release_garbage()  # what the layout no longer needs, before the write needs more
-            with pdf_font_subsetting(cache):
-                data = document.write_pdf(pdf_variant=variant, pdf_identifier=target.name.encode())
-            warnings += _foreign_fonts(document)
-        del document
-        if write:
+            data = _write(document, edition, target, printing, cache, warnings, pages)
+            del document
+            for companion in companions:
+                page_data = _write(_layout(companion.html(pages), companion.key, base, files, printing),
+                                   companion.key, companion.target, printing, cache, warnings)
+                write_atomic(companion.target, page_data)
+                done.append(RenderedPdf(companion.target, companion.key, 1, {}, len(page_data),
+                                        hashlib.sha256(page_data).hexdigest()))
             write_atomic(target, data)
+        else:
+            del document
     finally:
         logging.getLogger("weasyprint").removeHandler(handler)
     return RenderedPdf(target, edition, pages, anchors, len(data), hashlib.sha256(data).hexdigest(),
-                       tuple(warnings), findings)
+                       tuple(warnings), findings, tuple(done))
+
+
+SIGNATURE = 4  # a two-sided printer's book block has a multiple of this many pages (folded sheets)
+
+
+def _layout(html: str, key: str, base: Path, files: dict[Path, bytes], printing: Printing) -> Any:
+    """WeasyPrint's Document of one format's HTML, with the format's stylesheets (and, for a
+    printer's file, its paper's CMYK profile as the output intent)."""
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
+
+    item = FORMATS[key]
+    fonts = FontConfiguration()
+    fetcher = OfflineFetcher((STYLES,), files)
+    profiles: dict[str, Any] = {}
+    css = [CSS(filename=str(STYLES / name), font_config=fonts, url_fetcher=fetcher) for name in item.stylesheets]
+    if item.press:
+        css.append(CSS(string=profile_css(printing.paper), base_url=str(STYLES) + "/", font_config=fonts,
+                       url_fetcher=fetcher, color_profiles=profiles))
+    return _report_html(string=html, base_url=str(base) + "/", url_fetcher=fetcher).render(
+        stylesheets=css, font_config=fonts, color_profiles=profiles, pdf_variant=item.variant,
+        pdf_tags=item.variant is not None and not item.press)
+
+
+def _write(document: Any, key: str, target: Path, printing: Printing, cache: Path | None, warnings: list[str],
+           pages: int = 0) -> bytes:
+    """The PDF of a laid-out Document (a printer's file finished by press.py: `pages` checks the
+    page count its padding gives)."""
+    item = FORMATS[key]
+    finish = Finish(printing.paper, target.name, printing.urn, marks=item.two_sided,
+                    signature=SIGNATURE if item.two_sided else 1) if item.press else None
+    _drop_pagination_state(document)
+    _release_garbage()  # what the layout no longer needs, before the write needs more
+    with pdf_font_subsetting(cache):
+        data = document.write_pdf(pdf_variant=item.variant, pdf_identifier=target.name.encode(), finisher=finish)
+    warnings += _foreign_fonts(document)
+    if finish and pages and finish.pages != pages:
+        raise RenderError(f"{target.name}: {finish.pages} pages written, {pages} laid out and padded")
+    return data
 
 
 _TAGGING = threading.Lock()
@@ -305,10 +390,60 @@ def _report_html_class() -> Any:
     from weasyprint import HTML
 
     class ReportHTML(HTML):  # type: ignore[misc]
+        def __init__(self, **arguments: Any) -> None:
+            import cssselect2
+
+            super().__init__(**arguments)
+            if place_note_blocks(self.etree_element):  # the tree changed: wrap it again
+                self.wrapper_element = cssselect2.ElementWrapper.from_html_root(self.etree_element,
+                                                                                content_language=None)
+
         def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
             return [_user_agent_stylesheet(), *super()._ua_stylesheets(forms)[1:]]
 
     return ReportHTML
+
+
+def place_note_blocks(root: Any) -> int:
+    """Move the blocks of each note (`div.note-blocks`, after the text) into the note at its
+    call (`span.footnote`, set inside the paragraph that calls it), in the parsed tree: written
+    there in HTML, a paragraph or list would end the calling paragraph, the note would fall
+    into the text and its number would be left alone at the page foot. Returns how many notes
+    got blocks."""
+    notes = {element.get("id"): element for element in root.iter("span") if element.get("class") == "footnote"}
+    parents = {child: parent for parent in root.iter() for child in parent}
+    moved = 0
+    for store in [element for element in root.iter("div") if element.get("class") == "note-blocks"]:
+        note = notes.get(store.get("data-note"))
+        if note is None:
+            continue
+        for child in list(store):
+            store.remove(child)
+            note.append(child)
+            _drop_blank_text(child)
+        parents[store].remove(store)
+        moved += 1
+    return moved
+
+
+_BLOCK_TAGS = frozenset({"p", "ul", "ol", "li", "blockquote", "pre", "table", "thead", "tbody", "tr", "th", "td",
+                         "div", "hr"})
+
+
+def _drop_blank_text(element: Any) -> None:
+    """White space between blocks (the line ends the renderer writes) taken out of a note's
+    blocks: inside a note WeasyPrint 70 sets it as empty lines between list items. Space
+    between words and inline elements is kept."""
+    if element.tag not in _BLOCK_TAGS:
+        return
+    if element.tail is not None and not element.tail.strip():
+        element.tail = None
+    if element.tag == "pre":
+        return
+    if len(element) and element[0].tag in _BLOCK_TAGS and element.text is not None and not element.text.strip():
+        element.text = None
+    for child in element:
+        _drop_blank_text(child)
 
 
 class _Collect(logging.Handler):
@@ -321,11 +456,12 @@ class _Collect(logging.Handler):
 
 
 def _worker(html: str, edition: str, target: Path, base: Path, files: dict[Path, bytes], inspect: Inspection,
-            write: bool, cache: Path | None, pipe: Connection) -> None:
+            write: bool, cache: Path | None, printing: Printing, companions: tuple[Companion, ...],
+            pipe: Connection) -> None:
     """A render process: reports the layout, then the finished file, or the error."""
     try:
         result = render_pdf(html, edition, target, base, files, lambda n, a: pipe.send(("layout", n, a)), inspect,
-                            write, cache)
+                            write, cache, printing, companions)
         pipe.send(("done", result))
     except BaseException as exc:  # noqa: BLE001 - every failure must reach the parent
         pipe.send(("error", f"{type(exc).__name__}: {exc}"))
@@ -336,6 +472,17 @@ def _worker(html: str, edition: str, target: Path, base: Path, files: dict[Path,
 # Where the report's files appear to the renderer: the same on every machine, whatever the
 # content folder (WeasyPrint names an image in the PDF by a digest of its URL).
 CONTENT_ROOT = Path("/publisher-report")
+
+
+def _companion_html(report: Report, env: jinja2.Environment, key: str, pages: int) -> str:
+    """The HTML of a file written with an edition (the cover wrap), checked for missing glyphs."""
+    from .wrap import wrap_html
+
+    if key != "cover":
+        raise ValueError(f"no HTML for {key}")
+    html = wrap_html(report, env, pages)
+    check_glyphs(html, report)
+    return html
 
 
 class PdfJobs:
@@ -361,12 +508,17 @@ class PdfJobs:
         self.jobs: dict[str, tuple[Any, Connection]] = {}
         self.layouts: dict[str, tuple[int, dict[str, int]]] = {}
         self.results: dict[str, RenderedPdf] = {}
+        printing = Printing(report.meta.print.paper, report.meta.urn)
         for edition in editions:
             html = render_html(report, env, edition)
             check_glyphs(html, report)
+            companions = tuple(
+                Companion(key, out / output_name(report.meta, key), partial(_companion_html, report, env, key))
+                for key, item in FORMATS.items() if item.made_by == edition) if write else ()
             mine, theirs = context.Pipe(duplex=False)
             process = context.Process(target=_worker, daemon=True, args=(
-                html, edition, out / output_name(report.meta, edition), base, files, check, write, cache, theirs))
+                html, edition, out / output_name(report.meta, edition), base, files, check, write, cache, printing,
+                companions, theirs))
             self.jobs[edition] = (process, mine)
         gc.freeze()
         try:
@@ -441,18 +593,21 @@ class PdfWriter:
 
     def write(self, report: Report, stage: Path, products: Products) -> Products:
         jobs = self.jobs = PdfJobs(report, self.env, stage, self.editions, cache=self.cache)
-        names = {e: output_name(report.meta, e) for e in self.editions}
+        made = {k: f.made_by for k, f in FORMATS.items() if f.made_by in self.editions}  # the cover wrap
+        names = {k: output_name(report.meta, k) for k in (*self.editions, *made)}
 
-        def output(edition: str) -> OutputFile:
-            result = jobs.result(edition)
-            return OutputFile(names[edition], FORMATS[edition].label, "PDF", "application/pdf", result.size,
+        def output(key: str) -> OutputFile:
+            result = jobs.result(made.get(key, key))
+            if key in made:
+                result = next(c for c in result.companions if c.edition == key)
+            return OutputFile(names[key], FORMATS[key].label, "PDF", "application/pdf", result.size,
                               result.sha256, result.pages)
 
         return products.add(
             "pdf", [Path(n) for n in names.values()],
             layouts={e: Deferred(compute=lambda e=e: jobs.layout(e, written=True)) for e in self.editions},
             outputs={**{k: Deferred() for k in FORMATS if FORMATS[k].target == "pdf"},  # none left from before
-                     **{e: Deferred(compute=lambda e=e: output(e)) for e in self.editions}},
+                     **{k: Deferred(compute=lambda k=k: output(k)) for k in names}},
             cover=Deferred(compute=lambda: cover_thumbnail(jobs.result("screen").path)))
 
     def finish(self) -> None:

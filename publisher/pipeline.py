@@ -247,7 +247,7 @@ def release_edition(options: BuildOptions) -> Path:
         report = load(options)
         check_release(report)
         build(options)
-        names = [output_name(report.meta, key) for key in ("screen", "print", "epub")]
+        names = [output_name(report.meta, key) for key in ("screen", "print", "cover", "epub")]
         with build_lock(options.out):  # no build may replace the files while they are copied
             journal.recover(options.out)
             frozen = release(report, options.out, options.editions, options.content, names)

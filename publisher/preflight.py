@@ -147,6 +147,8 @@ def _element_info(box: Any) -> tuple[str, str, frozenset[str]]:
 def _walk(box: Any, page: Page, stack: list[tuple[str, str, frozenset[str], Any]], boxes: Any,
           counter: list[int]) -> None:
     kind = type(box)
+    if str(getattr(box, "element_tag", "") or "").endswith("::marker"):
+        return  # a list item's number or bullet is not a line of its text
     if isinstance(box, boxes.MarginBox):
         text = " ".join(t.text for t in box.descendants() if isinstance(t, boxes.TextBox)).strip()
         if text:
@@ -670,11 +672,9 @@ def source_map(report: Any) -> dict[str, str]:
             block = doc.blocks.get(site.key)
             if block:
                 found[html_id(block)] = f"{path}:{site.line}"
-        for number, tokens in doc.notes.items():
-            first = next((t for t in tokens if t.map), None)
-            line = doc.line_of(first) if first else doc.offset + 1
-            found[f"fn-{doc.slug}-{number}"] = f"{path}:{line}"
-            found[f"fnref-{doc.slug}-{number}"] = f"{path}:{line}"
+        for note in doc.notes.values():
+            found[f"fn-{doc.slug}-{note.number}"] = f"{path}:{note.line}"
+            found[f"fnref-{doc.slug}-{note.number}"] = f"{path}:{note.line}"
 
     for chapter in report.documents:
         found[chapter.anchor] = f"{chapter.source_path}:2"

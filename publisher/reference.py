@@ -21,24 +21,30 @@ def format_date(value: str, language: str = "en") -> str:
 
 
 def readable_url(url: str) -> str:
-    """A URL as a reader should see it: percent-encoded UTF-8 decoded ("%D0%BA" → "к"), unless
-    decoding would make it ambiguous (an encoded space, slash, "%", control or invisible
-    character stays encoded); the link itself keeps the encoded form."""
-    from urllib.parse import unquote
+    """A URL as a reader should see it: percent-encoded UTF-8 decoded ("%D0%BA" → "к"), except
+    where decoding would make it ambiguous or unprintable: an encoded space (ASCII or not, such as
+    U+3000), slash, "%", control or other invisible character, and a letter that no bundled font
+    can draw (Japanese, say: the PDF would drop it, publisher.fonts.check_glyphs), stays encoded
+    as it was written, while the letters around it are decoded. A run that is not valid UTF-8
+    stays encoded. The link itself keeps the encoded form."""
+    from .fonts import covered
+
+    drawable = covered()
 
     def decode(match: re.Match[str]) -> str:
-        text = unquote(match.group(0), errors="strict") if _decodable(match.group(0)) else match.group(0)
-        return text if all(_visible(c) for c in text) else match.group(0)
+        encoded = match.group(0)
+        try:
+            text = bytes.fromhex(encoded.replace("%", "")).decode("utf-8")
+        except UnicodeDecodeError:
+            return encoded
+        shown, at = [], 0
+        for char in text:
+            width = 3 * len(char.encode("utf-8"))  # "%xx" per UTF-8 byte
+            shown.append(char if _visible(char) and ord(char) in drawable else encoded[at:at + width])
+            at += width
+        return "".join(shown)
 
     return re.sub(r"(?:%[0-9A-Fa-f]{2})+", decode, url)
-
-
-def _decodable(encoded: str) -> bool:
-    try:
-        bytes.fromhex(encoded.replace("%", "")).decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def _visible(char: str) -> bool:

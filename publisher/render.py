@@ -19,7 +19,7 @@ from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 
 from .figure import draw, figure_html, table_html
-from .typography import KEEP_CLOSE, KEEP_OPEN
+from .typography import KEEP_CLOSE, KEEP_OPEN, LONG_CLOSE, LONG_OPEN
 from .typography import locator as page_locator
 from .formats import document_stem
 from .language import Language, cross_label, language
@@ -27,6 +27,7 @@ from .markdown import LANGUAGE_TAG, SAFE_LINK, Document, Inline, html_id
 from .model import Chapter, Figure, Report, Table, Term
 
 LONG_CITATION = 2  # sources in one citation beyond which it may break between them (CSS)
+LONG_CITATION_TEXT = 30  # characters of a citation beyond which it may break (a long locator)
 # The parts of the report every format has besides its chapters: the names links use for them.
 BIBLIOGRAPHY = "bibliography"
 GLOSSARY = "glossary"
@@ -42,9 +43,31 @@ def reference_anchor(key: str) -> str:
     return f"ref-{key}"
 
 
-def note_anchor(slug: str, number: int) -> tuple[str, str]:
-    """The ids of a note and of its call."""
-    return f"fn-{slug}-{number}", f"fnref-{slug}-{number}"
+def note_anchor(slug: str, number: int, call: int = 1) -> tuple[str, str]:
+    """The ids of a note and of its `call`-th call (the first: `fnref-slug-N`; the others:
+    `fnref-slug-N-2`, …: one note, one number, every call with an id of its own)."""
+    return f"fn-{slug}-{number}", f"fnref-{slug}-{number}" + (f"-{call}" if call > 1 else "")
+
+
+@dataclass(frozen=True)
+class NoteText:
+    """A note as HTML: its first paragraph's inline content (`lead`; "" when the note starts
+    with another block) and the blocks after it (`rest`: paragraphs, lists, quotes, code)."""
+
+    lead: str
+    rest: str = ""
+
+    def with_first(self, html: str, last: str = "") -> str:
+        """The note as blocks, `html` put before the first paragraph's text and `last` after the
+        last paragraph's (or in paragraphs of their own where the note has none there)."""
+        first = " ".join(part for part in (html, self.lead) if part)
+        blocks = (f"<p>{first}</p>" if first else "") + self.rest
+        if last:
+            if self.rest or not self.lead:
+                blocks += f'<p class="note-back">{last}</p>'
+            else:
+                blocks = blocks[:-len("</p>")] + f" {last}</p>"
+        return blocks
 
 
 @dataclass(frozen=True)
@@ -75,12 +98,21 @@ class Style:
         with a citation or leave one alone on a paragraph's last line."""
         return " "
 
-    def note_call(self, slug: str, number: int, note: str) -> str:
-        """The call of note `number` in the text; `note` is the note's HTML."""
+    def note_call(self, slug: str, number: int, note: NoteText, call: int) -> str:
+        """The `call`-th call (1, 2, …) of note `number` in the text (ids: `note_anchor`)."""
         raise NotImplementedError
 
-    def notes(self, slug: str, numbers: list[int], notes: dict[int, str]) -> str:
-        """The notes of a document, after its text (empty when they are printed elsewhere)."""
+    def notes(self, slug: str, notes: list[tuple[int, NoteText, int]]) -> str:
+        """The notes of a document — (number, note, how many times it is called) in order —
+        after its text (or what the format needs there when they are printed elsewhere)."""
+        return ""
+
+    def ordered_list(self, start: int) -> str:
+        """The opening tag of an ordered list whose first item is numbered `start`."""
+        return f'<ol start="{start}">' if start != 1 else "<ol>"
+
+    def heading_attributes(self, number: str, title: str) -> str:
+        """More attributes of a section heading (number, plain title), each after a space."""
         return ""
 
     def figure_body(self, figure: Figure) -> str:
@@ -101,8 +133,8 @@ class _Env:
         self.slug = slug
         self.document = document
         self.scrolls = renderer.style.scrolls(boxed)
-        self.notes: dict[int, str] = {}
-        self.order: list[int] = []
+        self.notes: dict[int, NoteText] = {}  # by number
+        self.calls: dict[int, int] = {}  # note number → the calls rendered so far
         self.tables = 0  # unnumbered (pipe) tables so far, to name their scroll boxes
         self.in_link = False
         self.fields = False  # rendering a caption, a table cell or a key point, not a paragraph
@@ -123,11 +155,14 @@ class Renderer:
         self.terms = {t.abbr: t for t in report.glossary}
         self.blocks: dict[str, Figure | Table] = {b.spec.id: b for b in (*report.figures, *report.tables)}
         self.stems = {c.slug: document_stem(c) for c in report.documents}
+        # An unnumbered heading is referred to by its title, in the same words as the contents.
+        self.titles = {h.ref: h.html for c in report.documents for h in c.headings if not h.number}
 
     # --- public ---------------------------------------------------------------------------
     def chapter(self, chapter: Chapter) -> str:
         """A chapter's key points, text and (where the style prints them here) its notes."""
         env = _Env(self, chapter.slug, chapter.body)
+        self._notes(chapter.body, env)  # before the key points, which may call notes
         points = [self._inline(p, env) for p in chapter.head.key_points]
         title = escapeHtml(self.words.gettext("Key points"))
         box = (f'<aside class="key-points" aria-label="{title}"><p class="key-points-title">{title}</p><ul>'
@@ -149,12 +184,24 @@ class Renderer:
         return self.style.href(self.stems.get(current, current), self.stems.get(target, target), anchor)
 
     # --- the parts ------------------------------------------------------------------------
+    def _notes(self, document: Document, env: _Env) -> None:
+        """Render a document's notes, before its text calls them (the PDF prints a note at its call)."""
+        if env.notes:
+            return
+        options, state = self.md.options, {"env": env}
+        for note in document.numbered_notes:
+            tokens = list(note.tokens)
+            if len(tokens) >= 3 and tokens[0].type == "paragraph_open":
+                lead = self.md.renderer.renderInline(tokens[1].children or [], options, state).strip()
+                env.notes[note.number] = NoteText(lead, self.md.renderer.render(tokens[3:], options, state).strip())
+            else:
+                env.notes[note.number] = NoteText("", self.md.renderer.render(tokens, options, state).strip())
+
     def _document(self, document: Document, env: _Env) -> str:
-        for number, tokens in document.notes.items():
-            inner = self.md.renderer.render(list(tokens), self.md.options, {"env": env}).strip()
-            env.notes[number] = re.sub(r"^<p>(.*)</p>$", r"\1", inner, flags=re.S)
+        self._notes(document, env)
         body = self.md.renderer.render(list(document.tokens), self.md.options, {"env": env})
-        return body + self.style.notes(env.slug, env.order, env.notes)
+        called = [(number, env.notes[number], env.calls[number]) for number in sorted(env.calls)]
+        return body + self.style.notes(env.slug, called)
 
     def _inline(self, text: Inline, env: _Env) -> str:
         fields, env.fields = env.fields, True
@@ -163,7 +210,9 @@ class Renderer:
         finally:
             env.fields = fields
 
-    def _citation(self, token: Token, env: _Env) -> str:
+    def _citation(self, token: Token, env: _Env, lead: bool = True) -> str:
+        """A citation; `lead`: glued to what comes before it (not after a plain space: between
+        citations, "[1], [2]", the line may break)."""
         items = token.meta["items"]
         if any(key not in self.citations for key, _ in items):  # refused by the loader
             return escapeHtml(token.content)
@@ -174,7 +223,10 @@ class Renderer:
         href = {key: self.href(env.slug, BIBLIOGRAPHY, reference_anchor(key)) for key, _ in items}
 
         def link(key: str, text: str) -> str:
-            return escapeHtml(text) if env.in_link else f'<a class="cite" href="{href[key]}">{escapeHtml(text)}</a>'
+            if env.in_link:
+                return escapeHtml(text)
+            kind = "cite cite-long" if len(text) > LONG_CITATION_TEXT else "cite"  # a long locator may break
+            return f'<a class="{kind}" href="{href[key]}">{escapeHtml(text)}</a>'
 
         if located:
             language = self.report.meta.language
@@ -188,10 +240,13 @@ class Renderer:
                 else:
                     links.append('<span class="cite-range">' + link(run[0], str(self.citations[run[0]])) + "–"
                                  + link(run[-1], str(self.citations[run[-1]])) + "</span>")
-        kind = "citation citation-long" if len(items) > LONG_CITATION else "citation"
+        # A long citation may break between its sources, and inside a long locator: never past the margin.
+        shown = sum(len(str(self.citations[key])) + len(locator) + 2 for key, locator in items)
+        kind = "citation citation-long" if len(items) > LONG_CITATION or shown > LONG_CITATION_TEXT else "citation"
         # A citation that may break keeps its last two sources together (no "163]." alone on a line).
         tail = separator.join(links[-2:]).replace(separator, separator.rstrip() + "\u00a0")
-        return self.style.lead + f'<span class="{kind}">[' + separator.join([*links[:-2], tail]) + "]</span>"
+        glue = self.style.lead if lead else ""
+        return glue + f'<span class="{kind}">[' + separator.join([*links[:-2], tail]) + "]</span>"
 
     def _xref(self, token: Token, env: _Env, lead: bool = True) -> str:
         """A cross-reference or glossary link; `lead`: glued to what comes before it (not after a space)."""
@@ -205,10 +260,11 @@ class Renderer:
             href = self.href(env.slug, GLOSSARY, term_anchor(term))
             return f'{glue}<a class="gls" href="{href}">{abbr}</a>'
         label, chapter, anchor = self.targets[f"{kind}:{key}"]
+        title = self.titles.get(f"{kind}:{key}")
+        shown = f"“{title}”" if title is not None else escapeHtml(label)
         if env.in_link:
-            return escapeHtml(label)
-        return (f'{glue}<a class="xref xref-{kind}" href="{self.href(env.slug, chapter, anchor)}">'
-                f"{escapeHtml(label)}</a>")
+            return shown
+        return f'{glue}<a class="xref xref-{kind}" href="{self.href(env.slug, chapter, anchor)}">{shown}</a>'
 
     def _block(self, ident: str, env: _Env) -> str:
         """A figure or table block, numbered, with its caption and source line."""
@@ -262,14 +318,18 @@ def _rule_text(self: Any, tokens: list[Token], idx: int, options: Any, env: dict
     if final and not cited and idx and tokens[idx - 1].type == "xref" and re.fullmatch(r" \S+(?: |$)", text):
         # One word left after a cross-reference ends the paragraph with it ("Table 2 describes").
         text = state.style.glue + text[1:]
-    if idx + 1 < len(tokens) and tokens[idx + 1].type == "citation" and text.endswith(" "):
+    # A citation is glued to the word before it; between citations ("[1], [2]") the line may break.
+    if idx + 1 < len(tokens) and tokens[idx + 1].type == "citation" and text.endswith(" ") \
+            and not _between_citations(tokens, idx):
         text = text[:-1] + state.style.glue
     return _kept(escapeHtml(text))
 
 
 def _kept(html: str) -> str:
-    """Runs the style marked to stay whole (typography.keep_compounds) as no-wrap spans."""
-    return html.replace(KEEP_OPEN, '<span class="nobr">').replace(KEEP_CLOSE, "</span>")
+    """Runs the style marked to stay whole (typography.keep_compounds) as no-wrap spans, and
+    tokens it marked as too long for a line (typography.mark_long) as spans that break anywhere."""
+    return (html.replace(KEEP_OPEN, '<span class="nobr">').replace(KEEP_CLOSE, "</span>")
+            .replace(LONG_OPEN, '<span class="break-anywhere">').replace(LONG_CLOSE, "</span>"))
 
 
 def _runs(keys: list[str], numbers: dict[str, int]) -> list[list[str]]:
@@ -295,7 +355,16 @@ def _final(tokens: list[Token], idx: int) -> bool:
 
 def _rule_citation(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
     state = _env(env)
-    return state.renderer._citation(tokens[idx], state)
+    # After a plain space (one _rule_text left, between citations) the line may break before it.
+    spaced = idx > 0 and tokens[idx - 1].type == "text" and tokens[idx - 1].content[-1:] == " " \
+        and _between_citations(tokens, idx - 1)
+    return state.renderer._citation(tokens[idx], state, lead=not spaced)
+
+
+def _between_citations(tokens: list[Token], idx: int) -> bool:
+    """Whether text token `idx` only separates two citations (", ", "; ", " and ")."""
+    return (0 < idx < len(tokens) - 1 and tokens[idx - 1].type == "citation" and tokens[idx + 1].type == "citation"
+            and not re.search(r"\w", tokens[idx].content))
 
 
 def _rule_xref(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
@@ -311,7 +380,9 @@ def _rule_heading_open(self: Any, tokens: list[Token], idx: int, options: Any, e
     heading = state.document.heading_at(token.map[0]) if state.document and token.map else None
     if heading is None:
         return f"<{token.tag}>"
-    return f'<{token.tag} id="{heading.id}"><span class="secnum">{heading.number}</span> '
+    more = state.style.heading_attributes(heading.number, heading.title)
+    number = f'<span class="secnum">{heading.number}</span> ' if heading.number else ""
+    return f'<{token.tag} id="{heading.id}"{more}>{number}'
 
 
 def _rule_heading_close(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
@@ -324,15 +395,38 @@ def _rule_fence(self: Any, tokens: list[Token], idx: int, options: Any, env: dic
     block = state.document.blocks.get(token.map[0]) if state.document and token.map else None
     if block:
         return state.renderer._block(block, state)
-    return f"<pre><code>{escapeHtml(token.content)}</code></pre>\n"
+    return _code(token.content)
+
+
+def _rule_code_block(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
+    return _code(tokens[idx].content)
+
+
+def _code(content: str) -> str:
+    """A code block: each line a block of its own that wraps where it must (styles: `pre` wraps),
+    its continuation lines indented two characters more than the line, so that the code keeps
+    its indentation and no line runs off the page."""
+    lines = content[:-1].split("\n") if content.endswith("\n") else content.split("\n")
+    parts = []
+    for line in lines:
+        hang = len(line.expandtabs(8)) - len(line.expandtabs(8).lstrip(" ")) + 2
+        parts.append(f'<span class="code-line" style="padding-left: {hang}ch; text-indent: -{hang}ch">'
+                     f"{escapeHtml(line)}</span>")
+    return f"<pre><code>{''.join(parts)}</code></pre>\n"
 
 
 def _rule_footnote_ref(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
     state = _env(env)
-    number = tokens[idx].meta["id"] + 1
-    if number not in state.order:
-        state.order.append(number)
-    return state.style.note_call(state.slug, number, state.notes.get(number, ""))
+    note = state.document.notes.get(tokens[idx].meta.get("label")) if state.document else None
+    if note is None or note.number not in state.notes:  # refused by the loader
+        return ""
+    call = state.calls[note.number] = state.calls.get(note.number, 0) + 1
+    return state.style.note_call(state.slug, note.number, state.notes[note.number], call)
+
+
+def _rule_ordered_list_open(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
+    start = tokens[idx].attrGet("start")
+    return _env(env).style.ordered_list(int(start) if start is not None else 1) + "\n"
 
 
 def _rule_th_open(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
@@ -399,9 +493,11 @@ def _rule_raw(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[
 
 def _make_renderer() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"typographer": True, "html": False})
+    md.enable("strikethrough")
     for name, rule in {"text": _rule_text, "citation": _rule_citation, "xref": _rule_xref,
                        "heading_open": _rule_heading_open, "heading_close": _rule_heading_close,
-                       "fence": _rule_fence, "footnote_ref": _rule_footnote_ref,
+                       "fence": _rule_fence, "code_block": _rule_code_block, "footnote_ref": _rule_footnote_ref,
+                       "ordered_list_open": _rule_ordered_list_open,
                        "th_open": _rule_th_open, "table_open": _rule_table_open, "table_close": _rule_table_close,
                        "link_open": _rule_link_open, "link_close": _rule_link_close, "html_block": _rule_raw,
                        "span_open": _rule_span_open, "span_close": _rule_span_close,

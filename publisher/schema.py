@@ -238,10 +238,15 @@ def _text(rule: Rule, value: Any, context: _Context, name: str, line: int) -> st
     bad = CONTROL.search(text)
     if bad:
         return context.bad(line, name, character_problem(bad.group()))
-    if kind in ("str", "url", "date", "partial-date") and LINE_BREAKS.search(text.strip()):
+    if kind in ("str", "url", "date", "partial-date", "isbn") and LINE_BREAKS.search(text.strip()):
         return context.bad(line, name, "must be a single line")
     if kind == "url" and not re.fullmatch(r"https?://\S+", text):
         return context.bad(line, name, f"expected an http(s) URL, got {quoted(text)}")
+    if kind == "isbn":
+        from .isbn import isbn_problem
+
+        message = isbn_problem(text)
+        return context.bad(line, name, message) if message else text.strip()
     if kind in ("date", "partial-date"):
         message = parse_date(text)
         if not message and kind == "date" and not _FULL_DATE.fullmatch(text):
@@ -294,7 +299,8 @@ def _describe(hint: Any, rule: Rule) -> str:
     if hint is typing.Any:
         return "list of mappings"
     return {"": "text (one line)", "str": "text (one line)", "text": "text", "url": "http(s) URL",
-            "date": "date YYYY-MM-DD", "partial-date": "date YYYY, YYYY-MM or YYYY-MM-DD"}[rule.kind]
+            "date": "date YYYY-MM-DD", "partial-date": "date YYYY, YYYY-MM or YYYY-MM-DD",
+            "isbn": "ISBN-13"}[rule.kind]
 
 
 def _is_mapping(hint: Any) -> bool:

@@ -19,7 +19,7 @@ from .model import Chapter, Figure, Heading, Report
 from .output import write_atomic
 from .formats import READ, asset_href, document_stem
 from .language import Language, cross_label, language
-from .render import BIBLIOGRAPHY, GLOSSARY, Renderer, Style, note_anchor
+from .render import BIBLIOGRAPHY, GLOSSARY, NoteText, Renderer, Style, note_anchor
 from .templates import render
 
 log = logging.getLogger(__name__)
@@ -38,24 +38,29 @@ class WebStyle(Style):
     def href(self, current: str, target: str, anchor: str) -> str:
         return f"#{anchor}" if current == target else f"{page_name(target)}#{anchor}"
 
-    def note_call(self, slug: str, number: int, note: str) -> str:
-        note_id, ref_id = note_anchor(slug, number)
+    def note_call(self, slug: str, number: int, note: NoteText, call: int) -> str:
+        note_id, ref_id = note_anchor(slug, number, call)
         name = escapeHtml(self._words.gettext("Note %(number)s") % {"number": number})
         return (f'<sup class="noteref"><a href="#{note_id}" id="{ref_id}" role="doc-noteref" '
                 f'aria-label="{name}">{number}</a></sup>')
 
-    def notes(self, slug: str, numbers: list[int], notes: dict[int, str]) -> str:
-        if not numbers:
+    def notes(self, slug: str, notes: list[tuple[int, NoteText, int]]) -> str:
+        if not notes:
             return ""
         words = self._words
         link = escapeHtml(words.gettext("Back"))
         parts = []
-        for number in numbers:
+        for number, note, calls in notes:
             note_id, ref_id = note_anchor(slug, number)
-            back = escapeHtml(words.gettext("Back to note %(number)s in the text") % {"number": number})
-            parts.append(f'<li id="{note_id}"><p>{notes[number]} '
-                         f'<a href="#{ref_id}" role="doc-backlink" class="backlink" '
-                         f'aria-label="{back}">{link}</a></p></li>')
+            name = escapeHtml(words.gettext("Back to note %(number)s in the text") % {"number": number})
+            back = f'<a href="#{ref_id}" role="doc-backlink" class="backlink" aria-label="{name}">{link}</a>'
+            if calls > 1:  # a note called in several places links back to each
+                again = words.gettext("Back to call %(call)s of note %(number)s")
+                back = escapeHtml(words.gettext("Back to the text:")) + " " + ", ".join(
+                    f'<a href="#{note_anchor(slug, number, call)[1]}" role="doc-backlink" class="backlink" '
+                    f'aria-label="{escapeHtml(again % {"call": call, "number": number})}">{call}</a>'
+                    for call in range(1, calls + 1))
+            parts.append(f'<li id="{note_id}">{note.with_first("", back)}</li>')
         return ('<section class="notes" role="doc-endnotes" aria-labelledby="notes-' + slug
                 + '"><h2 id="notes-' + slug + '">' + escapeHtml(words.gettext("Notes")) + "</h2><ol>"
                 + "".join(parts) + "</ol></section>")

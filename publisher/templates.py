@@ -9,12 +9,13 @@ the same language.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .errors import RenderError
 from .formats import FORMATS, TEMPLATES
@@ -80,6 +81,32 @@ def reference_html(reference: Reference, language: str) -> Markup:
     return Markup(format_reference(reference.entry, language)[0])
 
 
+_TAG = re.compile(r"<(/?)([a-z]+)[^>]*>")
+
+
+def last_word(html: str | Markup) -> Markup:
+    """Phrasing content (a heading's or caption's `html`, or plain text) with its last word in a
+    `toc-last` span, which the contents keep on one line with the dot leader after it; markup
+    open at the last space is closed before the span and opened again inside it."""
+    html = str(html if isinstance(html, Markup) else escape(html))
+    at, open_tags, position = -1, [], 0
+    stack: list[re.Match[str]] = []
+    for match in _TAG.finditer(html + "<end>"):
+        space = html.rfind(" ", position, match.start())
+        if space >= 0:
+            at, open_tags = space, list(stack)
+        position = match.end()
+        if match.group(1):
+            stack = stack[:-1]
+        elif match.group(2) != "end":
+            stack.append(match)
+    if at < 0:
+        return Markup(f'<span class="toc-last">{html}</span>')
+    closing = "".join(f"</{m.group(2)}>" for m in reversed(open_tags))
+    opening = "".join(m.group(0) for m in open_tags)
+    return Markup(f'{html[:at]}{closing} <span class="toc-last">{opening}{html[at + 1:]}</span>')
+
+
 def make_env(templates: Path = TEMPLATES) -> jinja2.Environment:
     """StrictUndefined so that a typo fails the build; autoescape for every markup file."""
     env = jinja2.Environment(
@@ -105,6 +132,7 @@ def make_env(templates: Path = TEMPLATES) -> jinja2.Environment:
     env.filters["reference_html"] = reference_html
     env.filters["reference_anchor"] = reference_anchor
     env.filters["term_anchor"] = term_anchor
+    env.filters["last_word"] = last_word
     env.globals["FORMATS"] = FORMATS
     return env
 

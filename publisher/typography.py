@@ -104,6 +104,7 @@ def bind(text: str, language: str = "en") -> str:
 # Marks around a run of text that must not break (a compound of names); the PDF's renderer turns
 # them into a no-wrap span, so that the text itself (searched, copied) keeps its plain hyphen.
 KEEP_OPEN, KEEP_CLOSE = "\ue000", "\ue001"
+KEEP_AT_MOST = 30  # characters of a compound kept whole
 COMPOUND = re.compile(r"[^\W\d_][\w’']*(?:[-–—][^\W\d_][\w’']*)+")
 
 
@@ -114,8 +115,30 @@ def keep_compounds(text: str) -> str:
         parts = re.split(r"[-–—]", match.group(0))
         if sum(part[:1].isupper() for part in parts) < 2 and not (len(parts[0]) == 1 and parts[0].isupper()):
             return match.group(0)
+        if len(match.group(0)) > KEEP_AT_MOST:  # too long to be sure of a line: it breaks at its hyphens
+            return match.group(0)
         return KEEP_OPEN + match.group(0) + KEEP_CLOSE
     return COMPOUND.sub(mark, text)
+
+
+# Marks around a token too long for a line (a file name, a URL), which the PDF's renderer turns
+# into a span that may break anywhere (print.css: .break-anywhere).
+LONG_OPEN, LONG_CLOSE = "\ue002", "\ue003"
+LONG = 20  # characters: a token without a break point that is longer may break anywhere
+_TOKEN = re.compile(rf"[^\s\u00a0\ue000-\ue003]{{{LONG + 1},}}")
+
+
+def mark_long(text: str) -> str:
+    """Tokens with a run of more than LONG characters between places to break (spaces, soft
+    hyphens, hyphens: a file name, a URL, a chemical name) marked to break anywhere rather than
+    run past the margin or a table column; words with hyphenation points close enough together
+    are left to break at them."""
+    def mark(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if max(len(part) for part in re.split(f"[-{SOFT_HYPHEN}]", token)) <= LONG:
+            return token
+        return LONG_OPEN + token + LONG_CLOSE
+    return _TOKEN.sub(mark, text)
 
 
 def tie_last_words(text: str) -> str:
@@ -127,12 +150,16 @@ def tie_last_words(text: str) -> str:
     return text[:match.start()] + f"{match.group(1)}\u00a0{match.group(2)}" + text[match.end(2):]
 
 
+MACHINE = re.compile(r"://|[/_@\\]|\.[a-z]{2,4}\b")  # an address, a path or a file name
+
+
 class Hyphenator:
     """Where the PDF may break words: soft hyphens at the language's hyphenation points.
 
     `min_word` letters at least (6), `left`/`right` letters kept together at each end (3, 3);
-    names (capitalised words), abbreviations in capitals, parts of hyphenated compounds and the
-    `never` words are not broken.
+    names (capitalised words), abbreviations in capitals, parts of hyphenated compounds, words in
+    addresses and file names (they break without a hyphen: mark_long) and the `never` words are
+    not broken.
     """
 
     def __init__(self, language: str, never: tuple[str, ...] = (), min_word: int = 6, left: int = 3,
@@ -162,6 +189,11 @@ class Hyphenator:
         # A part of a hyphenated compound breaks only at its hyphen ("Japanese-lan-guage" is not).
         before, after = text[match.start() - 1:match.start()], text[match.end():match.end() + 1]
         compound = bool(before) and before in "-‐" or bool(after) and after in "-‐"
+        # A word in an address or a file name never gets a hyphen that is not in it ("exam-ple.org").
+        start = max(text.rfind(" ", 0, match.start()), text.rfind("\n", 0, match.start())) + 1
+        end = min((i for i in (text.find(" ", match.end()), text.find("\n", match.end())) if i >= 0), default=len(text))
+        if MACHINE.search(text[start:end]):
+            return word
         if word in self.exceptions:
             return self.exceptions[word]
         if self.dictionary is None:

@@ -20,7 +20,7 @@ from .language import language, language_name
 from .links import check_links
 from .cover import COVER_WIDTH, cover_jpeg
 from .fonts import FALLBACK_FACES, subset_font, visible_text
-from .formats import FONTS, FORMATS, OFFERED, READ, STYLES, TEMPLATES, output_name
+from .formats import FONTS, FOR_PRINTERS, FORMATS, OFFERED, READ, STYLES, TEMPLATES, output_name
 from .model import Report
 from .options import BuildOptions
 from .output import write_atomic
@@ -186,9 +186,11 @@ def write_web(report: Report, env: jinja2.Environment, out: Path, products: Prod
     citation = write_citations(report, out)
     written += [out / citation["bibtex_file"], out / citation["ris_file"]]
     found = [item for key in OFFERED if (item := products.output(key))]
+    printers = [item for key in FOR_PRINTERS if (item := products.output(key))]
     page_total = next((d.pages for d in found if d.pages), None)
     html = render(env, "web/index.html", report=report, meta=report.meta, root="", current="",
                   downloads=found, formats=list(dict.fromkeys(["HTML"] + [d.format for d in found])),
+                  printers=printers, press=press_facts(report, products),
                   pages=page_total, language=language_name(report.meta.language, report.meta.language),
                   cover=cover,
                   citation=citation, editions=(report.meta.edition, *report.meta.edition.history),
@@ -196,7 +198,7 @@ def write_web(report: Report, env: jinja2.Environment, out: Path, products: Prod
                   chapters=[(c, page_file(c)) for c in report.chapters],
                   introduction=Renderer(report, DetailStyle(language(report.meta.language))).introduction(),
                   page_url=absolute(report, "index.html"), cover_url=absolute(report, cover.src),
-                  structured_data=structured_data(report, found, cover))
+                  structured_data=structured_data(report, found + printers, cover))
     written += write_site(report, env, out)
     written += _copy_releases(report, out)
     written.append(write_atomic(out / "index.html", html))
@@ -204,6 +206,19 @@ def write_web(report: Report, env: jinja2.Environment, out: Path, products: Prod
     for name in CUT_FONTS:
         written.append(write_atomic(out / "assets" / "fonts" / name, subset_font(FONTS / name, text, cache)))
     return written
+
+
+def press_facts(report: Report, products: Products) -> dict[str, Any]:
+    """What the detail page says about the printer's files: the output profile and characterisation,
+    the book block's pages and the spine's width (from the print edition's page count)."""
+    from .press import PAPERS
+    from .wrap import spine_mm
+
+    paper = PAPERS[report.meta.print.paper]
+    block = products.output("print")
+    pages = block.pages if block else None
+    return {"profile": paper.name, "condition": paper.condition,
+            "pages": pages, "spine": spine_mm(pages, report.meta.print) if pages else None}
 
 
 def _copy_releases(report: Report, out: Path) -> list[Path]:

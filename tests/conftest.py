@@ -16,6 +16,7 @@ from publisher.model import Report
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIMAL = ROOT / "tests" / "data" / "minimal"
+CONSTRUCTS = ROOT / "tests" / "data" / "constructs"
 CONTENT = ROOT / "content"
 
 
@@ -64,6 +65,28 @@ def _shared(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[
 def _build_fixture(folder: Path) -> None:
     shutil.copytree(MINIMAL, folder / "content")
     _run_build(folder / "content", folder / "dist")
+
+
+def make_constructs(target: Path) -> Path:
+    """The minimal report with the chapter of tests/data/constructs/ added, in `target`."""
+    shutil.copytree(MINIMAL, target)
+    for folder in ("chapters", "data", "images"):
+        shutil.copytree(CONSTRUCTS / folder, target / folder, dirs_exist_ok=True)
+    report = target / "report.yaml"
+    report.write_text(report.read_text(encoding="utf-8").replace(
+        "  - chapters/03-outlook.md\n", "  - chapters/03-outlook.md\n  - chapters/04-constructs.md\n"), encoding="utf-8")
+    return target
+
+
+def _build_constructs(folder: Path) -> None:
+    _run_build(make_constructs(folder / "content"), folder / "dist")
+
+
+@pytest.fixture(scope="session")
+def constructs_built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The fixture report with every construct of the content format (tests/data/constructs/),
+    built once with --strict."""
+    return _shared(tmp_path_factory, "constructs", _build_constructs)
 
 
 @pytest.fixture(scope="session")

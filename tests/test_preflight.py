@@ -236,15 +236,20 @@ def test_every_rule_is_documented_and_tested(rule):
 
 # --- in a build -----------------------------------------------------------------------------------
 
-LONG = "Ab" * 70  # a token with no place to break: it runs past the column
+# A word of 20 letters in a tenth of the page: too short to be broken anywhere (longer tokens are,
+# typography.mark_long), too long for its column: it runs past it. The finding names the block.
+NARROW = ("\n```table\nid: tbl:narrow\ncaption: Ten narrow columns.\nrows:\n  - {"
+          + ", ".join(f"c{i}: x" for i in range(9)) + ", c9: " + "Ab" * 10 + "}\ncolumns:\n"
+          + "".join(f"  - {{key: c{i}, label: C{i}}}\n" for i in range(10)) + "```\n\nSee @tbl:narrow.\n")
+FENCE = "```table"
 
 
 def test_the_build_reports_findings_with_their_source_line(content, tmp_path):
     from tests.conftest import run_cli
 
     chapter = content / "chapters" / "03-outlook.md"
-    chapter.write_text(chapter.read_text(encoding="utf-8") + f"\n{LONG}.\n", encoding="utf-8")
-    line = chapter.read_text(encoding="utf-8").splitlines().index(f"{LONG}.") + 1
+    chapter.write_text(chapter.read_text(encoding="utf-8") + NARROW, encoding="utf-8")
+    line = chapter.read_text(encoding="utf-8").splitlines().index(FENCE) + 1
     result = run_cli("pdf", "--content", str(content), "--out", str(tmp_path / "out"))
     expected = f"content/chapters/03-outlook.md:{line}: page"
     found = [x for x in result.output.splitlines() if x.startswith("Preflight: ") and "overflow" in x]
@@ -257,11 +262,11 @@ def test_preflight_command_and_an_allowance(content):
     from tests.conftest import run_cli
 
     chapter = content / "chapters" / "03-outlook.md"
-    text = chapter.read_text(encoding="utf-8") + f"\n{LONG}.\n"
+    text = chapter.read_text(encoding="utf-8") + NARROW
     chapter.write_text(text, encoding="utf-8")
     result = run_cli("preflight", "--content", str(content))
     assert result.exit_code == 1 and "overflow" in result.output and result.output.strip().endswith("2 finding(s)")
-    line = text.splitlines().index(f"{LONG}.") + 1 + 4  # the front matter grows by four lines
+    line = text.splitlines().index(FENCE) + 1 + 4  # the front matter grows by four lines
     allowed = text.replace("title: Outlook\n", "title: Outlook\npreflight:\n  - rule: overflow\n"
                                                f"    line: {line}\n    reason: The file name must stay whole.\n")
     chapter.write_text(allowed, encoding="utf-8")

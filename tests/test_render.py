@@ -9,7 +9,7 @@ import pytest
 from publisher.epub import EpubStyle, chart_assets
 from publisher.loader import load_report
 from publisher.pdf import PrintStyle
-from publisher.reference import format_reference
+from publisher.reference import format_reference, readable_url
 from publisher.render import Renderer
 from publisher.site import WebStyle
 from tests.conftest import MINIMAL
@@ -53,7 +53,8 @@ def test_citations_link_to_the_bibliography(rendered):
 
 
 def test_notes_differ_per_target(rendered):
-    assert '<span class="footnote" id="fn-context-1">The commission began in 1992' in rendered.html["print"][0]
+    assert ('<span class="footnote" id="fn-context-1" data-number="1">The commission began in 1992'
+            in rendered.html["print"][0])
     assert 'epub:type="noteref" role="doc-noteref" href="#fn-context-1"' in rendered.html["epub"][0]
     assert '<aside epub:type="footnote" role="doc-footnote" id="fn-context-1"' in rendered.html["epub"][0]
     assert 'role="doc-endnotes"' in rendered.html["web"][0]
@@ -95,6 +96,21 @@ def test_references_are_formatted_the_same_everywhere(report):
     html, text = format_reference(report.references[0].entry)
     assert "Atlas of the Aral Basin" in html and "Atlas of the Aral Basin" in text
     assert "In Russian." in format_reference(report.references[2].entry)[1]
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("https://x.example/%D0%BA%D0%B0", "https://x.example/ка"),
+    # An invisible character (here a no-break space) stays encoded as written; the letters
+    # around it are still decoded.
+    ("https://x.example/%D0%BA%C2%A0%D0%B0", "https://x.example/к%C2%A0а"),
+    # Letters no bundled font can draw (Japanese) stay encoded too: the build would refuse them.
+    ("https://x.example/%e4%b8%ad%e5%a4%ae%e3%80%80", "https://x.example/%e4%b8%ad%e5%a4%ae%e3%80%80"),
+    ("https://x.example/%E4%B8%AD/%D0%BA", "https://x.example/%E4%B8%AD/к"),
+    ("https://x.example/a%20b%2Fc%25d", "https://x.example/a%20b%2Fc%25d"),
+    ("https://x.example/%ff%fe", "https://x.example/%ff%fe"),  # not UTF-8: left alone
+])
+def test_a_url_is_shown_decoded_where_that_is_unambiguous(url, shown):
+    assert readable_url(url) == shown
 
 
 def test_references_inside_links_and_locators_are_text(content):

@@ -139,14 +139,17 @@ def test_no_running_heads_on_openers_or_blank_pages(real_built):
 def test_print_edition_geometry(real_built):
     import pikepdf
 
-    a4, bleed = (595.276, 841.89), 3 / 25.4 * 72
+    a4, bleed, mm = (595.276, 841.89), 3 / 25.4 * 72, 72 / 25.4
     with pikepdf.open(real_built.file("-print.pdf")) as pdf:
         for page in pdf.pages:
             trim = [float(v) for v in page.TrimBox]
+            bleeds = [float(v) for v in page.BleedBox]
             media = [float(v) for v in page.MediaBox]
             assert (trim[2] - trim[0], trim[3] - trim[1]) == pytest.approx(a4, abs=0.5)
-            assert (media[2] - media[0], media[3] - media[1]) == pytest.approx(
-                (a4[0] + 2 * bleed, a4[1] + 2 * bleed), abs=0.5)
+            assert (bleeds[2] - bleeds[0], bleeds[3] - bleeds[1]) == pytest.approx(
+                (a4[0] + 2 * bleed, a4[1] + 2 * bleed), abs=0.05)
+            # The sheet holds the crop marks outside the bleed: at least 5 mm of them past it.
+            assert media[0] <= bleeds[0] - 5 * mm and media[3] >= bleeds[3] + 5 * mm
     texts = page_texts(real_built.file("-print.pdf"))
     for number in range(1, 10):
         opener = page_of(texts, rf"CHAPTER {number}\s*\n", start=5)

@@ -371,6 +371,7 @@ HOSTILE = {
     "title": 'Evil}, note = {pwned}, x = {\r\nER  - \nTY  - JOUR\n@misc{y, title={z}',
     "subtitle": "100% of $5 & #1_a^b~c \\ end\\}\u2028AU  - Mallory",
     "identifier": "urn:x:1\x0bKW  - y",
+    "url": 'https://example.org/r}e{p\\o"r t',
 }
 PUBLISHER = Publisher(name="Pub {Inc\u2029PB  - X", url='https://example.org/a}b{c\\d"e f')
 AUTHORS = ("Ada\rTY  - BOOK", "Bob}\x85ER  - ", "Cy{ \u2028")
@@ -432,7 +433,7 @@ def test_bibtex_is_one_record_with_neutral_values(hostile) -> None:
     assert unescape(values["note"]) == lines_of(HOSTILE["identifier"])
     assert [unescape(a) for a in re.findall(r"\{((?:[^{}]|\{\})*)\}", values["author"])] == [
         lines_of(a) for a in AUTHORS]
-    assert not re.search(r'[{}\\" ]', values["url"]) and unquote(values["url"]) == PUBLISHER.url
+    assert not re.search(r'[{}\\" ]', values["url"]) and unquote(values["url"]) == HOSTILE["url"]
 
 
 def test_ris_is_one_record_with_one_line_values(hostile) -> None:

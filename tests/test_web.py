@@ -25,7 +25,8 @@ from tests.conftest import run_cli
 FIXTURE_PAGES = ["index.html", "introduction.html", "summary.html", "01-context.html", "02-flows.html",
                  "03-outlook.html", "bibliography.html", "glossary.html"]
 BASE = "https://example.org/reports/river-basin-note/"
-DOWNLOADS = ["river-basin-note-ed2-screen.pdf", "river-basin-note-ed2-print.pdf", "river-basin-note-ed2.epub"]
+DOWNLOADS = ["river-basin-note-ed2-screen.pdf", "river-basin-note-ed2.epub"]
+PRINTERS = ["river-basin-note-ed2-print.pdf", "river-basin-note-ed2-cover.pdf"]
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +53,7 @@ def test_detail_page_content(page, tree):
     assert tree.xpath("string(//p[@class='standfirst'])").startswith("A short fixture report")
     assert '<time datetime="2026-02-01">1\xa0February 2026</time>' in page
     headings = [text(h) for h in tree.xpath("//main//h2")]
-    assert headings[:4] == ["Download", "About this report", "Chapters", "Introduction"]
+    assert headings[:5] == ["Download", "About this report", "For printers", "Chapters", "Introduction"]
     assert text(tree.xpath("//p[@class='byline']")[0]) == "Policy brief by Ada Fixture · 1 February 2026"
     links = tree.xpath("//ol[@class='chapter-list']/li/a")
     assert [a.text for a in links] == ["Context of the Basin", "Flows and measurements", "Outlook"]
@@ -85,8 +86,7 @@ def test_downloads_have_sizes_checksums_and_pages(tree, fixture_built):
         assert facts.endswith(human_size(len(data)))
         if name.endswith(".pdf"):
             assert f"{len(PdfReader(io.BytesIO(data)).pages)} pages" in facts
-    assert [text(a) for a in tree.xpath("//section[@id='downloads']//a")] == [
-        "PDF for screens", "PDF for print", "EPUB e-book"]
+    assert [text(a) for a in tree.xpath("//section[@id='downloads']//a")] == ["PDF for screens", "EPUB e-book"]
     checksums = tree.xpath("//section[@id='downloads']/details[@class='checksums']")
     assert len(checksums) == 1 and checksums[0].get("open") is None
     sums = {text(dt): text(dt.getnext()) for dt in checksums[0].xpath(".//dt")}
@@ -135,7 +135,7 @@ def test_structured_data(tree, fixture_built):
     assert data["license"] == "https://creativecommons.org/licenses/by/4.0/"
     # every URL absolute under the report's `url`, and naming a file the build wrote
     assert data["url"] == BASE
-    assert [m["contentUrl"] for m in data["encoding"]] == [BASE + name for name in DOWNLOADS]
+    assert [m["contentUrl"] for m in data["encoding"]] == [BASE + name for name in DOWNLOADS + PRINTERS]
     for media in data["encoding"]:
         local = fixture_built.out / media["contentUrl"].removeprefix(BASE)
         assert media["sha256"] == hashlib.sha256(local.read_bytes()).hexdigest()
@@ -287,7 +287,7 @@ def test_web_only_build_without_pdfs_still_builds(content, tmp_path):
 def test_web_only_build_describes_files_from_an_earlier_build(fixture_built, content, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
-    for name in DOWNLOADS:
+    for name in DOWNLOADS + PRINTERS:
         shutil.copy(fixture_built.out / name, out / name)
     # What the earlier build learned about its files (sizes, digests, pages, the cover).
     shutil.copytree(fixture_built.out / ".build", out / ".build",
@@ -304,7 +304,7 @@ def test_the_page_counts_shown_are_the_pdfs_own(fixture_built, real_built):
         page = (built.out / "index.html").read_text(encoding="utf-8")
         for pdf in sorted(built.out.glob("*.pdf")):
             pages = len(PdfReader(pdf).pages)
-            assert re.search(rf'href="{re.escape(pdf.name)}".*?{pages} pages', page, re.S), pdf.name
+            assert re.search(rf'href="{re.escape(pdf.name)}".*?{pages} pages?\b', page, re.S), pdf.name
 
 
 def test_stale_pages_are_removed_and_rebuilds_are_identical(content, tmp_path):

@@ -1,0 +1,49 @@
+"""The printer's colours: each colour the publisher uses, as the CMYK build the printer's files
+(the print edition and the cover wrap) specify instead of its screen RGB.
+
+The builds were taken from the default output profile (PSO Uncoated ISO12647, relative
+colorimetric, through LittleCMS) and rounded to clean percentages, with two rules of the trade:
+text, rules and greys are black ink only (body text in 100 % K, never a four-colour "rich
+black" that blurs when the plates are slightly out of register), and no build covers more than
+260 % ink in total (the limit for uncoated paper). The screen editions keep their RGB.
+"""
+
+from __future__ import annotations
+
+import re
+
+# sRGB as written in the stylesheets and charts → (C, M, Y, K), 0–1.
+BUILDS: dict[str, tuple[float, float, float, float]] = {
+    # greys and black: black ink only
+    "#000": (0, 0, 0, 1), "#1a1a1a": (0, 0, 0, 1), "#333": (0, 0, 0, 0.85), "#444": (0, 0, 0, 0.8),
+    "#555": (0, 0, 0, 0.72), "#666": (0, 0, 0, 0.65), "#8c8c8c": (0, 0, 0, 0.5), "#ccc": (0, 0, 0, 0.22),
+    "#d8d2c8": (0, 0, 0, 0.2), "#fff": (0, 0, 0, 0),
+    # the publisher's accent and tints
+    "#8a3b12": (0.1, 0.75, 1, 0.35), "#f6f1ea": (0.02, 0.04, 0.07, 0), "#0b4f8a": (1, 0.75, 0.05, 0.2),
+    # the cover: navy ground, warm accent, pale blue
+    "#1f3a5a": (1, 0.7, 0.15, 0.6), "#f2c49b": (0, 0.25, 0.42, 0), "#dfe7f0": (0.13, 0.05, 0, 0),
+    # the charts' palette (Okabe–Ito, figure.py)
+    "#d55e00": (0, 0.6, 1, 0), "#0072b2": (1, 0.5, 0, 0.05), "#009e73": (0.95, 0, 0.85, 0),
+    "#e69f00": (0, 0.3, 1, 0), "#cc79a7": (0.2, 0.75, 0, 0),
+}
+
+# A colour given as an SVG paint attribute (the charts give every colour so; text is never touched).
+_PAINT = re.compile(r'\b(fill|stroke|stop-color|flood-color)="(#[0-9a-fA-F]{6}|#[0-9a-fA-F]{3})"')
+
+
+def cmyk(colour: str) -> str:
+    """The CSS `device-cmyk()` of one of the publisher's colours (`#8a3b12`).
+
+    Raises KeyError for a colour that has no build here: every colour of a printer's file is
+    chosen, none converted by guess.
+    """
+    c, m, y, k = BUILDS[colour.lower()]
+    return f"device-cmyk({c:g} {m:g} {y:g} {k:g})"
+
+
+def press_svg(svg: str) -> str:
+    """A chart's SVG with every colour given as its CMYK build (for the printer's files), and black
+    ink as the paint of what gives none (SVG's initial fill is black: a line's unused fill would
+    otherwise reach the PDF as an RGB colour)."""
+    svg = _PAINT.sub(lambda match: f'{match.group(1)}="{cmyk(match.group(2))}"', svg)
+    return re.sub(r"<svg\b(?![^>]*\bfill=)", f'<svg fill="{cmyk("#000")}"', svg)
