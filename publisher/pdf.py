@@ -163,8 +163,9 @@ def render_html(report: Report, env: jinja2.Environment, edition: str) -> str:
 
 def language_css(tag: str) -> str:
     """The rules of the PDFs' stylesheet that hold the publisher's words, in the report's language:
-    the page a cross-reference leads to (", p. 12"; ", с. 12"). They stand in the document's head,
-    before the stylesheets (print.css turns them off for chapters and abbreviations)."""
+    the page a cross-reference leads to (", p. 12"; ", с. 12"), not after a chapter or a term. They
+    stand in the document's head: an author's stylesheet, which outweighs the bundled stylesheets
+    (WeasyPrint gives those the user's origin, CSS Cascade 4 §6.2), so the exceptions are here too."""
     words = language(tag)
     # Translators: after a cross-reference in the PDFs ("Figure 3, p. 12"); %(page)s is the page number.
     before, _, after = words.gettext(", p. %(page)s").partition("%(page)s")
@@ -176,7 +177,7 @@ def language_css(tag: str) -> str:
         before = before[:-1] + "\u00a0"
     parts = [string(before), "target-counter(attr(href), page)"]
     parts += [string(after.replace(" ", "\u00a0"))] if after else []
-    return f"a.xref::after {{ content: {' '.join(parts)}; }}"
+    return f"a.xref::after {{ content: {' '.join(parts)}; }}\na.xref-ch::after, a.gls::after {{ content: none; }}"
 
 
 def render_pdf(html: str, edition: str, target: Path, base: Path, files: dict[Path, bytes],
