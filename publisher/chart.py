@@ -52,6 +52,11 @@ LEVELS = {
     "business": ("#cc79a7", "cross"),
 }
 OTHER_LEVEL = ("#595959", "triangle-down")
+FOCUS = "#a9cfe8"  # the countries a map is about
+ROUTE = "#d55e00"  # routes on a map, and the ports on them
+# A map's places: their mark, its colour, and what the key calls them.
+PLACES = {"capital": ("circle", INK, "Capital"), "city": ("circle", MUTED, "City"),
+          "port": ("square", ROUTE, "Port")}
 
 
 @dataclass(frozen=True)
@@ -428,84 +433,173 @@ def _names_expr(names: dict[str, str]) -> str:
 def _map(figure: Figure, out: Output) -> dict[str, Any]:
     """Country boundaries (the figure's TopoJSON, object `countries`), the highlighted ones
     filled, places marked and named where their rows say (right, left, above, below), and routes
-    drawn through their places in the order given, with an arrowhead at the end. Wide, one map
-    fitted to every place; narrow, a panel per group of places more than 30 degrees of longitude
-    apart, each fitted to its own places (one above the other)."""
+    drawn through their places in the order given, with an arrowhead at the end; a key below.
+    Wide, one map framed on every place and highlighted country; narrow, a panel per group of
+    places more than 30 degrees of longitude apart, one above the other."""
     rows: Sequence[PlaceRow] = figure.rows  # type: ignore[assignment]
     topo = json.loads(figure.shapes)
-    groups: list[list[PlaceRow]] = [list(rows)]
-    if out.narrow:
-        groups = []
-        for row in sorted(rows, key=lambda r: r.lon):
-            if groups and row.lon - groups[-1][-1].lon <= 30:
-                groups[-1].append(row)
-            else:
-                groups.append([row])
-    panels = [_map_panel(topo, group, figure.spec.highlight, out, out.width if out.narrow else out.width)
-              for group in groups]
-    if len(panels) == 1:
-        return panels[0]
-    return {"vconcat": panels, "spacing": round(out.text), "autosize": {"type": "pad"}}
+    shapes = _land_boxes(topo, set(figure.spec.highlight))
+    groups: list[list[PlaceRow]] = []
+    for row in sorted(rows, key=lambda r: r.lon):
+        if out.narrow and groups and row.lon - groups[-1][-1].lon <= 30 or not out.narrow and groups:
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+    groups = [[r for r in rows if r in group] for group in groups]  # each in the file's order (routes)
+    frames = [_frame(group, shapes) for group in groups]
+    # One scale for every panel (the widest fills the drawing): distances compare across panels.
+    scale = min((out.width - 6) / math.radians(f[2] - f[0]) for f in frames)
+    panels = [_map_panel(topo, group, figure.spec.highlight, frame, scale * math.radians(frame[2] - frame[0]), out)
+              for group, frame in zip(groups, frames, strict=True)]
+    return {"vconcat": [*panels, _map_key(rows, out)], "spacing": round(out.text * 0.8), "autosize": {"type": "pad"}}
 
 
-def _map_panel(topo: dict[str, Any], rows: Sequence[PlaceRow], highlight: Sequence[str], out: Output,
-               width: float) -> dict[str, Any]:
-    lons = [r.lon for r in rows]
-    lats = [r.lat for r in rows]
-    west, east = min(lons) - 3, max(lons) + 5
-    south, north = min(lats) - 3, max(lats) + 3
-    height = round(width * (north - south) / ((east - west) * 0.75) * 0.9)
-    height = max(min(height, round(width * 0.9)), round(out.text * 10))
-    frame = {"type": "MultiPoint", "coordinates": [[west, south], [east, south], [west, north], [east, north],
-                                                   [(west + east) / 2, north], [(west + east) / 2, south]]}
-    centre = (west + east) / 2
-    projection = {"type": "conicConformal", "parallels": [south + (north - south) / 6, north - (north - south) / 6],
-                  "rotate": [-centre, 0], "fit": frame}
+def _land_boxes(topo: dict[str, Any], names: set[str]) -> list[tuple[float, float, float, float]]:
+    """The bounding boxes (west, south, east, north in degrees) of the named countries' polygons
+    larger than 2 square degrees (small islands do not widen a map's frame)."""
+    scale, shift = (topo.get("transform") or {}).get("scale", [1, 1]), (topo.get("transform") or {}).get(
+        "translate", [0, 0])
+    arcs = []
+    for arc in topo["arcs"]:
+        x = y = 0.0
+        points = []
+        for position in arc:
+            x, y = (x + position[0], y + position[1]) if "transform" in topo else (position[0], position[1])
+            points.append((x * scale[0] + shift[0], y * scale[1] + shift[1]))
+        arcs.append(points)
+    boxes = []
+    for geometry in topo["objects"]["countries"]["geometries"]:
+        if geometry.get("properties", {}).get("name") not in names:
+            continue
+        polygons = geometry["arcs"] if geometry["type"] == "MultiPolygon" else [geometry["arcs"]]
+        for polygon in polygons:
+            ring = [p for index in polygon[0] for p in arcs[index if index >= 0 else ~index]]
+            west, east = min(p[0] for p in ring), max(p[0] for p in ring)
+            south, north = min(p[1] for p in ring), max(p[1] for p in ring)
+            if (east - west) * (north - south) >= 2:
+                boxes.append((west, south, east, north))
+    return boxes
+
+
+def _mercator_aspect(west: float, south: float, east: float, north: float) -> float:
+    """Height over width of a frame in the Mercator projection: straight parallels, so that a
+    rectangle of longitudes and latitudes fills the drawing (a conic projection's curved frame
+    leaves its corners to whatever lies beyond)."""
+    def y(lat: float) -> float:
+        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+    return (y(north) - y(south)) / math.radians(east - west)
+
+
+def _frame(rows: Sequence[PlaceRow], shapes: list[tuple[float, float, float, float]]) -> tuple[float, ...]:
+    """The longitudes and latitudes a panel shows (west, south, east, north): its places and the
+    highlighted land near them, with a margin of 1.5 degrees."""
+    west, east = min(r.lon for r in rows), max(r.lon for r in rows)
+    south, north = min(r.lat for r in rows), max(r.lat for r in rows)
+    for box in shapes:  # the highlighted land near these places
+        if box[0] <= east + 15 and box[2] >= west - 15:
+            west, south, east, north = min(west, box[0]), min(south, box[1]), max(east, box[2]), max(north, box[3])
+    return west - 1.5, south - 1.5, east + 1.5, north + 1.5
+
+
+def _map_panel(topo: dict[str, Any], rows: Sequence[PlaceRow], highlight: Sequence[str], frame_box: tuple[float, ...],
+               width: float, out: Output) -> dict[str, Any]:
+    west, south, east, north = frame_box
+    height = round(width * _mercator_aspect(west, south, east, north))
+    frame = {"type": "MultiPoint", "coordinates": [[lon, lat] for lon in (west, east) for lat in (south, north)]}
+    projection = {"type": "mercator", "fit": frame}
     places = [{"name": r.name, "lon": r.lon, "lat": r.lat, "kind": r.kind, "at": r.label_at}
               for r in rows if r.kind != "waypoint"]
-    where = {"lon": {"field": "lon", "type": "quantitative"}, "lat": {"field": "lat", "type": "quantitative"}}
-    position = {"longitude": where["lon"], "latitude": where["lat"]}
+    position = {"longitude": {"field": "lon", "type": "quantitative"},
+                "latitude": {"field": "lat", "type": "quantitative"}}
     layers: list[dict[str, Any]] = [
         {"data": {"values": topo, "format": {"type": "topojson", "feature": "countries"}},
          "transform": [{"calculate": f"indexof({json.dumps(list(highlight))}, datum.properties.name) >= 0 ? 1 : 0",
                         "as": "focus"}],
          "mark": {"type": "geoshape", "stroke": "#ffffff", "strokeWidth": 0.7, "clip": True},
          "encoding": {"color": {"field": "focus", "type": "quantitative", "legend": None,
-                                "scale": {"domain": [0, 1], "range": [LAND, "#a9cfe8"]}}}},
+                                "scale": {"domain": [0, 1], "range": [LAND, FOCUS]}}}},
     ]
-    routes = list(dict.fromkeys(r.route for r in rows if r.route))
-    for route in routes:
-        path = [r for r in rows if r.route == route]
-        if len(path) < 2:
-            continue
+    for path in _stretches(rows):
         layers.append({"data": {"values": [{"lon": r.lon, "lat": r.lat, "order": i} for i, r in enumerate(path)]},
-                       "mark": {"type": "line", "color": "#d55e00", "strokeWidth": 2.2, "strokeDash": [5, 2.5]},
+                       "mark": {"type": "line", "color": ROUTE, "strokeWidth": 2.2, "strokeDash": [4, 2]},
                        "encoding": {**position, "order": {"field": "order", "type": "quantitative"}}})
-        end, before = path[-1], path[-2]
-        angle = _bearing(before, end)
-        layers.append({"data": {"values": [{"lon": end.lon, "lat": end.lat}]},
-                       "mark": {"type": "point", "shape": "triangle-up", "filled": True, "color": "#d55e00",
-                                "size": 70, "angle": angle, "opacity": 1},
-                       "encoding": position})
-    kinds = {"capital": ("circle", INK), "city": ("circle", MUTED), "port": ("square", "#d55e00")}
+        if path[-1].arrow:
+            layers.append({"data": {"values": [{"lon": path[-1].lon, "lat": path[-1].lat}]},
+                           "mark": {"type": "point", "shape": "triangle-up", "filled": True, "color": ROUTE,
+                                    "size": round(out.text * 7), "angle": _bearing(path[-2], path[-1]),
+                                    "opacity": 1},
+                           "encoding": position})
     layers.append({"data": {"values": places},
-                   "mark": {"type": "point", "filled": True, "size": round(out.text * 3.5), "opacity": 1,
+                   "mark": {"type": "point", "filled": True, "size": round(out.text * 4), "opacity": 1,
                             "stroke": "#ffffff", "strokeWidth": 0.75},
                    "encoding": {**position,
                                 "shape": {"field": "kind", "type": "nominal", "legend": None,
-                                          "scale": {"domain": list(kinds), "range": [v[0] for v in kinds.values()]}},
+                                          "scale": {"domain": list(PLACES), "range": [v[0] for v in PLACES.values()]}},
                                 "color": {"field": "kind", "type": "nominal", "legend": None,
-                                          "scale": {"domain": list(kinds), "range": [v[1] for v in kinds.values()]}}}})
+                                          "scale": {"domain": list(PLACES),
+                                                    "range": [v[1] for v in PLACES.values()]}}}})
     gap = out.text * 0.6
     for at, align, baseline, dx, dy in (("right", "left", "middle", gap, 0), ("left", "right", "middle", -gap, 0),
-                                        ("above", "center", "bottom", 0, -gap), ("below", "center", "top", 0, gap)):
-        chosen = [p for p in places if p["at"] == at]
+                                        ("above", "center", "bottom", 0, -gap * 0.8),
+                                        ("below", "center", "top", 0, gap * 0.8)):
+        chosen = [p for p in places if p["at"] == at and p["name"]]
         if chosen:
             layers.append({"data": {"values": chosen},
                            "mark": {"type": "text", "align": align, "baseline": baseline, "dx": dx, "dy": dy,
-                                    "fontWeight": 600 if at else 400},
+                                    "fontWeight": 600},
                            "encoding": {**position, "text": {"field": "name"}}})
     return {"width": width, "height": height, "projection": projection, "layer": layers}
+
+
+def _stretches(rows: Sequence[PlaceRow]) -> list[list[PlaceRow]]:
+    """The lines a map draws: each route's places in the file's order, a stretch ending at each
+    place with an arrow (stretches of one place are not drawn)."""
+    found: list[list[PlaceRow]] = []
+    for route in dict.fromkeys(r.route for r in rows if r.route):
+        stretch: list[PlaceRow] = []
+        for row in (r for r in rows if r.route == route):
+            stretch.append(row)
+            if row.arrow:
+                found.append(stretch)
+                stretch = []
+        found.append(stretch)
+    return [s for s in found if len(s) > 1]
+
+
+def _map_key(rows: Sequence[PlaceRow], out: Output) -> dict[str, Any]:
+    """The map's key: an entry per kind of place and per route (wide: side by side)."""
+    entries = [(kind, PLACES[kind][2]) for kind in PLACES if any(r.kind == kind for r in rows)]
+    entries += [("route", route) for route in dict.fromkeys(r.route for r in rows if r.route)]
+    symbols, texts = [], []
+    x, y = 0.0, out.text * 0.75
+    for kind, text in entries:
+        width = text_width(text, out.text) + out.text * 2.2
+        if x and x + width > out.width - 4:
+            x, y = 0.0, y + out.text * 1.5
+        symbols.append({"x": x + out.text * 0.5, "y": y, "kind": kind})
+        texts.append({"x": x + out.text * 1.5, "y": y, "text": text})
+        x += width + out.text * 1.2
+    shapes = {k: v[0] for k, v in PLACES.items()}
+    colours = {k: v[1] for k, v in PLACES.items()}
+    pixels = {"x": {"field": "x", "type": "quantitative", "scale": None},
+              "y": {"field": "y", "type": "quantitative", "scale": None}}
+    lines = [{"x": p["x"] - out.text * 0.4, "x2": p["x"] + out.text * 0.6, "y": p["y"]}
+             for p in symbols if p["kind"] == "route"]
+    return {"width": out.width - 4, "height": round(y + out.text * 0.75),
+            "layer": [*([{"data": {"values": lines},
+                         "mark": {"type": "rule", "color": ROUTE, "strokeWidth": 2.2, "strokeDash": [4, 2]},
+                         "encoding": {**pixels, "x2": {"field": "x2"}}}] if lines else []),
+                      {"data": {"values": [p for p in symbols if p["kind"] != "route"]},
+                       "mark": {"type": "point", "filled": True, "size": round(out.text * 4), "opacity": 1,
+                                "strokeWidth": 2.2},
+                       "encoding": {**pixels,
+                                    "shape": {"field": "kind", "type": "nominal", "legend": None,
+                                              "scale": {"domain": list(shapes), "range": list(shapes.values())}},
+                                    "color": {"field": "kind", "type": "nominal", "legend": None,
+                                              "scale": {"domain": list(colours), "range": list(colours.values())}}}},
+                      {"data": {"values": texts}, "mark": {"type": "text", "align": "left", "baseline": "middle"},
+                       "encoding": {**pixels, "text": {"field": "text"}}}]}
 
 
 def _bearing(start: PlaceRow, end: PlaceRow) -> float:

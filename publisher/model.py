@@ -275,8 +275,10 @@ class PlaceRow:
                      default="city", choices=("capital", "city", "port", "waypoint"))
     label_at: str = spec("Where its name stands: right, left, above or below its mark.", default="right",
                          choices=("right", "left", "above", "below"))
-    route: str = spec("The route it lies on: the places of a route are joined in the file's order, with an "
-                      "arrowhead at the last.", default="")
+    route: str = spec("The route it lies on, as the map's key names it: the places of a route are joined in the "
+                      "file's order.", default="", prose=True)
+    arrow: bool = spec("An arrowhead here, ending a stretch of the route (its next place starts another).",
+                       default=False)
     sources: str = spec("The sources of the place or route, as citations [@key].", kind="text", default="")
 
 
