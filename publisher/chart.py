@@ -175,7 +175,7 @@ def _config(out: Output) -> dict[str, Any]:
         "legend": {"labelFont": FONT, "labelFontSize": out.text, "labelColor": INK, "titleFont": FONT,
                    "titleFontSize": out.text, "titleColor": INK, "titleFontWeight": 600, "labelLimit": 0,
                    "orient": "top", "direction": "horizontal" if not out.narrow else "vertical",
-                   "symbolType": "square", "columnPadding": 12},
+                   "symbolType": "square", "columnPadding": 12, "offset": 8},
         "text": {"font": FONT, "fontSize": out.text, "color": INK},
         "title": {"font": FONT, "fontSize": out.strong, "color": INK},
         "range": {"category": list(SERIES)},
@@ -255,37 +255,33 @@ def _series(figure: Figure, out: Output) -> dict[str, Any]:
     else:
         peak = max(float(r.value) for r in rows) or 1.0
         x = {"field": "value", "type": "quantitative", "axis": None, "scale": {"domain": [0, peak], "nice": False}}
-        offset = {"field": "series", "type": "nominal", "sort": series, "scale": {"paddingInner": 0.1}}
+        offset = {"field": "series", "type": "nominal", "sort": series,
+                  "scale": {"paddingInner": 0.1, "paddingOuter": 0.5 * 0}}
         marks = [{"mark": {"type": "bar", "size": bar}, "encoding": {"x": x, "color": colour, "yOffset": offset}},
                  {"mark": {"type": "text", "align": "left", "baseline": "middle", "dx": 4},
                   "encoding": {"x": x, "text": {"field": "shown"}, "yOffset": offset}}]
         step = len(series) * (bar + 2) + round(out.text * 0.9)
     y: dict[str, Any] = {"field": "label", "type": "nominal", "sort": labels,
+                         "scale": {"paddingInner": 0, "paddingOuter": 0},
                          "axis": {"title": None, "ticks": False, "domain": False, "labelPadding": 8,
                                   "labelFontSize": out.text}}
-    body: dict[str, Any] = {"data": {"values": values}, "height": {"step": step}, "encoding": {"y": y},
-                            "layer": marks}
-    if out.narrow:  # the labels above their bars, the legend above the chart
-        step += round(out.text * 1.6)
-        body["height"] = {"step": step}
-        y["axis"] = None
-        y["scale"] = {"paddingInner": 0, "paddingOuter": 0}
-        shift = round(out.text * 0.8)
-        for layer in marks:
-            layer["mark"]["yOffset"] = shift
-            if not stacked:
-                layer["encoding"]["yOffset"]["scale"] = {"paddingInner": 0.1, "paddingOuter": 0}
-                del layer["mark"]["yOffset"]
-        if not stacked:
-            body["layer"] = [{"layer": marks, "transform": []}]
-            for layer in marks:
-                layer["encoding"]["yOffset"]["scale"] = {"paddingInner": 0.1, "paddingOuter": 0}
-        top = -step / 2 + shift * 0 + round(out.text * 1.2)
-        body["layer"].append({"data": {"values": [{"label": k} for k in labels]},
-                              "mark": {"type": "text", "align": "left", "baseline": "middle", "yOffset": top},
-                              "encoding": {"x": {"datum": 0, "type": "quantitative", "scale": x["scale"]},
-                                           "text": {"field": "label"}}})
-    return body
+    inner = bar if stacked else len(series) * (bar + 2)
+    if not out.narrow:
+        return {"data": {"values": values}, "height": step * len(labels), "encoding": {"y": y}, "layer": marks}
+    # Narrow: each label above its bars, the legend above the chart.
+    label = round(out.text * 1.5)
+    step = label + inner + round(out.text * 0.9)
+    y["axis"] = None
+    for layer in marks:
+        if stacked:
+            layer["mark"]["yOffset"] = label + inner / 2 - step / 2
+        else:
+            layer["encoding"]["yOffset"]["scale"] = {"range": [label, label + inner], "paddingInner": 0.1}
+    marks.append({"data": {"values": [{"label": k} for k in labels]},
+                  "mark": {"type": "text", "align": "left", "baseline": "middle", "yOffset": label / 2 - step / 2},
+                  "encoding": {"x": {"datum": 0, "type": "quantitative", "scale": x["scale"]},
+                               "text": {"field": "label"}}})
+    return {"data": {"values": values}, "height": step * len(labels), "encoding": {"y": y}, "layer": marks}
 
 
 # --- lines -----------------------------------------------------------------------------------

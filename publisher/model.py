@@ -269,8 +269,8 @@ class PlaceRow:
     """A row of a map's data file: a place marked and named, or a point a route passes."""
 
     name: str = spec("The place's name, drawn beside its mark (empty for a waypoint).", default="", prose=True)
-    lon: float = spec("Longitude in degrees east (−180 to 180).", required=True)
-    lat: float = spec("Latitude in degrees north (−90 to 90).", required=True)
+    lon: float = spec("Longitude in degrees east (−180 to 180).", kind="signed", required=True)
+    lat: float = spec("Latitude in degrees north (−90 to 90).", kind="signed", required=True)
     kind: str = spec("What the place is: capital, city, port, or waypoint (a point of a route, not marked).",
                      default="city", choices=("capital", "city", "port", "waypoint"))
     label_at: str = spec("Where its name stands: right, left, above or below its mark.", default="right",
