@@ -174,7 +174,7 @@ def _config(out: Output) -> dict[str, Any]:
         "axis": axis,
         "legend": {"labelFont": FONT, "labelFontSize": out.text, "labelColor": INK, "titleFont": FONT,
                    "titleFontSize": out.text, "titleColor": INK, "titleFontWeight": 600, "labelLimit": 0,
-                   "orient": "top", "direction": "horizontal" if not out.narrow else "vertical",
+                   "orient": "top", "direction": "vertical" if out.narrow else "horizontal",
                    "symbolType": "square", "columnPadding": 12, "offset": 8},
         "text": {"font": FONT, "fontSize": out.text, "color": INK},
         "title": {"font": FONT, "fontSize": out.strong, "color": INK},
@@ -234,7 +234,7 @@ def _series(figure: Figure, out: Output) -> dict[str, Any]:
               for r in rows]
     colour = {"field": "series", "type": "nominal", "sort": series, "title": None,
               "scale": {"domain": series, "range": list(SERIES[:len(series)])}}
-    bar = round(out.text * (1.6 if stacked else 1.25))
+    bar = round(out.text * (1.6 if stacked else 1.05))
     if stacked:
         totals: dict[str, float] = {}
         for r in rows:
@@ -260,7 +260,7 @@ def _series(figure: Figure, out: Output) -> dict[str, Any]:
         marks = [{"mark": {"type": "bar", "size": bar}, "encoding": {"x": x, "color": colour, "yOffset": offset}},
                  {"mark": {"type": "text", "align": "left", "baseline": "middle", "dx": 4},
                   "encoding": {"x": x, "text": {"field": "shown"}, "yOffset": offset}}]
-        step = len(series) * (bar + 2) + round(out.text * 0.9)
+        step = len(series) * (bar + 2) + round(out.text * 0.8)
     y: dict[str, Any] = {"field": "label", "type": "nominal", "sort": labels,
                          "scale": {"paddingInner": 0, "paddingOuter": 0},
                          "axis": {"title": None, "ticks": False, "domain": False, "labelPadding": 8,
