@@ -41,7 +41,7 @@ LAND = "#e4e4e4"
 ACCENT = "#0b5394"  # single-series marks: a dark blue that prints as a solid mid-grey
 # Series in order of appearance: lightness steps that stay apart in greyscale and in CMYK
 # (sequential blues, then Okabe–Ito orange and vermillion for a fifth and sixth series).
-SERIES = ("#08306b", "#4a90c8", "#a9cfe8", "#e69f00", "#d55e00", "#6b6b6b")
+SERIES = ("#08306b", "#2f6fae", "#7fb2dc", "#c6dcef", "#e69f00", "#6b6b6b")
 # Timeline levels: Okabe–Ito colours (told apart with the common colour-vision deficiencies),
 # each with its own shape, so that the levels also separate in greyscale.
 LEVELS = {
@@ -371,9 +371,8 @@ def _timeline(figure: Figure, out: Output) -> dict[str, Any]:
         centre = min(max(x(t), width / 2), plot - width / 2)
         middle = lane * (levels.index(row.level) + 0.5)
         near = out.text * (0.95 if out.narrow else 1.15)
-        far = near + out.text * 1.15
-        tiers = (-near, near, -far, far) if out.narrow else (-near, near, -far, far, -far - out.text * 1.15,
-                                                              far + out.text * 1.15)
+        # Above, below, then further out (crowded data may reach into the next lanes).
+        tiers = [sign * (near + out.text * 1.15 * step) for step in range(8) for sign in (-1, 1)]
         for dy in tiers:
             box = (centre - width / 2 - 3, middle + dy - half - 1, centre + width / 2 + 3, middle + dy + half + 1)
             if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in boxes):
