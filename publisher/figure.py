@@ -75,9 +75,11 @@ def data_table_html(figure: Figure, csv_href: str) -> str:
     body = "".join("<tr>" + "".join((f'<th scope="row">{esc(row[i])}</th>' if n == 0 else f"<td>{esc(row[i])}</td>")
                                     for n, i in enumerate(keep)) + "</tr>" for row in rows)
     number = figure.number
+    # A wide table scrolls in its own box, which must then be focusable and named (as tables do).
     return (f'<details class="figure-data"><summary>Data of figure {number} as a table</summary>'
+            f'<div class="table-wrap" role="region" tabindex="0" aria-label="Data of figure {number}">'
             f'<table class="data-table"><caption>Data of figure {number}</caption><thead><tr>{head}</tr></thead>'
-            f'<tbody>{body}</tbody></table></details>'
+            f'<tbody>{body}</tbody></table></div></details>'
             f'<p class="figure-download"><a href="{esc(csv_href)}" download="">Download the data (CSV)</a></p>')
 
 
