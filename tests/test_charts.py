@@ -127,3 +127,24 @@ def test_the_same_chart_is_the_same_bytes() -> None:
     chart = charts()[4]
     assert svg(chart, OUTPUTS["web"]) == svg(chart, OUTPUTS["web"])
     assert Path(__file__).name  # (across processes and environments: tests/test_reproducible.py)
+
+
+def test_an_authors_specification_may_not_load_anything() -> None:
+    from publisher.loader import vegalite_problem
+
+    assert vegalite_problem({"mark": "bar", "encoding": {}}) is None
+    assert "'url' is not allowed" in vegalite_problem({"data": {"url": "https://example.org/x.csv"}})
+    assert "'sequence' is not allowed" in vegalite_problem({"layer": [{"data": {"sequence": {"stop": 1e9}}}]})
+    assert "'image' is not allowed" in vegalite_problem({"mark": "image"})
+    assert vegalite_problem([1, 2]) == "a Vega-Lite specification is a JSON object"
+
+
+def test_boundaries_are_a_named_topology_of_bounded_size() -> None:
+    from publisher.limits import MAX_MAP_POINTS
+    from publisher.loader import topology_problem
+
+    topo = json.loads((CONTENT / "data" / "central-asia-japan.topo.json").read_text())
+    assert topology_problem(topo) is None
+    assert topology_problem({"type": "FeatureCollection"}) == "not a TopoJSON Topology"
+    assert topology_problem({**topo, "objects": {}}) == "no GeometryCollection named countries"
+    assert topology_problem({**topo, "arcs": [[[0, 0]] * (MAX_MAP_POINTS + 1)]}) == f"more than {MAX_MAP_POINTS} positions"
