@@ -16,6 +16,7 @@ machine. Raises ChartError when a specification cannot be drawn.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import math
 import re
@@ -24,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from .charttext import ASCENT, DESCENT, text_width
@@ -98,15 +100,47 @@ def _engine() -> Any:
     return vl_convert
 
 
+_CACHE: list[Path] = []  # where drawings are kept between builds (use_cache)
+
+
+def use_cache(folder: Path) -> None:
+    """Keep drawings in `folder` between builds: a build whose charts did not change does not
+    start the engine (a second and a half)."""
+    _CACHE[:] = [folder]
+
+
+def kept() -> Path | None:
+    """The folder drawings (and their PNG copies) are kept in between builds, if any."""
+    return _CACHE[0] if _CACHE else None
+
+
+@lru_cache(maxsize=1)
+def _engine_key() -> str:
+    """What else a drawing depends on: the engine's version and the bundled fonts."""
+    from importlib import metadata
+
+    fonts = sorted((p.name, p.stat().st_size) for p in FONTS.glob("*.[ot]tf"))
+    return json.dumps([metadata.version("vl-convert-python"), fonts])
+
+
 @lru_cache(maxsize=64)
 def _render(text: str) -> str:
+    key = hashlib.sha256((_engine_key() + text).encode("utf-8")).hexdigest()
+    kept = _CACHE[0] / f"{key}.svg" if _CACHE else None
+    if kept is not None and kept.is_file():
+        return kept.read_text(encoding="utf-8")
     engine = _engine()
     with _LOCK:
         try:
-            return str(engine.vegalite_to_svg(json.loads(text), allowed_base_urls=[], format_locale="en-US",
-                                              time_format_locale="en-US"))
+            drawn = str(engine.vegalite_to_svg(json.loads(text), allowed_base_urls=[], format_locale="en-US",
+                                               time_format_locale="en-US"))
         except ValueError as exc:
             raise ChartError(str(exc).strip().splitlines()[0][:300]) from None
+    if kept is not None:
+        from .output import write_atomic
+
+        write_atomic(kept, drawn)
+    return drawn
 
 
 def spec(figure: Figure, output: Output) -> dict[str, Any]:
@@ -145,21 +179,34 @@ def with_title(drawing: str, ident: str, alt: str) -> str:
         ">", f'><title id="{ident}-title">{esc(alt)}</title>', 1) if "<svg" in drawing else drawing
 
 
-def standalone(drawing: str, cache: Any = None) -> str:
-    """The drawing as a file shown through <img>: the fonts it uses embedded (subset to its text),
-    since an image cannot use the page's fonts."""
-    from .fonts import subset_font, visible_text
-
-    text = visible_text(drawing)
+def standalone(drawing: str, text: str, cache: Any = None) -> str:
+    """The drawing as a file shown through <img>: the fonts it uses embedded, since an image
+    cannot use the page's. `text`: the characters the fonts keep (those of every chart of the
+    report, so that one cut serves them all; subsetting is cached in `cache`)."""
     faces = []
     for weight, name in ((400, "Inter-Regular.otf"), (600, "Inter-SemiBold.otf"), (700, "Inter-Bold.otf")):
         if weight == 400 or re.search(rf'font-weight="({weight}|{"bold" if weight == 700 else "x"})"', drawing):
-            data = base64.b64encode(subset_font(FONTS / name, text, cache)).decode("ascii")
-            faces.append(f'@font-face{{font-family:"Inter";font-weight:{weight};'
-                         f'src:url(data:font/otf;base64,{data}) format("opentype")}}')
+            faces.append(_face(weight, name, "".join(sorted(set(text))), cache))
     style = "<style>" + "".join(faces) + "</style>"
     drawing = re.sub(r'font-family="Inter"', 'font-family="Inter, sans-serif"', drawing)
     return re.sub(r"(<svg\b[^>]*>)", lambda m: m.group(1) + style, drawing, count=1)
+
+
+@lru_cache(maxsize=8)
+def _face(weight: int, name: str, text: str, cache: Any) -> str:
+    """An @font-face rule with the bundled font cut to `text`, as a data URL."""
+    from .fonts import subset_font
+
+    data = base64.b64encode(subset_font(FONTS / name, text, cache)).decode("ascii")
+    return (f'@font-face{{font-family:"Inter";font-weight:{weight};'
+            f'src:url(data:font/otf;base64,{data}) format("opentype")}}')
+
+
+def chart_text(drawings: Sequence[str]) -> str:
+    """The characters of some drawings' text (what their embedded fonts must hold)."""
+    from .fonts import visible_text
+
+    return "".join(sorted(set("".join(visible_text(d) for d in drawings))))
 
 
 # --- the theme -------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from lxml import etree
 from .citation import plain_citation
 from .container import check_epub
 from .cover import cover_jpeg
-from .chart import OUTPUTS, standalone, svg
+from .chart import OUTPUTS, chart_text, standalone, svg, use_cache
 from .figure import draw, image_html, svg_file, svg_png, svg_size
 from .fonts import subset_font, visible_text
 from .formats import FONTS, FORMATS, STYLES, asset_href, document_stem, output_name
@@ -110,12 +110,14 @@ def chart_stem(figure: Figure) -> str:
 def chart_assets(report: Report, cache: Path | None = None) -> list[Asset]:
     """Every chart as an SVG file (the narrow drawing, its fonts embedded) and a PNG copy at
     twice its size (the SVG's manifest fallback)."""
+    charts = [f for f in report.figures if f.spec.kind != "image"]
+    drawings = [svg(f, OUTPUTS["narrow"]) for f in charts]
+    text = chart_text(drawings)  # one cut of the fonts serves every chart
     found = []
-    for figure in report.figures:
-        if figure.spec.kind != "image":
-            drawing, stem = svg(figure, OUTPUTS["narrow"]), chart_stem(figure)
-            found += [Asset(f"{stem}.svg", svg_file(standalone(drawing, cache)), "image/svg+xml"),
-                      Asset(f"{stem}.png", svg_png(drawing), "image/png")]
+    for figure, drawing in zip(charts, drawings, strict=True):
+        stem = chart_stem(figure)
+        found += [Asset(f"{stem}.svg", svg_file(standalone(drawing, text, cache)), "image/svg+xml"),
+                  Asset(f"{stem}.png", svg_png(drawing), "image/png")]
     return found
 
 
@@ -313,6 +315,7 @@ class EpubWriter(SimpleWriter):
     def __init__(self, env: jinja2.Environment, options: BuildOptions) -> None:
         self.env = env
         self.cache = options.cache / "fonts"  # subset fonts, kept between builds
+        use_cache(options.cache / "charts")  # drawings kept between builds
 
     def write(self, report: Report, stage: Path, products: Products) -> Products:
         # The page list follows the print edition: its fresh layout when the PDFs are being

@@ -116,13 +116,25 @@ def svg_png(drawing: str) -> bytes:
     Drawn by resvg from its wheel with the bundled fonts only: the same pixels on every machine
     (cairosvg drew its text in whatever fonts the system had, as its fontconfig set them up).
     """
+    import hashlib
+
     import resvg_py
 
+    from .chart import kept
     from .formats import FONTS
 
+    folder = kept()
+    key = folder / (hashlib.sha256(drawing.encode("utf-8")).hexdigest() + ".png") if folder else None
+    if key is not None and key.is_file():
+        return key.read_bytes()
     fonts = [str(path) for path in sorted(FONTS.glob("*.[ot]tf"))]
-    return bytes(resvg_py.svg_to_bytes(svg_string=drawing, zoom=2, skip_system_fonts=True, font_files=fonts,
+    data = bytes(resvg_py.svg_to_bytes(svg_string=drawing, zoom=2, skip_system_fonts=True, font_files=fonts,
                                        font_family="Inter", sans_serif_family="Inter", serif_family="Charis SIL"))
+    if key is not None:
+        from .output import write_atomic
+
+        write_atomic(key, data)
+    return data
 
 
 def image_html(src: str, alt: str, size: tuple[int, int]) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 import jinja2
 
 from .citation import plain_citation
-from .chart import OUTPUTS, standalone, svg
+from .chart import OUTPUTS, chart_text, standalone, svg
 from .figure import data_csv, data_table_html, draw, picture_html, svg_file, svg_size
 from .markdown import html_id
 from .model import Chapter, Figure, Heading, Report
@@ -69,16 +69,18 @@ def chart_stem(figure: Figure) -> str:
     return f"figures/{html_id(figure.spec.id)}"
 
 
-def chart_files(report: Report) -> list[tuple[str, bytes]]:
-    """Every chart's files in read/: the wide and the narrow drawing (fonts embedded), and its
-    data as CSV."""
+def chart_files(report: Report, cache: Path | None = None) -> list[tuple[str, bytes]]:
+    """Every chart's files in read/: the wide and the narrow drawing (fonts embedded, subset
+    once for all of them and kept in `cache`), and its data as CSV."""
+    charts = [f for f in report.figures if f.spec.kind != "image"]
+    drawings = {(f.spec.id, o): svg(f, OUTPUTS[o]) for f in charts for o in ("web", "narrow")}
+    text = chart_text(list(drawings.values()))
     found = []
-    for figure in report.figures:
-        if figure.spec.kind != "image":
-            stem = chart_stem(figure)
-            found += [(f"{stem}.svg", svg_file(standalone(svg(figure, OUTPUTS["web"])))),
-                      (f"{stem}-narrow.svg", svg_file(standalone(svg(figure, OUTPUTS["narrow"])))),
-                      (f"{stem}.csv", data_csv(figure))]
+    for figure in charts:
+        stem = chart_stem(figure)
+        found += [(f"{stem}.svg", svg_file(standalone(drawings[figure.spec.id, "web"], text, cache))),
+                  (f"{stem}-narrow.svg", svg_file(standalone(drawings[figure.spec.id, "narrow"], text, cache))),
+                  (f"{stem}.csv", data_csv(figure))]
     return found
 
 
@@ -133,7 +135,7 @@ def pages(report: Report) -> list[Page]:
     return found
 
 
-def write_site(report: Report, env: jinja2.Environment, out: Path) -> list[Path]:
+def write_site(report: Report, env: jinja2.Environment, out: Path, cache: Path | None = None) -> list[Path]:
     """Write dist/read/: one page per section, plus the images the figures use.
 
     Files left in read/ by an earlier build that this one did not write are removed, so a
@@ -153,7 +155,7 @@ def write_site(report: Report, env: jinja2.Environment, out: Path) -> list[Path]
         written.append(write_atomic(folder / page.file, html))
     for asset in report.assets:
         written.append(write_atomic(folder / asset_href(asset.name), asset.data))
-    for name, data in chart_files(report):
+    for name, data in chart_files(report, cache):
         written.append(write_atomic(folder / name, data))
     return written
 

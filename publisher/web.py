@@ -15,6 +15,7 @@ from typing import Any
 
 import jinja2
 
+from .chart import use_cache
 from .citation import bibtex, plain_citation, ris
 from .language import language_name
 from .links import check_links
@@ -155,12 +156,14 @@ class WebWriter(SimpleWriter):
     def __init__(self, env: jinja2.Environment, options: BuildOptions) -> None:
         self.env = env
         self.out = options.out
+        self.cache = options.cache / "fonts"  # the charts' subset fonts, kept between builds
+        use_cache(options.cache / "charts")  # drawings kept between builds
 
     def write(self, report: Report, stage: Path, products: Products) -> Products:
         """Runs after the PDF and EPUB writers: it describes the files they wrote in this build or
         an earlier one (a file that was never built is left off the page). Raises OutputError if
         a link of the pages leads nowhere (links.py)."""
-        written = write_web(report, self.env, stage, products)
+        written = write_web(report, self.env, stage, products, self.cache)
         if report.changes is not None:
             written.append(write_atomic(stage / output_name(report.meta, "changes"), report.changes.to_json()))
         files = [p.relative_to(stage) for p in written]
@@ -168,8 +171,10 @@ class WebWriter(SimpleWriter):
         return products.add("web", files)
 
 
-def write_web(report: Report, env: jinja2.Environment, out: Path, products: Products) -> list[Path]:
-    """Write dist/index.html, its assets and the reading edition in dist/read/."""
+def write_web(report: Report, env: jinja2.Environment, out: Path, products: Products,
+              cache: Path | None = None) -> list[Path]:
+    """Write dist/index.html, its assets and the reading edition in dist/read/ (`cache`: where
+    the charts' subset fonts are kept between builds)."""
     written, cover = write_assets(report, out, products.cover.get())
     citation = write_citations(report, out)
     written += [out / citation["bibtex_file"], out / citation["ris_file"]]
@@ -184,7 +189,7 @@ def write_web(report: Report, env: jinja2.Environment, out: Path, products: Prod
                   introduction=Renderer(report, DetailStyle()).introduction(),
                   page_url=absolute(report, "index.html"), cover_url=absolute(report, cover.src),
                   structured_data=structured_data(report, found, cover))
-    written += write_site(report, env, out)
+    written += write_site(report, env, out, cache)
     written += _copy_releases(report, out)
     written.append(write_atomic(out / "index.html", html))
     return written
