@@ -123,24 +123,29 @@ def _engine_key() -> str:
     return json.dumps([metadata.version("vl-convert-python"), fonts])
 
 
-@lru_cache(maxsize=64)
 def _render(text: str) -> str:
+    """The SVG vl-convert draws for a specification (JSON text), kept in the build's cache."""
     key = hashlib.sha256((_engine_key() + text).encode("utf-8")).hexdigest()
-    kept = _CACHE[0] / f"{key}.svg" if _CACHE else None
-    if kept is not None and kept.is_file():
-        return kept.read_text(encoding="utf-8")
+    kept_file = _CACHE[0] / f"{key}.svg" if _CACHE else None
+    if kept_file is not None and kept_file.is_file():
+        return kept_file.read_text(encoding="utf-8")
+    drawn = _draw(text)
+    if kept_file is not None:
+        from .output import write_atomic
+
+        write_atomic(kept_file, drawn)
+    return drawn
+
+
+@lru_cache(maxsize=64)
+def _draw(text: str) -> str:
     engine = _engine()
     with _LOCK:
         try:
-            drawn = str(engine.vegalite_to_svg(json.loads(text), allowed_base_urls=[], format_locale="en-US",
-                                               time_format_locale="en-US"))
+            return str(engine.vegalite_to_svg(json.loads(text), allowed_base_urls=[], format_locale="en-US",
+                                              time_format_locale="en-US"))
         except ValueError as exc:
             raise ChartError(str(exc).strip().splitlines()[0][:300]) from None
-    if kept is not None:
-        from .output import write_atomic
-
-        write_atomic(kept, drawn)
-    return drawn
 
 
 def spec(figure: Figure, output: Output) -> dict[str, Any]:
