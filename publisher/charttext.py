@@ -34,16 +34,31 @@ class TextBox:
                 and self.top < other.bottom - TOLERANCE and other.top < self.bottom - TOLERANCE)
 
 
+WEIGHTS = {400: "Inter-Regular.otf", 600: "Inter-SemiBold.otf", 700: "Inter-Bold.otf"}
+
+
 @lru_cache(maxsize=4)
-def _font(bold: bool) -> object:
+def _font(weight: int) -> object:
     from PIL import ImageFont
 
-    return ImageFont.truetype(str(FONTS / ("Inter-SemiBold.otf" if bold else "Inter-Regular.otf")), 200)
+    return ImageFont.truetype(str(FONTS / WEIGHTS[weight]), 200)
 
 
-def text_width(text: str, size: float, bold: bool = False) -> float:
-    """The advance width of `text` set in Inter at `size` (both in user units or px)."""
-    return float(_font(bold).getlength(text)) * size / 200  # type: ignore[attr-defined]
+def _weight(value: str | None, inherited: int) -> int:
+    """The bundled Inter weight that draws an SVG font-weight: 400, 600 (semibold) or 700."""
+    if value is None:
+        return inherited
+    number = {"normal": 400, "bold": 700, "bolder": 700, "lighter": 400}.get(value.strip(), None)
+    if number is None:
+        number = int(_number(value, 400))
+    return 700 if number >= 700 else 600 if number >= 550 else 400
+
+
+def text_width(text: str, size: float, bold: bool | int = False) -> float:
+    """The advance width of `text` set in Inter at `size` (both in user units or px); `bold`:
+    True for semibold, or a weight (400, 600, 700)."""
+    weight = bold if not isinstance(bold, bool) else 600 if bold else 400
+    return float(_font(weight).getlength(text)) * size / 200  # type: ignore[attr-defined]
 
 
 def _number(value: str | None, default: float = 0.0) -> float:
@@ -68,8 +83,9 @@ def _translate(transform: str | None) -> tuple[float, float] | None:
 def text_boxes(svg: str) -> tuple[tuple[float, float, float, float], list[TextBox]]:
     """The drawing's viewBox (x, y, width, height) and a box per <text> element.
 
-    Only translations are followed; text under a rotation or scale is left out. Font size and
-    text-anchor are inherited as in SVG. Raises ValueError if the SVG is not well-formed.
+    Only translations are followed; text under a rotation or scale is left out, and so is text
+    not shown (opacity 0, display none). Font size, weight and text-anchor are inherited as in SVG.
+    Raises ValueError if the SVG is not well-formed.
     """
     try:
         root = ET.fromstring(svg)
@@ -80,15 +96,14 @@ def text_boxes(svg: str) -> tuple[tuple[float, float, float, float], list[TextBo
         view = [0.0, 0.0, _number(root.get("width")), _number(root.get("height"))]
     boxes: list[TextBox] = []
 
-    def walk(node: ET.Element, dx: float, dy: float, size: float, anchor: str, bold: bool) -> None:
+    def walk(node: ET.Element, dx: float, dy: float, size: float, anchor: str, bold: int) -> None:
         offset = _translate(node.get("transform"))
-        if offset is None:
+        if offset is None or node.get("opacity") == "0" or node.get("display") == "none":
             return
         dx, dy = dx + offset[0], dy + offset[1]
         size = _number(node.get("font-size"), size)
         anchor = node.get("text-anchor") or anchor
-        weight = node.get("font-weight")
-        bold = bold if weight is None else weight in ("bold", "600", "700", "800", "900")
+        bold = _weight(node.get("font-weight"), bold)
         if node.tag == f"{SVG}text":
             text = "".join(node.itertext()).strip()
             if text:
@@ -97,12 +112,12 @@ def text_boxes(svg: str) -> tuple[tuple[float, float, float, float], list[TextBo
                 left = x - width if anchor == "end" else x - width / 2 if anchor == "middle" else x
                 boxes.append(TextBox(text, left, y - ASCENT * size, left + width, y + DESCENT * size, size))
             return
-        if node.tag in (f"{SVG}title", f"{SVG}desc", f"{SVG}defs"):
+        if node.tag in (f"{SVG}title", f"{SVG}desc", f"{SVG}defs", f"{SVG}style"):
             return
         for child in node:
             walk(child, dx, dy, size, anchor, bold)
 
-    walk(root, 0.0, 0.0, 16.0, "start", False)
+    walk(root, 0.0, 0.0, 16.0, "start", 400)
     return (view[0], view[1], view[2], view[3]), boxes
 
 

@@ -17,6 +17,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from html import escape
 
@@ -27,7 +28,8 @@ from lxml import etree
 from .citation import plain_citation
 from .container import check_epub
 from .cover import cover_jpeg
-from .figure import NARROW, draw, picture_html, svg_file, svg_png
+from .chart import OUTPUTS, chart_text, standalone, svg, use_cache
+from .figure import draw, image_html, svg_file, svg_png, svg_size
 from .fonts import subset_font, visible_text
 from .formats import FONTS, FORMATS, STYLES, asset_href, document_stem, output_name
 from .language import Language, language
@@ -98,9 +100,12 @@ class EpubStyle(Style):
                 + "".join(parts) + "</section>")
 
     def figure_body(self, figure: Figure) -> str:
-        # E-books get a chart as files with a PNG fallback (Kindle rejects inline SVG).
+        # E-books get a chart as an SVG file through a plain <img>, drawn narrow (readable on a
+        # phone, shown at up to its own size elsewhere), with a PNG fallback in the manifest.
+        # (A <picture> with SVG sources failed in calibre: it dropped the SVGs its sources named
+        # as unused files, then its browser engine chose a source and found nothing.)
         if figure.spec.kind != "image":
-            return picture_html(chart_stem(figure), figure.alt)
+            return image_html(chart_stem(figure) + ".svg", figure.alt, svg_size(svg(figure, OUTPUTS["narrow"])))
         return draw(figure)
 
 
@@ -109,27 +114,38 @@ def chart_stem(figure: Figure) -> str:
     return f"images/{html_id(figure.spec.id)}"
 
 
-def chart_assets(report: Report) -> list[Asset]:
-    """Every chart as SVG files (the wide drawing, and the narrow one for phones) and a PNG copy
-    of the wide one at twice its size."""
+def chart_assets(report: Report, cache: Path | None = None) -> list[Asset]:
+    """Every chart as an SVG file (the narrow drawing, its fonts embedded) and a PNG copy at
+    twice its size (the SVG's manifest fallback)."""
+    charts = [f for f in report.figures if f.spec.kind != "image"]
+    drawings = [svg(f, OUTPUTS["narrow"]) for f in charts]
+    text = chart_text(drawings)  # one cut of the fonts serves every chart
     found = []
-    for figure in report.figures:
-        if figure.spec.kind != "image":
-            svg, stem = draw(figure), chart_stem(figure)
-            found += [Asset(f"{stem}.svg", svg_file(svg), "image/svg+xml"),
-                      Asset(f"{stem}-narrow.svg", svg_file(draw(figure, NARROW)), "image/svg+xml"),
-                      Asset(f"{stem}.png", svg_png(svg), "image/png")]
+    for figure, drawing in zip(charts, drawings, strict=True):
+        stem = chart_stem(figure)
+        found += [Asset(f"{stem}.svg", svg_file(standalone(drawing, text, cache)), "image/svg+xml"),
+                  Asset(f"{stem}.png", svg_png(drawing), "image/png")]
     return found
 
 
 class _Writer(epub.EpubWriter):  # type: ignore[misc]
-    """ebooklib leaves out xml:lang on <package>; Ace requires it (epub-lang)."""
+    """ebooklib leaves out xml:lang on <package>; Ace requires it (epub-lang). It has no manifest
+    fallbacks either: each chart's SVG names its PNG copy (EPUB 3.3, 3.4.4 Manifest fallbacks)."""
 
     language = "en"
 
     def _write_opf_file(self, root: etree._Element) -> None:
         root.set(XML_LANG, self.language)
         super()._write_opf_file(root)
+
+    def _write_opf_manifest(self, root: etree._Element) -> Any:
+        found = super()._write_opf_manifest(root)
+        items = {item.get("href"): item for item in root.iter("item")}
+        for href, item in items.items():
+            copy = items.get(href[:-4] + ".png") if href.startswith("images/") and href.endswith(".svg") else None
+            if copy is not None:
+                item.set("fallback", copy.get("id"))
+        return found
 
 
 def _documents(report: Report, env: jinja2.Environment) -> list[Part]:
@@ -240,7 +256,7 @@ def build_epub(report: Report, env: jinja2.Environment, anchors: dict[str, int] 
     for name in FORMATS["epub"].stylesheets:
         book.add_item(epub.EpubItem(uid=f"css-{name[:-4]}", file_name=f"styles/{name}",
                                     media_type="text/css", content=(STYLES / name).read_bytes()))
-    files = [(asset_href(a.name), a) for a in report.assets] + [(a.name, a) for a in chart_assets(report)]
+    files = [(asset_href(a.name), a) for a in report.assets] + [(a.name, a) for a in chart_assets(report, cache)]
     for name, asset in sorted(files, key=lambda item: item[0]):
         book.add_item(epub.EpubItem(uid=f"asset-{len(book.items)}", file_name=name,
                                     media_type=asset.media_type, content=asset.data))
@@ -312,6 +328,7 @@ class EpubWriter(SimpleWriter):
     def __init__(self, env: jinja2.Environment, options: BuildOptions) -> None:
         self.env = env
         self.cache = options.cache / "fonts"  # subset fonts, kept between builds
+        use_cache(options.cache / "charts")  # drawings kept between builds
 
     def write(self, report: Report, stage: Path, products: Products) -> Products:
         # The page list follows the print edition: its fresh layout when the PDFs are being

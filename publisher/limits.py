@@ -39,8 +39,11 @@ MAX_LINK_TEXT = 1_000  # characters of a link's text ([text](https://…)) or an
 # --- figures and tables -----------------------------------------------------------------------
 MAX_TABLE_ROWS = 500  # rows of a table (a table block or a Markdown pipe table)
 MAX_TABLE_COLUMNS = 10  # columns of a table
-MAX_CHART_ROWS = 200  # rows of a bar chart's or a timeline's data
+MAX_CHART_ROWS = 200  # rows of a chart's data
 MAX_TIMELINE_LEVELS = 20  # lanes (distinct levels) of a timeline
+MAX_CHART_SERIES = 6  # series of a grouped or stacked bar chart or of a line chart (colours that stay apart)
+MAX_CHART_JSON = 500_000  # bytes of a map's boundaries (TopoJSON) or of a Vega-Lite specification
+MAX_MAP_POINTS = 50_000  # positions in a map's boundaries (the real report's have 4,400)
 
 # --- images (see image.py) ---------------------------------------------------------------------
 MAX_IMAGE_FILE = 10_000_000  # bytes of an image file

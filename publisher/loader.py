@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -20,7 +21,8 @@ from .files import UnsafeFile, read_regular, resolved
 from .image import ImageError, check_image
 from .formats import RESERVED_SLUGS
 from .limits import (
-    MAX_CHAPTER_FILE, MAX_CHART_ROWS, MAX_DOCUMENTS, MAX_ELEMENTS, MAX_IMAGE_FILE, MAX_NAME, MAX_PATH_DEPTH,
+    MAX_CHAPTER_FILE, MAX_CHART_JSON, MAX_CHART_ROWS, MAX_CHART_SERIES, MAX_DOCUMENTS, MAX_ELEMENTS, MAX_IMAGE_FILE,
+    MAX_MAP_POINTS, MAX_NAME, MAX_PATH_DEPTH,
     MAX_REPORT_ELEMENTS, MAX_REPORT_IMAGES, MAX_REPORT_TEXT, MAX_TABLE_COLUMNS, MAX_TABLE_ROWS, MAX_TIMELINE_LEVELS,
     MAX_YAML_FILE,
 )
@@ -30,7 +32,7 @@ from .markdown import (
 )
 from .model import (
     CHART_ROWS, Asset, Chapter, ChapterMeta, Figure, FigureSpec, Meta, Reference, ReferenceEntry, Report, Table,
-    TableSpec, Term, TimelineRow,
+    TableSpec, Term, TimelineRow, PlaceRow, PointRow, SeriesRow,
 )
 from .language import Language, cross_label, language
 from .schema import Hooks, convert, quoted
@@ -55,6 +57,8 @@ class _Block:
     rows: tuple[Any, ...] = ()  # a chart's rows, or a table's cells
     asset: str = ""  # an image figure's file
     hidden: tuple[Inline, ...] = ()  # a table's values in no column: checked, never shown
+    shapes: str = ""  # a map's boundaries (TopoJSON)
+    vegalite: str = ""  # a vega-lite figure's specification (JSON)
 
 
 @dataclass
@@ -324,6 +328,9 @@ class Loader:
             if asset is not None:
                 doc.blocks.append(_Block(site, spec, asset=asset))
             return
+        if spec.kind == "vega-lite":
+            self.read_vegalite(doc, site, spec, data)
+            return
         found = self.rows(doc, spec.data, data, "figure.data")
         if found is None:
             return
@@ -340,6 +347,10 @@ class Loader:
             for key, text in row.items():  # a chart's data is drawn as text; its citations back the figure
                 if isinstance(text, str):
                     doc.refs += find_refs(text, shown, row.line_of(str(key)))
+            if isinstance(value, PlaceRow) and not (-180 <= value.lon <= 180 and -90 <= value.lat <= 90):
+                self.problems.append(Problem(shown, row.line, f"row {i}", f"{value.lon}, {value.lat} is not a "
+                                             "position on Earth (longitude −180 to 180, latitude −90 to 90)"))
+                converted[-1] = None
         if not all(converted):
             return
         self.count(3 * len(converted), doc.shown, site.line)  # a mark and its labels
@@ -348,7 +359,84 @@ class Loader:
             self.problems.append(Problem(doc.shown, site.line, "figure", f"the timeline has {len(levels)} levels "
                                                                          f"(at most {MAX_TIMELINE_LEVELS})"))
             return
-        doc.blocks.append(_Block(site, spec, tuple(converted)))
+        series = {row.series for row in converted if isinstance(row, (SeriesRow, PointRow))}
+        if len(series) > MAX_CHART_SERIES:  # a colour each, and only so many stay apart in greyscale
+            self.problems.append(Problem(doc.shown, site.line, "figure", f"the chart has {len(series)} series "
+                                                                         f"(at most {MAX_CHART_SERIES})"))
+            return
+        shapes = ""
+        if spec.kind == "map":
+            shapes = self.read_boundaries(doc, spec, data)
+            if not shapes:
+                return
+        doc.blocks.append(_Block(site, spec, tuple(converted), shapes=shapes))
+
+    def json_file(self, doc: _Doc, relative: str, data: Node, key: str) -> Any:
+        """A JSON file the figure names (boundaries, a specification), parsed; None with a problem."""
+        line = data.line_of(key)
+        path = self.inside(relative, doc.shown, line, f"figure.{key}")
+        if path is None:
+            return None
+        raw = self.read(path, MAX_CHART_JSON)
+        if raw is None:
+            return None
+        try:
+            return json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            self.problems.append(Problem(doc.shown, line, f"figure.{key}", f"{relative}: not JSON ({exc})"))
+            return None
+        except RecursionError:
+            self.problems.append(Problem(doc.shown, line, f"figure.{key}", f"{relative}: nested too deeply"))
+            return None
+
+    def read_boundaries(self, doc: _Doc, spec: FigureSpec, data: Node) -> str:
+        """A map's boundaries as TopoJSON text: a Topology whose object `countries` is a
+        GeometryCollection of named polygons, with at most MAX_MAP_POINTS positions."""
+        topo = self.json_file(doc, spec.boundaries, data, "boundaries")
+        if topo is None:
+            return ""
+        problem = topology_problem(topo)
+        if problem is None:
+            names = {g.get("properties", {}).get("name") for g in topo["objects"]["countries"]["geometries"]}
+            missing = [n for n in spec.highlight if n not in names]
+            if missing:
+                problem = f"no country named {quoted(missing[0])} (highlight)"
+        if problem:
+            self.problems.append(Problem(doc.shown, data.line_of("boundaries"), "figure.boundaries",
+                                         f"{spec.boundaries}: {problem}"))
+            return ""
+        return json.dumps(topo, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+    def read_vegalite(self, doc: _Doc, site: BlockSite, spec: FigureSpec, data: Node) -> None:
+        """An author's Vega-Lite specification: a JSON object that loads nothing (no `url`, no
+        generated data), with the rows of the figure's data file (scalar values) as its data."""
+        body = self.json_file(doc, spec.vegalite, data, "vegalite")
+        if body is None:
+            return
+        problem = vegalite_problem(body)
+        rows: list[dict[str, Any]] = []
+        if problem is None and spec.data:
+            found = self.rows(doc, spec.data, data, "figure.data")
+            if found is None:
+                return
+            if len(found[0]) > MAX_CHART_ROWS:
+                problem = f"the data has {len(found[0])} rows (at most {MAX_CHART_ROWS})"
+            for row in found[0]:
+                plain_row = {str(k): v for k, v in row.items()}
+                if not all(isinstance(v, (str, int, float, bool)) or v is None for v in plain_row.values()):
+                    problem = "data rows may hold only text, numbers and booleans"
+                for key, text in plain_row.items():
+                    if isinstance(text, str):
+                        doc.refs += find_refs(text, found[1], row.line_of(key))
+                rows.append(plain_row)
+            body["data"] = {"values": rows}
+        if problem:
+            self.problems.append(Problem(doc.shown, data.line_of("vegalite"), "figure.vegalite",
+                                         f"{spec.vegalite}: {problem}"))
+            return
+        self.count(3 * len(rows), doc.shown, site.line)
+        text = json.dumps(body, sort_keys=True, ensure_ascii=False)
+        doc.blocks.append(_Block(site, spec, vegalite=text))
 
     def read_image(self, doc: _Doc, spec: FigureSpec, data: Node) -> str | None:
         path = self.inside(spec.src, doc.shown, data.line_of("src"), "figure.src")
@@ -627,7 +715,8 @@ class _Numbering:
             if isinstance(block.spec, TableSpec):
                 tables.append(Table(anchor, number, block.spec, doc.slug, caption, block.rows, html))
             else:
-                figures.append(Figure(anchor, number, block.spec, doc.slug, caption, block.rows, block.asset, html))
+                figures.append(Figure(anchor, number, block.spec, doc.slug, caption, block.rows, block.asset, html,
+                                      block.shapes, block.vegalite))
         body = dataclasses.replace(doc.body, headings=headings, blocks=MappingProxyType(
             {b.site.key: b.spec.id for b in doc.blocks}))
         return Chapter(doc.slug, doc.number, doc.head, body, tuple(figures), tuple(tables), doc.body.words, doc.shown)
@@ -643,3 +732,45 @@ def cell_text(value: Any) -> str:
 def load_report(content: Path, strict: bool = False) -> tuple[Report, list[Problem]]:
     """Load and validate a content folder. Raises ContentError listing every error."""
     return Loader(content, strict).load()
+
+
+def topology_problem(topo: Any) -> str | None:
+    """What is wrong with a map's boundaries, or None: a TopoJSON Topology with arcs and an
+    object `countries` (a GeometryCollection of polygons with a `name`), at most MAX_MAP_POINTS
+    positions."""
+    if not isinstance(topo, dict) or topo.get("type") != "Topology" or not isinstance(topo.get("arcs"), list):
+        return "not a TopoJSON Topology"
+    countries = topo.get("objects", {}).get("countries") if isinstance(topo.get("objects"), dict) else None
+    if not isinstance(countries, dict) or not isinstance(countries.get("geometries"), list):
+        return "no GeometryCollection named countries"
+    if sum(len(arc) if isinstance(arc, list) else 0 for arc in topo["arcs"]) > MAX_MAP_POINTS:
+        return f"more than {MAX_MAP_POINTS} positions"
+    for geometry in countries["geometries"]:
+        if not isinstance(geometry, dict) or geometry.get("type") not in ("Polygon", "MultiPolygon", None):
+            return "a country that is not a polygon"
+        if not isinstance(geometry.get("properties", {}).get("name"), str):
+            return "a country without a name"
+    return None
+
+
+LOADING = re.compile(r"^(url|sequence|graticule|sphere|href|image)$")
+
+
+def vegalite_problem(body: Any) -> str | None:
+    """What is wrong with an author's Vega-Lite specification, or None: it must be a JSON
+    object, and nothing in it may load or generate data (`url`, `sequence`, `graticule`) or link
+    or draw a file (`href`, `image`)."""
+    if not isinstance(body, dict):
+        return "a Vega-Lite specification is a JSON object"
+    stack: list[Any] = [body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if LOADING.match(str(key)) or value == "image":
+                    return f"{quoted(str(key) if LOADING.match(str(key)) else value)} is not allowed: a chart " \
+                           "draws only the data it is given"
+                stack.append(value)
+        elif isinstance(node, list):
+            stack.extend(node)
+    return None

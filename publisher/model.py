@@ -139,6 +139,8 @@ class Meta:
 
 # --- chapter front matter, figure and table blocks ---------------------------------------------
 
+CHART_KINDS = ("bar", "grouped-bar", "stacked-bar", "line", "timeline", "map")  # drawn from a data file
+
 
 @dataclass(frozen=True, kw_only=True)
 class Allowed:
@@ -179,14 +181,24 @@ class FigureSpec:
 
     id: str = spec("The figure's id, for @fig: references.", required=True, pattern=f"fig:{KEY}",
                    max_length=MAX_ID)
-    kind: str = spec("What the figure is.", required=True, choices=("timeline", "bar", "image"))
+    kind: str = spec("What the figure is: a chart drawn from its data file (bar, grouped-bar, stacked-bar, line, "
+                     "timeline, map), a chart of the author's own Vega-Lite specification (vega-lite), or an image.",
+                     required=True, choices=(*CHART_KINDS, "vega-lite", "image"))
     caption: Inline = spec("The caption, after 'Figure N.'.", required=True)
     alt: str = spec("A text alternative that says what the figure shows.", kind="text", required=True, prose=True)
-    data: str = spec("The data file, a path inside the content folder.", default="",
-                     required_when=("kind", ("timeline", "bar")))
+    data: str = spec("The data file, a path inside the content folder (for vega-lite: optional, its rows replace "
+                     "the specification's data).", default="", required_when=("kind", CHART_KINDS))
     src: str = spec("The image file (PNG, JPEG or SVG), a path inside the content folder.", default="",
                     required_when=("kind", ("image",)))
-    unit: str = spec("The unit of a bar chart's values.", default="", prose=True)
+    unit: str = spec("The unit of a bar chart's values (a line chart's value axis title).", default="", prose=True)
+    boundaries: str = spec("A map's country boundaries: a TopoJSON file inside the content folder whose object "
+                           "`countries` holds a geometry per country with its `name`.", default="",
+                           required_when=("kind", ("map",)))
+    highlight: tuple[str, ...] = spec("The countries a map fills in colour, by their `name` in the boundaries.",
+                                      default=())
+    vegalite: str = spec("A Vega-Lite specification (JSON) inside the content folder, for kind vega-lite: drawn with "
+                         "the house theme at each output's size; it may not load anything.", default="",
+                         required_when=("kind", ("vega-lite",)))
     source: Inline | None = spec("The source line under the caption.", default=None)
 
 
@@ -264,12 +276,54 @@ class BarRow:
     sources: str = spec("The sources of the value, as citations [@key].", kind="text", default="")
 
 
-CHART_ROWS = {"timeline": TimelineRow, "bar": BarRow}
+@dataclass(frozen=True, kw_only=True)
+class SeriesRow:
+    """A row of a grouped or stacked bar chart's data file: one bar (or one part of a bar)."""
+
+    label: str = spec("The group the bar belongs to (a row of the chart).", required=True, prose=True)
+    series: str = spec("The series it belongs to (its colour, named in the legend).", required=True, prose=True)
+    value: float = spec("Its length, a number.", required=True)
+    sources: str = spec("The sources of the value, as citations [@key].", kind="text", default="")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PointRow:
+    """A row of a line chart's data file: one value at one date."""
+
+    date: str = spec("When the value was measured.", kind="partial-date", required=True)
+    value: float = spec("The value, a number.", required=True)
+    series: str = spec("The line it belongs to (named in the legend when there are several).", default="",
+                       prose=True)
+    sources: str = spec("The sources of the value, as citations [@key].", kind="text", default="")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlaceRow:
+    """A row of a map's data file: a place marked and named, or a point a route passes."""
+
+    name: str = spec("The place's name, drawn beside its mark (empty for a waypoint).", default="", prose=True)
+    lon: float = spec("Longitude in degrees east (−180 to 180).", kind="signed", required=True)
+    lat: float = spec("Latitude in degrees north (−90 to 90).", kind="signed", required=True)
+    kind: str = spec("What the place is: capital, city, port, or waypoint (a point of a route, not marked).",
+                     default="city", choices=("capital", "city", "port", "waypoint"))
+    label_at: str = spec("Where its name stands: right, left, above or below its mark.", default="right",
+                         choices=("right", "left", "above", "below"))
+    route: str = spec("The route it lies on, as the map's key names it: the places of a route are joined in the "
+                      "file's order.", default="", prose=True)
+    arrow: bool = spec("An arrowhead here, ending a stretch of the route (its next place starts another).",
+                       default=False)
+    sources: str = spec("The sources of the place or route, as citations [@key].", kind="text", default="")
+
+
+CHART_ROWS = {"timeline": TimelineRow, "bar": BarRow, "grouped-bar": SeriesRow, "stacked-bar": SeriesRow,
+              "line": PointRow, "map": PlaceRow}
 
 
 # The YAML documents the content format consists of, for the field reference.
 DOCUMENTS = [("report.yaml", Meta), ("Chapter front matter", ChapterMeta), ("`figure` blocks", FigureSpec),
              ("Rows of a timeline's data file", TimelineRow), ("Rows of a bar chart's data file", BarRow),
+             ("Rows of a grouped or stacked bar chart's data file", SeriesRow),
+             ("Rows of a line chart's data file", PointRow), ("Rows of a map's data file", PlaceRow),
              ("`table` blocks", TableSpec), ("references.yaml (each entry)", ReferenceEntry),
              ("glossary.yaml (each entry)", Term)]
 
@@ -285,9 +339,11 @@ class Figure:
     spec: FigureSpec
     chapter: str  # the slug of the chapter that holds it
     caption: str  # as plain text, for lists of figures and bookmarks
-    rows: tuple[TimelineRow | BarRow, ...] = ()
+    rows: tuple[Any, ...] = ()  # the rows of its data file (model.CHART_ROWS)
     asset: str = ""  # the image's path inside the content folder (an Asset's name)
     caption_html: str = ""  # as HTML phrasing content (markdown.phrasing), for lists of figures
+    shapes: str = ""  # a map's boundaries, TopoJSON as checked at load
+    vegalite: str = ""  # a vega-lite figure's specification as JSON, its data file's rows in it
 
     @property
     def alt(self) -> str:

@@ -28,6 +28,7 @@ from markdown_it.common.utils import escapeHtml
 from markupsafe import Markup
 
 from . import __version__
+from .chart import use_cache
 from .citation import plain_citation
 from .cover import COVER_WIDTH
 from .errors import RenderError
@@ -591,6 +592,7 @@ class PdfWriter:
         self.editions = options.pdf_editions
         self.cache = options.cache / "fonts"  # subset fonts, kept between builds
         self.jobs: PdfJobs | None = None
+        use_cache(options.cache / "charts")  # drawings kept between builds
 
     def write(self, report: Report, stage: Path, products: Products) -> Products:
         jobs = self.jobs = PdfJobs(report, self.env, stage, self.editions, cache=self.cache)

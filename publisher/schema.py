@@ -178,8 +178,12 @@ def _value(hint: Any, rule: Rule, value: Any, context: _Context, name: str, line
             return context.bad(line, name, f"expected a number, got {_type_name(value)}")
         if value != value or abs(value) > 1e15:
             return context.bad(line, name, f"{quoted(value)} is not a number that can be drawn")
-        if value < 0:
+        if value < 0 and rule.kind != "signed":
             return context.bad(line, name, "must not be negative")
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            return context.bad(line, name, f"expected true or false, got {_type_name(value)}")
         return value
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -295,7 +299,9 @@ def _describe(hint: Any, rule: Rule) -> str:
     if hint is int:
         return "whole number"
     if hint is float:
-        return "number"
+        return "number (may be negative)" if rule.kind == "signed" else "number"
+    if hint is bool:
+        return "true or false"
     if hint is typing.Any:
         return "list of mappings"
     return {"": "text (one line)", "str": "text (one line)", "text": "text", "url": "http(s) URL",

@@ -1,7 +1,8 @@
 """The reading edition: the whole report as linked HTML pages in dist/read/.
 
-Notes are endnotes at the end of each page, links go between the pages, charts are inline
-SVG, and wide tables and charts scroll in their own focusable box.
+Notes are endnotes at the end of each page, links go between the pages, charts are SVG files
+(a wide drawing, and a narrow one on phones) with their data as a table and as CSV beside
+them, and wide tables scroll in their own focusable box.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import jinja2
 from markdown_it.common.utils import escapeHtml
 
 from .citation import plain_citation
-from .figure import NARROW, draw
+from .chart import OUTPUTS, chart_text, standalone, svg
+from .figure import data_csv, data_table_html, draw, picture_html, svg_file, svg_size
+from .markdown import html_id
 from .model import Chapter, Figure, Heading, Report
 from .output import write_atomic
 from .formats import READ, asset_href, document_stem
@@ -66,17 +69,38 @@ class WebStyle(Style):
                 + "".join(parts) + "</ol></section>")
 
     def figure_body(self, figure: Figure) -> str:
-        # Both drawings, one shown by width (web.css): on a phone the narrow one keeps its text at
-        # a legible size; the other is not displayed, so it is not read out either.
+        # The wide drawing, or the narrow one on a phone (its text stays legible), then the data
+        # as a table for screen readers and anyone who wants the numbers, and as CSV.
         if figure.spec.kind == "image":
             return draw(figure)
-        return (f'<div class="chart-wide">{draw(figure)}</div>'
-                f'<div class="chart-narrow">{draw(figure, NARROW)}</div>')
+        stem = chart_stem(figure)
+        return (picture_html(stem, figure.alt, svg_size(svg(figure, OUTPUTS["web"])))
+                + data_table_html(figure, stem + ".csv"))
 
     def scrolls(self, boxed: bool) -> bool:
         # On a phone a wide table scrolls inside its own box;
         # a box that scrolls must be focusable (WCAG 2.1.1), and a focusable box needs a name.
         return boxed
+
+
+def chart_stem(figure: Figure) -> str:
+    """Where a chart's files go in read/ (without the suffix)."""
+    return f"figures/{html_id(figure.spec.id)}"
+
+
+def chart_files(report: Report, cache: Path | None = None) -> list[tuple[str, bytes]]:
+    """Every chart's files in read/: the wide and the narrow drawing (fonts embedded, subset
+    once for all of them and kept in `cache`), and its data as CSV."""
+    charts = [f for f in report.figures if f.spec.kind != "image"]
+    drawings = {(f.spec.id, o): svg(f, OUTPUTS[o]) for f in charts for o in ("web", "narrow")}
+    text = chart_text(list(drawings.values()))
+    found = []
+    for figure in charts:
+        stem = chart_stem(figure)
+        found += [(f"{stem}.svg", svg_file(standalone(drawings[figure.spec.id, "web"], text, cache))),
+                  (f"{stem}-narrow.svg", svg_file(standalone(drawings[figure.spec.id, "narrow"], text, cache))),
+                  (f"{stem}.csv", data_csv(figure))]
+    return found
 
 
 def page_name(stem: str) -> str:
@@ -134,7 +158,7 @@ def pages(report: Report) -> list[Page]:
     return found
 
 
-def write_site(report: Report, env: jinja2.Environment, out: Path) -> list[Path]:
+def write_site(report: Report, env: jinja2.Environment, out: Path, cache: Path | None = None) -> list[Path]:
     """Write dist/read/: one page per section, plus the images the figures use.
 
     Files left in read/ by an earlier build that this one did not write are removed, so a
@@ -154,5 +178,7 @@ def write_site(report: Report, env: jinja2.Environment, out: Path) -> list[Path]
         written.append(write_atomic(folder / page.file, html))
     for asset in report.assets:
         written.append(write_atomic(folder / asset_href(asset.name), asset.data))
+    for name, data in chart_files(report, cache):
+        written.append(write_atomic(folder / name, data))
     return written
 

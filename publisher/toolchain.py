@@ -23,7 +23,8 @@ from functools import lru_cache
 from importlib import metadata
 
 # Python packages whose version can change the bytes of an output.
-PACKAGES = ("weasyprint", "pydyf", "fonttools", "ebooklib", "pillow", "pypdfium2", "resvg-py", "pyphen", "babel")
+PACKAGES = ("weasyprint", "pydyf", "fonttools", "ebooklib", "pillow", "pypdfium2", "resvg-py", "vl-convert-python",
+            "pyphen", "babel")
 # System libraries: the names WeasyPrint and cairocffi load them by, and their version function.
 LIBRARIES = {
     "pango": (("libpango-1.0.so.0", "libpango-1.0.dylib", "libpango-1.0-0.dll", "pango-1.0"),

@@ -15,6 +15,7 @@ from typing import Any
 
 import jinja2
 
+from .chart import use_cache
 from .citation import bibtex, plain_citation, ris
 from .language import language, language_name
 from .links import check_links
@@ -164,7 +165,8 @@ class WebWriter(SimpleWriter):
     def __init__(self, env: jinja2.Environment, options: BuildOptions) -> None:
         self.env = env
         self.out = options.out
-        self.cache = options.cache / "fonts"  # cut fonts, kept between builds
+        self.cache = options.cache / "fonts"  # cut fonts (the Japanese face, the charts' fonts), kept between builds
+        use_cache(options.cache / "charts")  # drawings kept between builds
 
     def write(self, report: Report, stage: Path, products: Products) -> Products:
         """Runs after the PDF and EPUB writers: it describes the files they wrote in this build or
@@ -181,7 +183,7 @@ class WebWriter(SimpleWriter):
 def write_web(report: Report, env: jinja2.Environment, out: Path, products: Products,
               cache: Path | None = None) -> list[Path]:
     """Write dist/index.html, its assets and the reading edition in dist/read/; the Japanese
-    face cut to the characters of the pages (`cache`: where cuts are kept)."""
+    face cut to the characters of the pages (`cache`: where cuts, also the charts' fonts, are kept)."""
     written, cover = write_assets(report, out, products.cover.get())
     citation = write_citations(report, out)
     written += [out / citation["bibtex_file"], out / citation["ris_file"]]
@@ -199,7 +201,7 @@ def write_web(report: Report, env: jinja2.Environment, out: Path, products: Prod
                   introduction=Renderer(report, DetailStyle(language(report.meta.language))).introduction(),
                   page_url=absolute(report, "index.html"), cover_url=absolute(report, cover.src),
                   structured_data=structured_data(report, found + printers, cover))
-    written += write_site(report, env, out)
+    written += write_site(report, env, out, cache)
     written += _copy_releases(report, out)
     written.append(write_atomic(out / "index.html", html))
     text = visible_text(html + "".join(p.read_text(encoding="utf-8") for p in written if p.suffix == ".html"))

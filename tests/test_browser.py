@@ -233,7 +233,7 @@ FITS = """() => {
   return {page, tables};
 }"""
 # The smallest chart text as shown, in CSS px: inline SVG charts that are displayed, and chart
-# pictures (the source the browser chose, read for its viewBox and font sizes).
+# images (the file or picture source the browser chose, read for its viewBox and font sizes).
 CHART_TEXT = """async () => {
   const sizes = [];
   for (const svg of document.querySelectorAll('svg.chart')) {
@@ -242,7 +242,7 @@ CHART_TEXT = """async () => {
     for (const t of svg.querySelectorAll('text'))
       sizes.push({chart: svg.getAttribute('aria-labelledby'), px: parseFloat(getComputedStyle(t).fontSize) * scale});
   }
-  for (const img of document.querySelectorAll('picture img')) {
+  for (const img of document.querySelectorAll('img.chart')) {
     if (!img.complete) await new Promise(r => img.addEventListener('load', r, {once: true}));
     const doc = new DOMParser().parseFromString(await (await fetch(img.currentSrc)).text(), 'image/svg+xml');
     const root = doc.documentElement, view = root.getAttribute('viewBox').split(/[ ,]+/).map(Number);

@@ -446,8 +446,8 @@ def test_the_built_epub_has_no_structural_problem(book):
     ({"EPUB/content.opf": ('<itemref idref="doc01"', '<itemref idref="doc99"')},
      "EPUB/content.opf: spine entry 'doc99' is not a manifest id"),
     ({"EPUB/styles/fonts.css": ('url("fonts/', 'url("fontz/')}, "EPUB/styles/fonts.css: reference 'fontz/"),
-    ({"EPUB/01-context.xhtml": ('src="images/fig-events.png"', 'src="images/fig-gone.png"')},
-     "EPUB/01-context.xhtml: reference 'images/fig-gone.png': no file EPUB/images/fig-gone.png in the book"),
+    ({"EPUB/01-context.xhtml": ('src="images/fig-events.svg"', 'src="images/fig-gone.svg"')},
+     "EPUB/01-context.xhtml: reference 'images/fig-gone.svg': no file EPUB/images/fig-gone.svg in the book"),
 ])
 def test_each_structural_problem_of_an_epub_is_named(book, changes, expected):
     from publisher.container import check_epub

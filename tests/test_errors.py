@@ -120,7 +120,7 @@ CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
                                    os.symlink("/etc/hostname", c / "images/basin.png")),
      ["content/chapters/02-flows.md:25: figure.src: 'images/basin.png' points outside the content folder"]),
     ("unknown-figure-kind", lambda c: edit(c / CH2, "kind: bar", "kind: pie"),
-     ["content/chapters/02-flows.md:10: figure.kind: 'pie' is not one of: timeline, bar, image"]),
+     ["content/chapters/02-flows.md:10: figure.kind: 'pie' is not one of: bar, grouped-bar, stacked-bar, line, timeline, map, vega-lite, image"]),
     ("bar-value-text", lambda c: edit(c / "data/flows.yaml", "value: 73", "value: lots"),
      ["content/data/flows.yaml:1: row 1: value: expected a number, got text"]),
     ("timeline-bad-date", lambda c: edit(c / "data/events.yaml", '"2005"', '"2005-13"'),

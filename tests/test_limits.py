@@ -245,19 +245,6 @@ def test_svg_references_are_bounded(svg: bytes, message: str | None) -> None:
             check_svg(svg)
 
 
-def test_a_timeline_reaching_year_9999_is_drawn() -> None:
-    # The axis ends at 1 January of the year after the last: year 10000, a ValueError.
-    from publisher.figure import timeline_svg
-    from publisher.model import TimelineRow
-
-    rows = [TimelineRow(date="0001", level="summit"), TimelineRow(date="9999-06-30", level="summit"),
-            TimelineRow(date="9999-12-31", level="expert", label="End")]
-    svg = timeline_svg("t", rows, "A long time line.")
-    ticks = re.findall(r'text-anchor="middle" fill="#333">(\d+)</text>', svg)
-    assert ticks[0] == "1" and len(ticks) <= 25
-    assert svg.count("<circle") == 3
-
-
 # --- folders: loops and depth -------------------------------------------------------------------
 
 def test_deeply_nested_folders_are_walked_without_recursion(tmp_path: Path) -> None:

@@ -336,20 +336,6 @@ def test_chart_text_rule_names_the_figure_page():
     assert found == ["content/x.md:30: page 1 (screen): chart-text: “Cut off” runs outside the chart"], found
 
 
-def test_the_charts_drawn_have_no_text_faults():
-    # Every chart kind at both widths, with long labels and big values (the real report's are in its build).
-    from publisher.charttext import chart_problems
-    from publisher.figure import NARROW, WIDE, bar_svg, timeline_svg
-    from publisher.model import BarRow, TimelineRow
-
-    bars = [BarRow(label="Senior Officials’ Meetings of the Dialogue", value=1500), BarRow(label="B", value=3)]
-    events = [TimelineRow(date=f"{2004 + i}-0{1 + i % 9}", level=("ministerial", "summit", "expert")[i % 3],
-                          label=("Action Plan adopted", "USD 700m pledge", "1st summit", "")[i % 4]) for i in range(22)]
-    for width in (WIDE, NARROW):
-        assert chart_problems(bar_svg("b", bars, "alt", "meetings", width)) == []
-        assert chart_problems(timeline_svg("t", events, "alt", width)) == []
-
-
 def test_a_section_whose_last_page_holds_a_line_or_two_is_found():
     """A bullet carried over to an otherwise empty last page of a section is a fault; the same
     text on the page that opens the section (a short section) is not."""

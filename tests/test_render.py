@@ -69,17 +69,16 @@ def test_abbreviations_link_to_the_glossary(report, rendered):
 
 def test_generated_figures_and_tables(report, rendered):
     html = rendered.html["print"][0]
-    assert '<svg xmlns="http://www.w3.org/2000/svg" class="chart"' in html
+    assert '<svg role="img" aria-labelledby="fig-events-title" xmlns="http://www.w3.org/2000/svg"' in html
     assert '<title id="fig-events-title">A time line with five meetings' in html
-    assert html.count("<circle") == 5
+    assert len(re.findall(r'<path[^>]*fill="#0072b2"', html)) == 3  # the ministerial meetings
     assert '<th scope="row" data-label="State">Upstream A</th>' in html
     assert html.count('<th scope="col">') == 3 + 2  # the data table and the pipe table
     assert '<img src="media/images/basin.png" alt="A blue square' in rendered.html["print"][1]
-    # The EPUB gets the charts as files (SVG with a PNG fallback) and shows them as pictures.
+    # The EPUB gets the charts as files (SVG with a PNG fallback) and shows them as plain images.
     assert [a.name for a in chart_assets(report)] == [
-        "images/fig-events.svg", "images/fig-events-narrow.svg", "images/fig-events.png",
-        "images/fig-flows.svg", "images/fig-flows-narrow.svg", "images/fig-flows.png"]
-    assert '<picture><source media="(max-width: 40em)" srcset="images/fig-flows-narrow.svg"' in rendered.html["epub"][1]
+        "images/fig-events.svg", "images/fig-events.png", "images/fig-flows.svg", "images/fig-flows.png"]
+    assert '<img class="chart" src="images/fig-flows.svg"' in rendered.html["epub"][1]
 
 
 def test_web_boxes_that_scroll_are_named_regions(rendered):
@@ -87,7 +86,12 @@ def test_web_boxes_that_scroll_are_named_regions(rendered):
     assert '<div class="table-wrap" role="region" tabindex="0" aria-label="Table 1">' in html
     assert '<div class="table-wrap" role="region" tabindex="0" aria-label="Unnumbered table 1"><table>' in html
     # A chart never scrolls (a narrow drawing serves phones): its box is not a tab stop.
-    assert '<div class="figure-body"><div class="chart-wide"><svg' in html and 'class="chart-narrow"><svg' in html
+    assert ('<div class="figure-body"><picture><source media="(max-width: 40em)" '
+            'srcset="figures/fig-events-narrow.svg" type="image/svg+xml"/><img class="chart" '
+            'src="figures/fig-events.svg"') in html
+    # Beside it, its data: a table (folded away) and a CSV file.
+    assert '<details class="figure-data"><summary>Data of figure 1 as a table</summary>' in html
+    assert '<a href="figures/fig-events.csv" download="">Download the data (CSV)</a>' in html
     assert 'aria-label="Figure 1"' not in html
     assert 'role="region"' not in rendered.html["print"][0]
 

@@ -210,13 +210,16 @@ def test_tables_scroll_inside_named_focusable_boxes_and_charts_need_not(fixture_
             box = table.getparent()
             assert box.get("class") == "table-wrap", path.name
             assert box.get("tabindex") == "0" and box.get("role") == "region" and box.get("aria-label")
-        for figure in tree.xpath("//figure[.//*[local-name()='svg']]"):
-            # Two drawings, one shown by the screen's width; no box to scroll, no extra tab stop.
-            assert figure.xpath("count(.//div[@class='chart-wide']/*[local-name()='svg'])") == 1
-            assert figure.xpath("count(.//div[@class='chart-narrow']/*[local-name()='svg'])") == 1
-            assert not figure.xpath(".//*[@tabindex]")
+        for figure in tree.xpath("//figure[.//img[@class='chart']]"):
+            # Two drawings, one chosen by the screen's width; no box to scroll around the drawing,
+            # only around its data table; the data also as CSV.
+            assert figure.xpath("count(.//picture/source[@media='(max-width: 40em)'])") == 1
+            assert figure.xpath("count(.//picture/img[@class='chart'][@alt])") == 1
+            assert figure.xpath(".//*[@tabindex]/@aria-label") == [f"Data of {figure.xpath('string(.//caption)')[8:]}"]
+            csv = figure.xpath(".//a[@download]/@href")[0]
+            assert (path.parent / csv).read_text(encoding="utf-8").startswith(("Date,", "Label,"))
     tree = lhtml.fromstring((fixture_built.out / "read" / "02-flows.html").read_bytes())
-    assert tree.xpath("//div[@class='table-wrap']/@aria-label") == ["Table 2"]
+    assert tree.xpath("//div[@class='table-wrap']/@aria-label") == ["Data of figure 2", "Table 2"]
 
 
 def test_every_page_has_language_title_skip_link_and_one_h1(fixture_built):
