@@ -25,7 +25,22 @@ BUILDS: dict[str, tuple[float, float, float, float]] = {
     # the charts' palette (Okabe–Ito, figure.py)
     "#d55e00": (0, 0.6, 1, 0), "#0072b2": (1, 0.5, 0, 0.05), "#009e73": (0.95, 0, 0.85, 0),
     "#e69f00": (0, 0.3, 1, 0), "#cc79a7": (0.2, 0.75, 0, 0),
+    # the charts' greys (chart.py: axes, grid, labels, the map's land) and its blues (the map's
+    # sea and highlighted states, routes), the blues converted as above
+    "#222222": (0, 0, 0, 0.9), "#595959": (0, 0, 0, 0.7), "#6b6b6b": (0, 0, 0, 0.62),
+    "#c8c8c8": (0, 0, 0, 0.24), "#dddddd": (0, 0, 0, 0.15), "#e4e4e4": (0, 0, 0, 0.12),
+    "#08306b": (1, 1, 0.05, 0.2), "#0b5394": (1, 0.75, 0, 0.1), "#2f6fae": (1, 0.6, 0, 0),
+    "#7fb2dc": (0.6, 0.2, 0, 0), "#a9cfe8": (0.35, 0.05, 0, 0), "#c6dcef": (0.25, 0.05, 0, 0),
 }
+
+
+def _six(colour: str) -> str:
+    """#abc as #aabbcc, lower case: one spelling per colour."""
+    colour = colour.lower()
+    return "#" + "".join(2 * ch for ch in colour[1:]) if len(colour) == 4 else colour
+
+
+BUILDS = {_six(key): value for key, value in BUILDS.items()}
 
 # A colour given as an SVG paint attribute (the charts give every colour so; text is never touched).
 _PAINT = re.compile(r'\b(fill|stroke|stop-color|flood-color)="(#[0-9a-fA-F]{6}|#[0-9a-fA-F]{3})"')
@@ -37,7 +52,7 @@ def cmyk(colour: str) -> str:
     Raises KeyError for a colour that has no build here: every colour of a printer's file is
     chosen, none converted by guess.
     """
-    c, m, y, k = BUILDS[colour.lower()]
+    c, m, y, k = BUILDS[_six(colour)]
     return f"device-cmyk({c:g} {m:g} {y:g} {k:g})"
 
 
