@@ -20,9 +20,15 @@ from .model import Figure, Table
 
 # The columns of a chart's data (CSV and table), in the order of its rows' fields; a field not
 # listed is left out (where a label stands is not data).
-COLUMNS = {"label": "Label", "series": "Series", "date": "Date", "event": "Event", "level": "Level",
-           "place": "Place", "name": "Name", "kind": "Kind", "lon": "Longitude (°E)", "lat": "Latitude (°N)",
-           "route": "Route", "value": "Value", "sources": "Sources"}
+def N_(message: str) -> str:
+    """A message marked for the catalogues (Babel extracts it), translated where it is shown."""
+    return message
+
+
+COLUMNS = {"label": N_("Label"), "series": N_("Series"), "date": N_("Date"), "event": N_("Event"),
+           "level": N_("Level"), "place": N_("Place"), "name": N_("Name"), "kind": N_("Kind"),
+           "lon": N_("Longitude (°E)"), "lat": N_("Latitude (°N)"), "route": N_("Route"), "value": N_("Value"),
+           "sources": N_("Sources")}
 
 
 def draw(figure: Figure) -> str:
@@ -33,9 +39,10 @@ def draw(figure: Figure) -> str:
     return with_title(svg(figure, OUTPUTS["print"]), html_id(figure.spec.id), figure.alt)
 
 
-def data_rows(figure: Figure) -> tuple[list[str], list[list[str]]]:
-    """A chart's data as (column names, rows of text): its data file's rows, or the data of a
-    vega-lite specification."""
+def data_rows(figure: Figure, words: Language | None = None) -> tuple[list[str], list[list[str]]]:
+    """A chart's data as (column names, in `words`'s language (English by default), rows of text):
+    its data file's rows, or the data of a vega-lite specification."""
+    words = words or language("en")
     import json
 
     if figure.spec.kind == "vega-lite":
@@ -48,7 +55,7 @@ def data_rows(figure: Figure) -> tuple[list[str], list[list[str]]]:
         return [], []
     names = [f.name for f in fields(figure.rows[0]) if f.name in COLUMNS]
     used = [n for n in names if any(getattr(r, n) not in ("", None) for r in figure.rows)]
-    return ([COLUMNS[n] for n in used], [[_text(getattr(r, n)) for n in used] for r in figure.rows])
+    return ([words.gettext(COLUMNS[n]) for n in used], [[_text(getattr(r, n)) for n in used] for r in figure.rows])
 
 
 def _text(value: Any) -> str:
@@ -57,9 +64,9 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def data_csv(figure: Figure) -> bytes:
-    """The chart's data as CSV (UTF-8, a header row, "\n" line ends)."""
-    columns, rows = data_rows(figure)
+def data_csv(figure: Figure, words: Language | None = None) -> bytes:
+    """The chart's data as CSV (UTF-8, a header row in `words`'s language, "\n" line ends)."""
+    columns, rows = data_rows(figure, words)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
@@ -67,21 +74,26 @@ def data_csv(figure: Figure) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def data_table_html(figure: Figure, csv_href: str) -> str:
+def data_table_html(figure: Figure, csv_href: str, words: Language | None = None) -> str:
     """The chart's data as an accessible table folded under the drawing, with the CSV to
-    download (the sources are in the figure's source line, not repeated)."""
-    columns, rows = data_rows(figure)
-    keep = [i for i, c in enumerate(columns) if c != "Sources"]
+    download (the sources are in the figure's source line, not repeated); its words in `words`'s
+    language (English by default)."""
+    words = words or language("en")
+    columns, rows = data_rows(figure, words)
+    keep = [i for i, c in enumerate(columns) if c != words.gettext(COLUMNS["sources"])]
     head = "".join(f'<th scope="col">{esc(columns[i])}</th>' for i in keep)
     body = "".join("<tr>" + "".join((f'<th scope="row">{esc(row[i])}</th>' if n == 0 else f"<td>{esc(row[i])}</td>")
                                     for n, i in enumerate(keep)) + "</tr>" for row in rows)
-    number = figure.number
+    number = {"number": figure.number}
+    summary = esc(words.gettext("Data of figure %(number)s as a table") % number)
+    name = esc(words.gettext("Data of figure %(number)s") % number)
+    download = esc(words.gettext("Download the data (CSV)"))
     # A wide table scrolls in its own box, which must then be focusable and named (as tables do).
-    return (f'<details class="figure-data"><summary>Data of figure {number} as a table</summary>'
-            f'<div class="table-wrap" role="region" tabindex="0" aria-label="Data of figure {number}">'
-            f'<table class="data-table"><caption>Data of figure {number}</caption><thead><tr>{head}</tr></thead>'
+    return (f'<details class="figure-data"><summary>{summary}</summary>'
+            f'<div class="table-wrap" role="region" tabindex="0" aria-label="{name}">'
+            f'<table class="data-table"><caption>{name}</caption><thead><tr>{head}</tr></thead>'
             f'<tbody>{body}</tbody></table></div></details>'
-            f'<p class="figure-download"><a href="{esc(csv_href)}" download="">Download the data (CSV)</a></p>')
+            f'<p class="figure-download"><a href="{esc(csv_href)}" download="">{download}</a></p>')
 
 
 def figure_html(figure: Figure, body: str, inline: Callable[[Inline], str], boxed: bool = False,

@@ -75,7 +75,7 @@ class WebStyle(Style):
             return draw(figure)
         stem = chart_stem(figure)
         return (picture_html(stem, figure.alt, svg_size(svg(figure, OUTPUTS["web"])))
-                + data_table_html(figure, stem + ".csv"))
+                + data_table_html(figure, stem + ".csv", self._words))
 
     def scrolls(self, boxed: bool) -> bool:
         # On a phone a wide table scrolls inside its own box;
@@ -99,7 +99,7 @@ def chart_files(report: Report, cache: Path | None = None) -> list[tuple[str, by
         stem = chart_stem(figure)
         found += [(f"{stem}.svg", svg_file(standalone(drawings[figure.spec.id, "web"], text, cache))),
                   (f"{stem}-narrow.svg", svg_file(standalone(drawings[figure.spec.id, "narrow"], text, cache))),
-                  (f"{stem}.csv", data_csv(figure))]
+                  (f"{stem}.csv", data_csv(figure, language(report.meta.language)))]
     return found
 
 
