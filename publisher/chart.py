@@ -28,6 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .errors import RenderError
 from .charttext import ASCENT, DESCENT, text_width
 from .formats import FONTS
 from .model import BarRow, Figure, PlaceRow, PointRow, SeriesRow, TimelineRow
@@ -83,8 +84,9 @@ OUTPUTS = {
 }
 
 
-class ChartError(Exception):
-    """A chart that cannot be drawn (a bad specification of the author's)."""
+class ChartError(RenderError):
+    """A chart that cannot be drawn (a bad specification of the author's): a build error that
+    names the file and the figure (svg())."""
 
 
 # --- rendering -------------------------------------------------------------------------------
@@ -167,7 +169,13 @@ def svg(figure: Figure, output: Output) -> str:
     """
     from .markdown import html_id
 
-    drawn = _render(json.dumps(spec(figure, output), sort_keys=True, ensure_ascii=False))
+    try:
+        drawn = _render(json.dumps(spec(figure, output), sort_keys=True, ensure_ascii=False))
+    except ChartError as exc:
+        source = figure.spec.vegalite or figure.spec.data or figure.chapter
+        field = "figure.vegalite" if figure.spec.vegalite else "figure"
+        raise ChartError(f"content/{source}: {field}: figure {figure.spec.id} cannot be drawn: "
+                         f"{str(exc) or 'the chart engine gave no reason'}") from None
     drawn = re.sub(r"<text\b[^>]*\bopacity=\"0\"[^>]*>.*?</text>", "", drawn, flags=re.S)
     prefix = html_id(figure.spec.id)
     drawn = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}-{m.group(1)}"', drawn)

@@ -11,6 +11,7 @@ black" that blurs when the plates are slightly out of register), and no build co
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # sRGB as written in the stylesheets and charts → (C, M, Y, K), 0–1.
 BUILDS: dict[str, tuple[float, float, float, float]] = {
@@ -42,23 +43,61 @@ def _six(colour: str) -> str:
 
 BUILDS = {_six(key): value for key, value in BUILDS.items()}
 
-# A colour given as an SVG paint attribute (the charts give every colour so; text is never touched).
-_PAINT = re.compile(r'\b(fill|stroke|stop-color|flood-color)="(#[0-9a-fA-F]{6}|#[0-9a-fA-F]{3})"')
+# A colour given as an SVG paint attribute, in any CSS form (#hex, rgb(), a name …): chart
+# engines write all of them (Vega writes the map's fills as rgb()).
+_PAINT = re.compile(r'\b(fill|stroke|stop-color|flood-color|color)="([^"]+)"')
+_NOT_COLOURS = {"none", "transparent", "currentcolor", "inherit"}
 
 
 def cmyk(colour: str) -> str:
-    """The CSS `device-cmyk()` of one of the publisher's colours (`#8a3b12`).
+    """The CSS `device-cmyk()` of a colour (`#8a3b12`, `rgb(228, 228, 228)`, `steelblue`).
 
-    Raises KeyError for a colour that has no build here: every colour of a printer's file is
-    chosen, none converted by guess.
+    The publisher's own colours have chosen builds (BUILDS). Any other — an author's Vega-Lite
+    colour, an engine's default — is converted: a grey (R = G = B) to black ink only, in
+    proportion to its darkness; a colour through the default output profile (PSO Uncoated
+    ISO12647, relative colorimetric, by LittleCMS in Pillow), rounded to 5 %. Raises ValueError
+    for text that is not a CSS colour.
     """
-    c, m, y, k = BUILDS[_six(colour)]
+    from PIL import ImageColor
+
+    red, green, blue = ImageColor.getrgb(colour.strip().lower())[:3]
+    c, m, y, k = BUILDS.get(f"#{red:02x}{green:02x}{blue:02x}") or _converted(red, green, blue)
     return f"device-cmyk({c:g} {m:g} {y:g} {k:g})"
+
+
+@lru_cache(maxsize=256)
+def _converted(red: int, green: int, blue: int) -> tuple[float, float, float, float]:
+    """An sRGB colour (0–255) as CMYK (0–1): see cmyk()."""
+    if red == green == blue:
+        return (0, 0, 0, round(1 - red / 255, 2))
+    from PIL import Image, ImageCms
+
+    transform = _transform()
+    ink = ImageCms.applyTransform(Image.new("RGB", (1, 1), (red, green, blue)), transform).getpixel((0, 0))
+    return tuple(round(v / 255 / 0.05) * 0.05 for v in ink)  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=1)
+def _transform() -> object:
+    from PIL import ImageCms
+
+    from .formats import PROFILES
+
+    return ImageCms.buildTransform(ImageCms.createProfile("sRGB"),
+                                   ImageCms.getOpenProfile(str(PROFILES / "PSO_Uncoated_ISO12647_eci.icc")),
+                                   "RGB", "CMYK", renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC)
+
+
+def _paint(match: re.Match[str]) -> str:
+    attribute, value = match.group(1), match.group(2)
+    if value.strip().lower() in _NOT_COLOURS or value.strip().startswith(("url(", "device-cmyk(")):
+        return match.group(0)
+    return f'{attribute}="{cmyk(value)}"'
 
 
 def press_svg(svg: str) -> str:
     """A chart's SVG with every colour given as its CMYK build (for the printer's files), and black
     ink as the paint of what gives none (SVG's initial fill is black: a line's unused fill would
     otherwise reach the PDF as an RGB colour)."""
-    svg = _PAINT.sub(lambda match: f'{match.group(1)}="{cmyk(match.group(2))}"', svg)
+    svg = _PAINT.sub(_paint, svg)
     return re.sub(r"<svg\b(?![^>]*\bfill=)", f'<svg fill="{cmyk("#000")}"', svg)

@@ -52,6 +52,13 @@ def long_date(context: Any, value: str) -> str:
     return written.tie_date(written.date(value))
 
 
+def one_stop(text: str) -> str:
+    """A sentence's full stop after a word that ends in one is dropped ("15 января 2026 г.." →
+    "… г."), as a typesetter sets a sentence ending on an abbreviation; an ellipsis stays."""
+    stopped = re.sub(r"(?<!\.)\.\.(?!\.)", ".", text)
+    return Markup(stopped) if isinstance(text, Markup) else stopped  # markup in, markup out
+
+
 @jinja2.pass_context
 def ordinal(context: Any, number: int) -> str:
     """An ordinal numeral in the page's language ("2nd")."""
@@ -124,6 +131,7 @@ def make_env(templates: Path = TEMPLATES) -> jinja2.Environment:
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     env.filters["long_date"] = long_date
     env.filters["ordinal"] = ordinal
+    env.filters["one_stop"] = one_stop
     env.filters["role"] = role
     env.filters["autonym"] = autonym
     env.filters["day_first"] = day_first

@@ -385,3 +385,16 @@ def test_the_paper_chooses_the_output_profile(tmp_path, fixture_built):
         intent = pdf.Root.OutputIntents[0]
         assert str(intent.OutputConditionIdentifier) == "FOGRA43"
         assert intent.DestOutputProfile.read_bytes() == (PROFILES / PAPERS["coated"].profile).read_bytes()
+
+
+@pytest.mark.parametrize("paint", ['fill="rgb(228, 228, 228)"', 'fill="#4c78a8"', 'stroke="steelblue"',
+                                   'fill="hsl(0, 100%, 50%)"', 'stop-color="#FFF"', 'color="red"'])
+def test_every_colour_form_a_chart_engine_writes_becomes_cmyk(paint):
+    """Vega writes fills as rgb(), an author's spec may name colours: each becomes a CMYK build
+    (greys black ink only), so no RGB reaches the printer's file."""
+    from publisher.ink import press_svg
+
+    converted = press_svg(f"<svg><path {paint}/><path fill=\"none\" stroke=\"url(#g)\"/></svg>")
+    assert "rgb" not in converted and "#" not in converted.replace("url(#g)", "")
+    assert re.search(r'(fill|stroke|stop-color|color)="device-cmyk\([\d. ]+\)"', converted)
+    assert 'fill="none"' in converted and 'stroke="url(#g)"' in converted

@@ -180,3 +180,13 @@ def test_spaced_hyphens_become_the_languages_dash_and_number_ranges_en_dashes(wr
     from publisher.typography import curl
 
     assert curl(written, language) == printed
+
+
+def test_a_sentence_ending_on_an_abbreviated_date_keeps_one_full_stop():
+    from markupsafe import Markup
+
+    from publisher.templates import one_stop
+
+    assert one_stop("Издано 15 января 2026 г.. 2-е издание.") == "Издано 15 января 2026 г. 2-е издание."
+    assert one_stop("Wait... and see.") == "Wait... and see."
+    assert isinstance(one_stop(Markup("<p>г..</p>")), Markup) and one_stop(Markup("<p>г..</p>")) == "<p>г.</p>"
