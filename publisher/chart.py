@@ -270,17 +270,37 @@ def _bar(figure: Figure, out: Output) -> dict[str, Any]:
                                             "labelFontSize": out.text}}},
                 "layer": [{"mark": {"type": "bar", "color": ACCENT, "size": bar}, "encoding": {"x": x}},
                           value_text]}
-    step = bar + round(out.text * 2.4)
+    # Above its bar a label has the drawing's width: a longer one wraps onto more lines, the
+    # last line just above the bar (shorter labels are padded at the top with empty lines).
+    height = out.text * 1.2
+    wrapped = [_wrapped(str(v["label"]), out.width - 4, out.text) for v in values]
+    most = max(len(lines) for lines in wrapped)
+    for value, lines in zip(values, wrapped, strict=True):
+        value["lines"] = [""] * (most - len(lines)) + lines
+    above = round(out.text * 0.7) - bar / 2 - 3  # the label's foot, from the band's middle
+    step = max(bar + round(out.text * 2.4), math.ceil(2 * (most * height - above)))
     return {"data": {"values": values}, "height": {"step": step},
             "encoding": {"y": {"field": "label", "type": "nominal", "sort": None, "axis": None,
                                "scale": {"paddingInner": 0, "paddingOuter": 0}}},
             "layer": [{"mark": {"type": "bar", "color": ACCENT, "size": bar, "yOffset": round(out.text * 0.7)},
                        "encoding": {"x": x}},
                       {**value_text, "mark": {**value_text["mark"], "yOffset": round(out.text * 0.7)}},
-                      {"mark": {"type": "text", "align": "left", "baseline": "bottom",
-                                "yOffset": round(out.text * 0.7) - bar / 2 - 3},
+                      {"mark": {"type": "text", "align": "left", "baseline": "top", "lineHeight": height,
+                                "yOffset": above - most * height},
                        "encoding": {"x": {"datum": 0, "type": "quantitative", "scale": x["scale"]},
-                                    "text": {"field": "label"}}}]}
+                                    "text": {"field": "lines"}}}]}
+
+
+def _wrapped(text: str, width: float, size: float) -> list[str]:
+    """TEXT broken between words into lines at most WIDTH px wide at SIZE px (measured with the
+    chart's typeface: charttext.text_width); a word wider than the line stands on its own."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and text_width(f"{lines[-1]} {word}", size) <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines or [text]
 
 
 def _series(figure: Figure, out: Output) -> dict[str, Any]:

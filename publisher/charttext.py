@@ -81,7 +81,8 @@ def _translate(transform: str | None) -> tuple[float, float] | None:
 
 
 def text_boxes(svg: str) -> tuple[tuple[float, float, float, float], list[TextBox]]:
-    """The drawing's viewBox (x, y, width, height) and a box per <text> element.
+    """The drawing's viewBox (x, y, width, height) and a box per line of text (a <text> element,
+    or each of its <tspan> lines).
 
     Only translations are followed; text under a rotation or scale is left out, and so is text
     not shown (opacity 0, display none). Font size, weight and text-anchor are inherited as in SVG.
@@ -105,12 +106,20 @@ def text_boxes(svg: str) -> tuple[tuple[float, float, float, float], list[TextBo
         anchor = node.get("text-anchor") or anchor
         bold = _weight(node.get("font-weight"), bold)
         if node.tag == f"{SVG}text":
-            text = "".join(node.itertext()).strip()
-            if text:
-                width = text_width(text, size, bold)
-                x, y = dx + _number(node.get("x")), dy + _number(node.get("y"))
-                left = x - width if anchor == "end" else x - width / 2 if anchor == "middle" else x
-                boxes.append(TextBox(text, left, y - ASCENT * size, left + width, y + DESCENT * size, size))
+            x, y = dx + _number(node.get("x")), dy + _number(node.get("y"))
+            spans = [child for child in node if child.tag == f"{SVG}tspan"]
+            # A text of several lines (tspans, each placed by its own x, y or dy) is a box per line.
+            lines = [(node.text or "", x, y)] if spans else [("".join(node.itertext()), x, y)]
+            for span in spans:
+                x = dx + _number(span.get("x")) if span.get("x") is not None else x
+                y = dy + _number(span.get("y")) if span.get("y") is not None else y + _number(span.get("dy"))
+                lines.append(("".join(span.itertext()), x, y))
+            for text, left_x, base in lines:
+                text = text.strip()
+                if text:
+                    width = text_width(text, size, bold)
+                    left = left_x - width if anchor == "end" else left_x - width / 2 if anchor == "middle" else left_x
+                    boxes.append(TextBox(text, left, base - ASCENT * size, left + width, base + DESCENT * size, size))
             return
         if node.tag in (f"{SVG}title", f"{SVG}desc", f"{SVG}defs", f"{SVG}style"):
             return

@@ -44,8 +44,12 @@ def _own() -> Figure:
     return Figure("fig-own", 1, spec, "c", "A chart", (), vegalite=json.dumps(body))
 
 
+EIGHTY = "An extremely long category label that goes on and on to reach eighty characters xx"  # wraps narrow
+
+
 def charts() -> list[Figure]:
-    bars = (BarRow(label=LONG, value=1500), BarRow(label="B", value=3), BarRow(label="Business Dialogues", value=0))
+    bars = (BarRow(label=LONG, value=1500), BarRow(label="B", value=3), BarRow(label="Business Dialogues", value=0),
+            BarRow(label=EIGHTY, value=7))
     series = tuple(SeriesRow(label=label, series=name, value=value)
                    for label in (LONG, "Tokyo Dialogues", "B") for name, value in (("2018", 11), ("2019", 130), ("2022", 1500)))
     points = tuple(PointRow(date=f"{2004 + i}-0{1 + i % 9}", value=i * i, series=("One", "Two")[i % 2]) for i in range(20))
