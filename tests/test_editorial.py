@@ -257,7 +257,9 @@ def main_text(page: Path) -> str:
     markup = page.read_text(encoding="utf-8")
     start, end = markup.find("<main"), markup.find("</main>")
     assert 0 <= start < end, page
-    return markup_text(markup[start:end])
+    # The publisher's own words (a chart's "Download the data (CSV)") are not the author's text.
+    main = re.sub(r'<p class="figure-download">.*?</p>', "", markup[start:end], flags=re.S)
+    return markup_text(main)
 
 
 def test_every_abbreviation_in_the_text_is_in_the_glossary(real_built):
