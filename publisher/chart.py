@@ -117,8 +117,10 @@ def kept() -> Path | None:
 
 
 @lru_cache(maxsize=1)
+@lru_cache(maxsize=1)
 def _engine_key() -> str:
-    """What else a drawing depends on: the engine's version and the bundled fonts."""
+    """What else a drawing depends on: the engine's version and the bundled fonts (read once per
+    process, not per drawing)."""
     from importlib import metadata
 
     fonts = sorted((p.name, p.stat().st_size) for p in FONTS.glob("*.[ot]tf"))

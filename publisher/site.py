@@ -158,8 +158,10 @@ def pages(report: Report) -> list[Page]:
     return found
 
 
-def write_site(report: Report, env: jinja2.Environment, out: Path, cache: Path | None = None) -> list[Path]:
-    """Write dist/read/: one page per section, plus the images the figures use.
+def write_site(report: Report, env: jinja2.Environment, out: Path, cache: Path | None = None,
+               texts: list[str] | None = None) -> list[Path]:
+    """Write dist/read/: one page per section, plus the images the figures use; each page's HTML
+    is also added to `texts` (if given: what the web fonts are cut to).
 
     Files left in read/ by an earlier build that this one did not write are removed, so a
     renamed chapter leaves no orphan page behind.
@@ -176,6 +178,8 @@ def write_site(report: Report, env: jinja2.Environment, out: Path, cache: Path |
                       next=every[i + 1] if i + 1 < len(every) else None, sidebar=i > 0,
                       current="contents" if i == 0 else "", **common)
         written.append(write_atomic(folder / page.file, html))
+        if texts is not None:
+            texts.append(html)
     for asset in report.assets:
         written.append(write_atomic(folder / asset_href(asset.name), asset.data))
     for name, data in chart_files(report, cache):

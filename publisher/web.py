@@ -201,10 +201,11 @@ def write_web(report: Report, env: jinja2.Environment, out: Path, products: Prod
                   introduction=Renderer(report, DetailStyle(language(report.meta.language))).introduction(),
                   page_url=absolute(report, "index.html"), cover_url=absolute(report, cover.src),
                   structured_data=structured_data(report, found + printers, cover))
-    written += write_site(report, env, out, cache)
+    pages: list[str] = []
+    written += write_site(report, env, out, cache, pages)
     written += _copy_releases(report, out)
     written.append(write_atomic(out / "index.html", html))
-    text = visible_text(html + "".join(p.read_text(encoding="utf-8") for p in written if p.suffix == ".html"))
+    text = visible_text(html + "".join(pages))  # the pages as written, not read back
     for name in CUT_FONTS:
         written.append(write_atomic(out / "assets" / "fonts" / name, subset_font(FONTS / name, text, cache)))
     return written

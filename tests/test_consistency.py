@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import ROOT, run_cli
+from tests.crashpoint import commit_steps
 from tests.pagecheck import page_problems
 
 BUILD = [sys.executable, str(ROOT / "build.py")]
@@ -76,27 +77,12 @@ class Crash(BaseException):
 
 
 def _commit_steps(monkeypatch, limit: int, out: Path) -> list[int]:
-    """Make the limit-th step of a commit crash: a move out of a stage (os.replace), or, while a
-    commit journal exists, a removal (os.unlink). Returns the counter of steps."""
+    """Make the limit-th step of a commit crash (tests/crashpoint.py); returns the step counter."""
+    def crash(step: int) -> None:
+        raise Crash(f"killed at step {step}")
+
     count = [0]
-    journal = out / ".build" / "commit.json"
-    real_replace, real_unlink = os.replace, os.unlink
-
-    def step() -> None:
-        if count[0] == limit:
-            raise Crash(f"killed at step {limit}")
-        count[0] += 1
-
-    def replace(src, dst, *args, **kwargs):
-        if "/stage-" in str(src) and "/stage-" not in str(dst):
-            step()
-        return real_replace(src, dst, *args, **kwargs)
-
-    def unlink(path, *args, **kwargs):
-        if journal.exists() and "/stage-" not in str(path):
-            step()
-        return real_unlink(path, *args, **kwargs)
-
+    replace, unlink = commit_steps(limit, out, crash, count)
     monkeypatch.setattr(os, "replace", replace)
     monkeypatch.setattr(os, "unlink", unlink)
     return count
@@ -146,29 +132,10 @@ def test_a_commit_killed_at_any_step_is_completed_by_the_next_build(built_copy, 
 KILL = r"""
 import os, signal, sys
 from pathlib import Path
+from tests.crashpoint import commit_steps
 
-limit, out = int(sys.argv[1]), Path(sys.argv[2])
-journal = out / ".build" / "commit.json"
-count = 0
-real_replace, real_unlink = os.replace, os.unlink
-
-def step():
-    global count
-    if count == limit:
-        os.kill(os.getpid(), signal.SIGKILL)
-    count += 1
-
-def replace(src, dst, *args, **kwargs):
-    if "/stage-" in str(src) and "/stage-" not in str(dst):
-        step()
-    return real_replace(src, dst, *args, **kwargs)
-
-def unlink(path, *args, **kwargs):
-    if journal.exists() and "/stage-" not in str(path):
-        step()
-    return real_unlink(path, *args, **kwargs)
-
-os.replace, os.unlink = replace, unlink
+os.replace, os.unlink = commit_steps(int(sys.argv[1]), Path(sys.argv[2]),
+                                     lambda step: os.kill(os.getpid(), signal.SIGKILL))
 from publisher.cli import main
 main(sys.argv[3:])
 """
