@@ -192,3 +192,28 @@ class Finish:
         stream = objects[_number(pdf.catalog["Metadata"])]
         xmp = b"".join(part if isinstance(part, bytes) else str(part).encode() for part in stream.stream)
         stream.stream = [re.sub(rb"xmp\.did:[0-9a-f-]{36}", document_id(self.name, self.urn).encode(), xmp)]
+
+
+def blank_page(pdf: Any, like: Any) -> Any:
+    """A blank page of the book block for `stitch.stitch` (a pikepdf.Page of `pdf`): the page boxes
+    of `like` (a finished page of `pdf`), and nothing drawn but the crop marks when `like` has
+    them (its MediaBox larger than its BleedBox), in `like`'s registration colour."""
+    import pikepdf
+
+    trim = [float(v) for v in like.obj.TrimBox]
+    boxes = {key: pikepdf.Array([float(v) for v in like.obj[key]])
+             for key in ("/MediaBox", "/TrimBox", "/BleedBox") if key in like.obj}
+    page = pikepdf.Dictionary(Type=pikepdf.Name.Page, Resources=pikepdf.Dictionary(), **{
+        key[1:]: value for key, value in boxes.items()})
+    if float(like.obj.MediaBox[0]) < trim[0] - (BLEED + MARK_OFFSET) * PT_PER_MM:  # the sheet has the marks
+        spaces = like.obj.Resources.get("/ColorSpace", {})
+        registration = spaces.get("/Registration") if isinstance(spaces, pikepdf.Dictionary) else None
+        if registration is None:
+            function = pikepdf.Dictionary(FunctionType=2, Domain=[0, 1], C0=[0, 0, 0, 0], C1=[1, 1, 1, 1], N=1)
+            registration = pikepdf.Array([pikepdf.Name.Separation, pikepdf.Name.All, pikepdf.Name.DeviceCMYK,
+                                          pdf.make_indirect(function)])
+        page.Resources.ColorSpace = pikepdf.Dictionary(Registration=registration)
+        page.Contents = pdf.make_stream(crop_marks(trim))
+    else:
+        page.Contents = pdf.make_stream(b"")
+    return pikepdf.Page(pdf.make_indirect(page))

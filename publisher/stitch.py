@@ -181,7 +181,7 @@ def _join_outlines(pdf: pikepdf.Pdf, parts: list[pikepdf.Dictionary]) -> pikepdf
                 break
             item = item.Next
     visible = 0
-    for before, item in zip([None, *items], items):
+    for before, item in zip([None, *items[:-1]], items, strict=True):
         item.Parent = root
         if before is None:
             if "/Prev" in item:
