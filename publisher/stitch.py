@@ -23,7 +23,9 @@ copied pages) and joins what WeasyPrint writes once per document:
   look them up; /ParentTreeNextKey is set; IDTree, RoleMap and ClassMap are merged (first wins);
 - streams that are byte for byte the same with the same dictionary (the output profile every
   printer's part embeds, the sRGB profile press.py adds, an image used by several parts) are
-  written once. Font subsets differ from part to part (each part cuts its own): they are not.
+  written once. Font subsets differ from part to part (each part cuts its own): they are not,
+  and since WeasyPrint names a subset after its font alone, a subset whose name another subset
+  already has gets a tag of its own (ISO 32000-1 §9.6.4: different subsets, different tags).
 
 The bytes depend on the parts and `identifier` only: the trailer's /ID is `identifier` (as
 WeasyPrint's `pdf_identifier` gives it) and a digest of the content (qpdf's deterministic ID); no
@@ -39,6 +41,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from collections.abc import Callable, Iterator, Sequence
 from urllib.parse import unquote
 
@@ -128,6 +131,7 @@ def stitch(parts: Sequence[bytes], *, identifier: bytes, blanks_before: Sequence
         if structure is not None:
             structure.finish()
         _share_streams(out)
+        _retag_subsets(out)
         out.trailer.ID = pikepdf.Array([pikepdf.String(identifier), pikepdf.String(identifier)])
         version = max((source.pdf_version for source in sources), key=lambda v: tuple(int(n) for n in v.split(".")))
         buffer = io.BytesIO()
@@ -321,6 +325,37 @@ def _share_streams(pdf: pikepdf.Pdf) -> None:
             return
         dropped.update(same)
         _replace(pdf, same)
+
+
+def _retag_subsets(pdf: pikepdf.Pdf) -> None:
+    """Give each font subset a tag of its own: WeasyPrint derives a subset's tag ("ABCDEF+") from
+    the font's description only, so each part's different subset of a font has the same name,
+    and ISO 32000-1 §9.6.4 asks different subsets in one file to have different tags. The
+    first subset of a name keeps it; another gets a tag drawn from its font file's digest."""
+    descriptors: dict[str, dict[tuple[int, int], list[pikepdf.Dictionary]]] = {}
+    for obj in pdf.objects:
+        if not isinstance(obj, pikepdf.Dictionary) or obj.get("/Type") != "/FontDescriptor":
+            continue
+        name = str(obj.get("/FontName", ""))
+        file = next((obj[k] for k in ("/FontFile", "/FontFile2", "/FontFile3") if k in obj), None)
+        if re.fullmatch(r"/[A-Z]{6}\+.+", name) and file is not None and file.is_indirect:
+            descriptors.setdefault(name, {}).setdefault(file.objgen, []).append(obj)
+    renamed: dict[tuple[int, int], pikepdf.Name] = {}
+    for name, files in descriptors.items():
+        for file, owners in list(files.items())[1:]:
+            digest = hashlib.sha256(pdf.get_object(file).read_raw_bytes()).digest()
+            tag = "".join(chr(65 + byte % 26) for byte in digest[:6])
+            for owner in owners:
+                owner.FontName = renamed[owner.objgen] = pikepdf.Name(f"/{tag}{name[7:]}")
+    if not renamed:
+        return
+    for obj in pdf.objects:
+        if not isinstance(obj, pikepdf.Dictionary) or obj.get("/Type") != "/Font":
+            continue
+        font = obj.DescendantFonts[0] if "/DescendantFonts" in obj else obj
+        descriptor = font.get("/FontDescriptor")
+        if descriptor is not None and descriptor.objgen in renamed:
+            obj.BaseFont = renamed[descriptor.objgen]
 
 
 def _replace(pdf: pikepdf.Pdf, same: dict[tuple[int, int], pikepdf.Stream]) -> None:

@@ -344,3 +344,49 @@ def test_the_default_blank_page_is_empty_with_the_same_boxes(press):
         assert count == written + 1 + (-(written + 1) % 4)
         for n in empty:
             assert [float(v) for v in pdf.pages[n].MediaBox] == [float(v) for v in pdf.pages[0].MediaBox]
+
+
+def test_each_font_subset_has_a_name_of_its_own(screen):
+    """WeasyPrint names a subset by its font alone; the parts cut different subsets of one font,
+    and one file may not give two subsets one name (ISO 32000-1 §9.6.4)."""
+    files: dict[str, set[tuple[int, int]]] = {}
+    with pikepdf.open(screen["parts"]) as pdf:
+        for page in pdf.pages:
+            for font in page.obj.Resources.Font.values():
+                cid = font.DescendantFonts[0]
+                assert font.BaseFont == cid.BaseFont == cid.FontDescriptor.FontName
+                files.setdefault(str(font.BaseFont), set()).add(cid.FontDescriptor.FontFile2.objgen)
+    with pikepdf.open(screen["folder"] / "part0.pdf") as first:
+        families = {str(f.BaseFont)[7:] for page in first.pages for f in page.obj.Resources.Font.values()}
+    assert len(files) > len(families), "every part cut the same subsets: the test proves nothing"
+    assert all(len(objects) == 1 for objects in files.values()), files
+
+
+def test_id_trees_role_maps_and_old_style_destinations_are_merged(screen):
+    """What WeasyPrint 70 does not write but a part may hold: an IDTree, a RoleMap, a /Dests
+    dictionary (PDF 1.1) instead of a name tree."""
+    parts = []
+    for number in range(2):
+        with pikepdf.open(screen["folder"] / f"part{number}.pdf") as pdf:
+            root = pdf.Root.StructTreeRoot
+            heading = next(e for e in _elements(root.K[0]) if e.S == "/H1")
+            root.IDTree = pdf.make_indirect(pikepdf.Dictionary(Names=[pikepdf.String(f"h{number}"), heading]))
+            root.RoleMap = pikepdf.Dictionary({f"/Role{number}": pikepdf.Name.P, "/Same": pikepdf.Name(f"/H{number + 1}")})
+            if number == 1:
+                names = pdf.Root.Names.Dests.Names
+                pdf.Root.Dests = pikepdf.Dictionary({f"/{names[i]}": names[i + 1] for i in range(0, len(names), 2)})
+                del pdf.Root["/Names"]
+            buffer = io.BytesIO()
+            pdf.save(buffer)
+            parts.append(buffer.getvalue())
+    parts.append((screen["folder"] / "part2.pdf").read_bytes())  # the links' target
+    with pikepdf.open(io.BytesIO(stitch(parts, identifier=b"x"))) as pdf:
+        root = pdf.Root.StructTreeRoot
+        ids = root.IDTree.Names
+        assert [str(ids[0]), str(ids[2])] == ["h0", "h1"]
+        assert [ids[1].objgen, ids[3].objgen] == [e.objgen for e in _elements(root.K[0]) if e.S == "/H1"][:2]
+        assert dict(root.RoleMap.items()) == {"/Role0": "/P", "/Role1": "/P", "/Same": "/H1"}
+        pages = {page.objgen: number for number, page in enumerate(pdf.pages, 1)}
+        names = pdf.Root.Names.Dests.Names
+        dests = {str(names[i]): pages[names[i + 1][0].objgen] for i in range(0, len(names), 2)}
+    assert dests["one-b"] == _anchors(screen["parts"])["one-b"] and dests["front"] == 1
