@@ -14,7 +14,7 @@ import io
 import json
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -211,11 +211,14 @@ def pdf_font_subsetting(cache: Path | None = None) -> Iterator[None]:
 
     The method is replaced once per process, for good: no build should subset another way.
     """
+    import weasyprint.pdf
     from weasyprint.pdf import fonts as weasyprint_fonts
 
     with _INSTALL:
         if not getattr(weasyprint_fonts.Font.subset, "publisher", False):
             weasyprint_fonts.Font.subset = _subset_drawn_glyphs
+        if not getattr(weasyprint.pdf.build_fonts_dictionary, "publisher", False):
+            weasyprint.pdf.build_fonts_dictionary = _with_ligature_texts(weasyprint.pdf.build_fonts_dictionary)
     token = _PDF_CACHE.set(cache)
     try:
         yield
@@ -231,3 +234,57 @@ def _subset_drawn_glyphs(font: Any, to_unicode: dict[int, str], hinting: bool) -
 
 
 _subset_drawn_glyphs.publisher = True  # type: ignore[attr-defined]
+
+
+def _with_ligature_texts(build: Callable[..., Any]) -> Callable[..., Any]:
+    """weasyprint.pdf.build_fonts_dictionary, with the text of every ligature glyph repaired first.
+
+    WeasyPrint 70 gives a glyph the text of the first place it is drawn, and a ligature drawn
+    across a soft hyphen ("dif-fer" unbroken: the "ff" glyph) gets none: every "ff" of the PDF
+    then copies, searches and reads aloud as nothing ("di er"). A glyph whose recorded text is
+    empty or holds a soft hyphen takes the text of its components from the font's ligature
+    table (OpenType GSUB lookup type 4), or loses the soft hyphen."""
+
+    def repaired(pdf: Any, fonts: dict[Any, Any], *args: Any) -> Any:
+        for font in fonts.values():
+            broken = [g for g, text in font.to_unicode.items() if not text or "\u00ad" in text]
+            if broken:
+                ligatures = ligature_texts(font.file_content, font.index)
+                for glyph in broken:
+                    font.to_unicode[glyph] = ligatures.get(glyph) or font.to_unicode[glyph].replace("\u00ad", "")
+        return build(pdf, fonts, *args)
+
+    repaired.publisher = True  # type: ignore[attr-defined]
+    return repaired
+
+
+def ligature_texts(data: bytes, index: int = 0) -> dict[int, str]:
+    """Glyph id → the characters it stands for, for every ligature glyph of a font (GSUB lookup
+    type 4, also inside extension lookups), components named through the font's character map."""
+    key = hashlib.sha256(data).hexdigest() + f":{index}"
+    if key not in _LIGATURES:
+        _LIGATURES[key] = _read_ligatures(data, index)
+    return _LIGATURES[key]
+
+
+_LIGATURES: dict[str, dict[int, str]] = {}
+
+
+def _read_ligatures(data: bytes, index: int) -> dict[int, str]:
+    found: dict[int, str] = {}
+    with TTFont(io.BytesIO(data), lazy=True, fontNumber=index) as font:
+        if "GSUB" not in font or font["GSUB"].table.LookupList is None:
+            return found
+        characters: dict[str, str] = {}
+        for code, name in sorted(font.getBestCmap().items(), reverse=True):
+            characters[name] = chr(code)  # the lowest code point wins
+        for lookup in font["GSUB"].table.LookupList.Lookup:
+            for table in lookup.SubTable:
+                table = table.ExtSubTable if lookup.LookupType == 7 else table
+                for first, ligatures in (getattr(table, "ligatures", None) or {}).items():
+                    for ligature in ligatures:
+                        names = [first, *ligature.Component]
+                        if all(name in characters for name in names):
+                            found.setdefault(font.getGlyphID(ligature.LigGlyph),
+                                             "".join(characters[name] for name in names))
+    return found

@@ -9,17 +9,17 @@ done, before the (slow) write.
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import gc
 import hashlib
 import io
+import json
 import logging
-import multiprocessing
 import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache, partial
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +42,11 @@ from .ink import press_svg
 from .model import Figure, Report
 from .options import BuildOptions
 from .output import write_atomic
+from .part import Part, digest, split
+from .pool import Job, Layout, Pool, Ticket, Written, workers_wanted
 from .preflight import Finding, Inspection, inspection
-from .press import Finish, profile_css
+from .press import Finish, blank_page, profile_css
+from .stitch import LINK_PREFIX, stitch
 from .products import Deferred, OutputFile, PageMap, Products
 from .render import NoteText, Renderer, Style, note_anchor
 from .sandbox import OfflineFetcher
@@ -176,7 +179,7 @@ def language_css(tag: str) -> str:
 
     if before.endswith(" "):  # the page number is never parted from its label
         before = before[:-1] + "\u00a0"
-    parts = [string(before), "target-counter(attr(href), page)"]
+    parts = [string(before), "attr(data-page)"]
     parts += [string(after.replace(" ", "\u00a0"))] if after else []
     return f"a.xref::after {{ content: {' '.join(parts)}; }}\na.xref-ch::after, a.gls::after {{ content: none; }}"
 
@@ -256,12 +259,12 @@ def _layout(html: str, key: str, base: Path, files: dict[Path, bytes], printing:
 
 
 def _write(document: Any, key: str, target: Path, printing: Printing, cache: Path | None, warnings: list[str],
-           pages: int = 0) -> bytes:
+           pages: int = 0, part: bool = False) -> bytes:
     """The PDF of a laid-out Document (a printer's file finished by press.py: `pages` checks the
-    page count its padding gives)."""
+    page count its padding gives; a `part` of one is not padded: stitch.py pads the whole)."""
     item = FORMATS[key]
     finish = Finish(printing.paper, target.name, printing.urn, marks=item.two_sided,
-                    signature=SIGNATURE if item.two_sided else 1) if item.press else None
+                    signature=SIGNATURE if item.two_sided and not part else 1) if item.press else None
     _drop_pagination_state(document)
     _release_garbage()  # what the layout no longer needs, before the write needs more
     with pdf_font_subsetting(cache):
@@ -457,20 +460,6 @@ class _Collect(logging.Handler):
         self.into.append(record.getMessage())
 
 
-def _worker(html: str, edition: str, target: Path, base: Path, files: dict[Path, bytes], inspect: Inspection,
-            write: bool, cache: Path | None, printing: Printing, companions: tuple[Companion, ...],
-            pipe: Connection) -> None:
-    """A render process: reports the layout, then the finished file, or the error."""
-    try:
-        result = render_pdf(html, edition, target, base, files, lambda n, a: pipe.send(("layout", n, a)), inspect,
-                            write, cache, printing, companions)
-        pipe.send(("done", result))
-    except BaseException as exc:  # noqa: BLE001 - every failure must reach the parent
-        pipe.send(("error", f"{type(exc).__name__}: {exc}"))
-    finally:
-        pipe.close()
-
-
 # Where the report's files appear to the renderer: the same on every machine, whatever the
 # content folder (WeasyPrint names an image in the PDF by a digest of its URL).
 CONTENT_ROOT = Path("/publisher-report")
@@ -487,95 +476,368 @@ def _companion_html(report: Report, env: jinja2.Environment, key: str, pages: in
     return html
 
 
-class PdfJobs:
-    """The PDF editions rendering side by side, one process each (two cores, two editions).
+@lru_cache(maxsize=8)
+def _stylesheets(key: str, paper: str) -> tuple[Any, list[Any], dict[str, Any]]:
+    """A format's fonts, parsed stylesheets and colour profiles, loaded once per process (before
+    the render processes fork, so that they share them) and used for every part."""
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
 
-    The processes are forked after WeasyPrint is imported here, so they start without
-    importing it again, and with the parent's objects frozen (`gc.freeze`): the workers' garbage
-    collector never writes to the pages they share with the parent, which therefore stay
-    shared instead of being copied into each worker.
+    item = FORMATS[key]
+    fonts = FontConfiguration()
+    fetcher = OfflineFetcher((STYLES,), {})
+    profiles: dict[str, Any] = {}
+    css = [CSS(filename=str(STYLES / name), font_config=fonts, url_fetcher=fetcher) for name in item.stylesheets]
+    if item.press:
+        css.append(CSS(string=profile_css(paper), base_url=str(STYLES) + "/", font_config=fonts,
+                       url_fetcher=fetcher, color_profiles=profiles))
+    return fonts, css, profiles
+
+
+_SIDES = threading.Lock()
+
+
+def _opening_side() -> None:
+    """A document whose first element opens on a given side (`break-before: right`, a printer's
+    chapter) starts on that side (CSS Paged Media 3 §3.4: the first page's side follows a
+    forced break before the first box): WeasyPrint 70 takes the first page's side from the
+    root element only. Its page maker is wrapped once per process, for good."""
+    from weasyprint import layout
+
+    with _SIDES:
+        if getattr(layout.initialize_page_maker, "publisher", False):
+            return
+        initialize = layout.initialize_page_maker
+
+        def with_opening_side(context: Any, root_box: Any) -> Any:
+            body = next((c for c in getattr(root_box, "children", ()) if getattr(c, "element_tag", "") == "body"),
+                        None)
+            first = next((c for c in getattr(body, "children", ()) if getattr(c, "element", None) is not None), None)
+            if first is not None and first.style["break_before"] in ("left", "right", "recto", "verso"):
+                root_box.style["break_before"] = first.style["break_before"]
+            return initialize(context, root_box)
+
+        with_opening_side.publisher = True  # type: ignore[attr-defined]
+        layout.initialize_page_maker = with_opening_side
+
+
+@dataclass(frozen=True)
+class _Setting:
+    """What every render process needs besides its jobs: the report's files, the preflight, the
+    font cache and the printer's paper."""
+
+    base: Path
+    files: dict[Path, bytes]
+    inspect: Inspection | None
+    cache: Path | None
+    printing: Printing
+
+
+def render_job(job: Job, on_layout: Callable[[Layout], None], setting: _Setting) -> Written:
+    """Lay out one document (a part of an edition, or the cover wrap), tell its layout, write it.
+
+    Runs in a render process (pool.py). The findings are those of the preflight (for an
+    edition's part; none for the cover wrap), with page numbers counted from the folio of the
+    job's first page. Raises RenderError (or what WeasyPrint raises) when it cannot be laid out."""
+    _tag_languages()
+    _opening_side()
+    warnings: list[str] = []
+    handler = _Collect(warnings)
+    logging.getLogger("weasyprint").addHandler(handler)
+    try:
+        item = FORMATS[job.edition]
+        fonts, css, profiles = _stylesheets(job.edition, setting.printing.paper)
+        fetcher = OfflineFetcher((STYLES,), setting.files)
+        document = _report_html(string=job.html, base_url=str(setting.base) + "/", url_fetcher=fetcher).render(
+            stylesheets=css, font_config=fonts, color_profiles=profiles, pdf_variant=item.variant,
+            pdf_tags=item.variant is not None and not item.press)
+        first_side = document.pages[0]._page_box.page_type.side if document.pages else "right"
+        first = job.first if (job.first % 2 == 1) == (first_side == "right") else job.first + 1
+        anchors: dict[str, int] = {}
+        for number, page in enumerate(document.pages):
+            for anchor in page.anchors:
+                anchors.setdefault(anchor, number)
+        findings = ()
+        if setting.inspect is not None and job.edition != "cover":
+            findings = tuple(setting.inspect(document, job.edition, item.two_sided, first))
+        on_layout(Layout(len(document.pages), first, anchors, findings))
+        data = b""
+        if job.write:
+            data = _write(document, job.edition, Path(job.name), setting.printing, setting.cache, warnings, part=True)
+        del document
+        _release_garbage()
+    finally:
+        logging.getLogger("weasyprint").removeHandler(handler)
+    return Written(data, tuple(warnings))
+
+
+class PdfJobs:
+    """The PDF editions, each laid out part by part (part.py) on a pool of render processes
+    (pool.py: one per core) and joined into one file (stitch.py).
+
+    An edition's parts are laid out in order — each needs the folio its predecessor ends on —
+    while the parts before are written on the other cores; the editions share the pool. A part
+    shows the page numbers of what it refers to (the contents, ", p. 37"): those of the parts
+    laid out before it, and for the parts after it the numbers of the last build (or UNKNOWN);
+    once every part is laid out, a part whose numbers were wrong is laid out again with the
+    right ones (and, should its page count change, the parts after it), until nothing changes.
+    A part's HTML says everything its layout depends on, so a part whose HTML a build has
+    already written is taken from the cache (`cache`/parts) — one edited chapter costs the layout
+    of that chapter — and the files are the same bytes whichever way each part came.
     """
 
     def __init__(self, report: Report, env: jinja2.Environment, out: Path, editions: tuple[str, ...],
-                 write: bool = True, cache: Path | None = None) -> None:
+                 write: bool = True, cache: Path | None = None, workers: int | None = None) -> None:
         import weasyprint  # noqa: F401 - imported before forking, shared by the workers
 
         _user_agent_stylesheet()  # parsed once, before forking
-        context = multiprocessing.get_context("fork")
+        printing = Printing(report.meta.print.paper, report.meta.urn)
+        for key in (*editions, *(k for k, f in FORMATS.items() if f.made_by in editions)):
+            _stylesheets(key, printing.paper)
         base = CONTENT_ROOT
         files = {base / asset_href(asset.name): asset.data for asset in report.assets}
         charts = ((html_id(f.spec.id), tuple(chart_problems(draw(f)))) for f in report.figures
                   if f.spec.kind != "image")
-        check = inspection(report, charts)
-        self.jobs: dict[str, tuple[Any, Connection]] = {}
-        self.layouts: dict[str, tuple[int, dict[str, int]]] = {}
-        self.results: dict[str, RenderedPdf] = {}
-        printing = Printing(report.meta.print.paper, report.meta.urn)
+        setting = _Setting(base, files, inspection(report, charts), cache, printing)
+        self.parts_cache = cache.parent / "parts" if cache is not None and write else None
+        salt = _salt(printing) if self.parts_cache else ""
+        self.editions: dict[str, _Edition] = {}
+        htmls = {}
         for edition in editions:
             html = render_html(report, env, edition)
             check_glyphs(html, report)
+            htmls[edition] = html
+        self.pool = Pool(partial(render_job, setting=setting), workers or workers_wanted())
+        for edition in editions:
             companions = tuple(
                 Companion(key, out / output_name(report.meta, key), partial(_companion_html, report, env, key))
                 for key, item in FORMATS.items() if item.made_by == edition) if write else ()
-            mine, theirs = context.Pipe(duplex=False)
-            process = context.Process(target=_worker, daemon=True, args=(
-                html, edition, out / output_name(report.meta, edition), base, files, check, write, cache, printing,
-                companions, theirs))
-            self.jobs[edition] = (process, mine)
-        gc.freeze()
-        try:
-            for process, _ in self.jobs.values():
-                process.start()
-        finally:
-            gc.unfreeze()
-
-    def _receive(self, edition: str) -> tuple[Any, ...]:
-        process, pipe = self.jobs[edition]
-        try:
-            message = pipe.recv()
-        except EOFError:
-            process.join()
-            raise RenderError(f"the {edition} PDF renderer stopped (exit code {process.exitcode})") from None
-        if message[0] == "error":
-            raise RenderError(f"{edition} PDF: {message[1]}")
-        return message
+            self.editions[edition] = _Edition(self.pool, edition, htmls[edition],
+                                              out / output_name(report.meta, edition), write, self.parts_cache,
+                                              salt, companions)
+        for chain in self.editions.values():
+            chain.start()
 
     def layout(self, edition: str, written: bool = False) -> PageMap:
-        """Wait for an edition's layout (`written`: and for its file).
-
-        The EPUB, built from the print layout, waits for the print PDF too: its render process
-        has ended by then, so the memory the EPUB takes is not added to both renders' (the
-        build's peak), and it is built on the core that process leaves while the screen PDF is
-        still being written (as fast as building it beside both).
-        """
+        """Wait for an edition's layout (`written`: and for its file)."""
+        chain = self.editions[edition]
         if written:
             self.result(edition)
-        if edition not in self.layouts:
-            _, pages, anchors = self._receive(edition)
-            self.layouts[edition] = (pages, anchors)
-        pages, anchors = self.layouts[edition]
-        return PageMap(edition, pages, anchors)
+        chain.laid_out.wait()
+        if chain.error is not None:
+            raise chain.error
+        return PageMap(edition, chain.pages, chain.anchors)
 
     def result(self, edition: str) -> RenderedPdf:
         """Wait for an edition to be written."""
-        if edition not in self.results:
-            self.layout(edition)
-            result = self._receive(edition)[1]
-            self.jobs[edition][0].join()
-            for message in result.warnings:
+        chain = self.editions[edition]
+        chain.join()
+        if chain.error is not None:
+            raise chain.error
+        assert chain.result is not None
+        if not chain.reported:
+            chain.reported = True
+            for message in chain.result.warnings:
                 log.warning("WeasyPrint: %s", message)
-            self.results[edition] = result
-        return self.results[edition]
+        return chain.result
 
     def finish(self) -> list[RenderedPdf]:
-        """Wait for every edition to be written."""
-        return [self.result(edition) for edition in self.jobs]
+        """Wait for every edition to be written, then end the render processes."""
+        try:
+            return [self.result(edition) for edition in self.editions]
+        finally:
+            self.pool.close()
 
     def stop(self) -> None:
-        for process, _ in self.jobs.values():
-            if process.is_alive():
-                process.terminate()
-                process.join()
+        self.pool.stop()
+
+
+def _salt(printing: Printing) -> str:
+    """What every part's layout depends on besides its HTML: the publisher's code, stylesheets,
+    fonts and profiles, the toolchain, and the printer's paper and report URN."""
+    from .manifest import CODE, DEPENDS, digest_paths
+    from .toolchain import digest_text
+
+    return digest(digest_paths([*CODE, *DEPENDS["pdf"]]), digest_text(), printing.paper, printing.urn)
+
+
+SETTLE = 6  # rounds of laying out parts again with corrected page numbers before giving up
+
+
+class _Edition(threading.Thread):
+    """One edition's parts, laid out in order on the pool, checked, written and joined."""
+
+    def __init__(self, pool: Pool, edition: str, html: str, target: Path, write: bool, cache: Path | None,
+                 salt: str, companions: tuple[Companion, ...]) -> None:
+        super().__init__(daemon=True, name=f"pdf-{edition}")
+        self.pool, self.edition, self.target, self.write, self.cache = pool, edition, target, write, cache
+        self.salt, self.companions = salt, companions
+        self.head, self.parts = split(html)
+        self.laid_out = threading.Event()
+        self.pages = 0
+        self.anchors: dict[str, int] = {}
+        self.error: BaseException | None = None
+        self.result: RenderedPdf | None = None
+        self.reported = False
+        self.entries: dict[str, _Entry] = {}  # by key: every job of this edition so far
+
+    def run(self) -> None:
+        try:
+            self.result = self._run()
+        except BaseException as exc:  # noqa: BLE001 - told to whoever waits
+            self.error = exc if isinstance(exc, RenderError) else RenderError(f"{self.edition} PDF: {exc}")
+        finally:
+            self.laid_out.set()
+
+    def _entry(self, job: Job) -> _Entry:
+        """The job's entry: an earlier one of this build, the cache's, or the job submitted now."""
+        if job.key in self.entries:
+            return self.entries[job.key]
+        entry = _cached(self.cache, job) or _Entry(job, self.pool.submit(job))
+        self.entries[job.key] = entry
+        return entry
+
+    def _job(self, part: Part, first: int, numbers: dict[str, int]) -> Job:
+        """The job of a part starting on page `first`, showing `numbers`; laid out only (not
+        written) while a number it shows is not known yet: it will be laid out again."""
+        html = part.html(self.head, first, {i: numbers[i] for i in part.numbered if i in numbers}, LINK_PREFIX)
+        write = self.write and all(i in numbers for i in part.numbered)
+        key = digest(self.salt, self.edition, html) + ("" if write else "-draft")
+        return Job(key, self.edition, html, self.target.name, first, write)
+
+    def _run(self) -> RenderedPdf:
+        guess = _plan(self.cache, self.edition)
+        chosen: list[_Entry] = []
+        for _ in range(SETTLE):
+            starts = guess.get("starts", [])
+            known: dict[str, int] = dict(guess.get("anchors", {}))
+            if len(starts) == len(self.parts):  # the last build's starts: lay out every part at once
+                for part, first in zip(self.parts, starts, strict=True):
+                    self._entry(self._job(part, first, known))
+            chosen, first, found = [], 1, {}
+            for part in self.parts:
+                entry = self._entry(self._job(part, first, {**known, **found}))
+                layout = entry.layout()
+                for anchor, page in layout.anchors.items():
+                    found.setdefault(anchor, layout.first + page)
+                chosen.append(entry)
+                first = layout.first + layout.pages
+            if all(entry.job == self._job(part, entry.job.first, found)
+                   for part, entry in zip(self.parts, chosen, strict=True)):
+                break
+            guess = {"starts": [e.job.first for e in chosen], "anchors": found}
+        else:
+            raise RenderError(f"{self.edition} PDF: the page numbers do not settle after {SETTLE} layouts")
+        layouts = [entry.layout() for entry in chosen]
+        self.anchors = found
+        blanks = [layout.first != entry.job.first for layout, entry in zip(layouts, chosen, strict=True)]
+        laid_out = first - 1
+        item = FORMATS[self.edition]
+        signature = SIGNATURE if item.press and item.two_sided else 1
+        self.pages = laid_out + (-laid_out % signature)
+        self.laid_out.set()
+        findings = tuple(finding for layout in layouts for finding in layout.findings)
+        warnings = list(dict.fromkeys(w for entry in chosen for w in entry.written().warnings))
+        if not self.write:
+            return RenderedPdf(self.target, self.edition, self.pages, self.anchors, 0, "", tuple(warnings), findings)
+        for entry in chosen:
+            _keep(self.cache, entry)
+        _forget(self.cache, self.edition, {e.job.key for e in chosen},
+                {"starts": [e.job.first for e in chosen], "anchors": found})
+        data = stitch([entry.written().data for entry in chosen], identifier=self.target.name.encode(),
+                      blanks_before=blanks, pad_to=signature, blank=blank_page if item.press else None)
+        if pikepdf_pages(data) != self.pages:
+            raise RenderError(f"{self.target.name}: {pikepdf_pages(data)} pages written, {self.pages} laid out")
+        done = [self._companion(companion) for companion in self.companions]
+        write_atomic(self.target, data)
+        return RenderedPdf(self.target, self.edition, self.pages, self.anchors, len(data),
+                           hashlib.sha256(data).hexdigest(), tuple(warnings), findings, tuple(done))
+
+    def _companion(self, companion: Companion) -> RenderedPdf:
+        html = companion.html(self.pages)
+        job = Job(digest(self.salt, companion.key, html), companion.key, html, companion.target.name)
+        entry = self._entry(job)
+        written = entry.written()
+        _keep(self.cache, entry)
+        write_atomic(companion.target, written.data)
+        return RenderedPdf(companion.target, companion.key, entry.layout().pages, {}, len(written.data),
+                           hashlib.sha256(written.data).hexdigest(), written.warnings)
+
+
+@dataclass
+class _Entry:
+    """A job and its results: from the pool (a ticket) or from the cache (both known)."""
+
+    job: Job
+    ticket: Ticket | None = None
+    known: tuple[Layout, Written] | None = None
+
+    def layout(self) -> Layout:
+        return self.known[0] if self.known else self.ticket.layout.result()  # type: ignore[union-attr]
+
+    def written(self) -> Written:
+        return self.known[1] if self.known else self.ticket.written.result()  # type: ignore[union-attr]
+
+
+def pikepdf_pages(data: bytes) -> int:
+    """The page count of a PDF (bytes)."""
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        return len(pdf.pages)
+
+
+def _cached(cache: Path | None, job: Job) -> _Entry | None:
+    """The job's layout and file as an earlier build wrote them (None when not kept, or unreadable)."""
+    if cache is None or not job.write:
+        return None
+    name = f"{job.edition}-{job.key}"
+    try:
+        meta = json.loads((cache / f"{name}.json").read_text(encoding="utf-8"))
+        data = (cache / f"{name}.pdf").read_bytes()
+        if hashlib.sha256(data).hexdigest() != meta["sha256"]:
+            return None
+        layout = Layout(meta["pages"], meta["first"], meta["anchors"], tuple(Finding(**f) for f in meta["findings"]))
+        return _Entry(job, known=(layout, Written(data, tuple(meta["warnings"]))))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _keep(cache: Path | None, entry: _Entry) -> None:
+    """Keep a written job's file and layout for later builds."""
+    if cache is None or not entry.job.write:
+        return
+    name = f"{entry.job.edition}-{entry.job.key}"
+    if (cache / f"{name}.json").exists():
+        return
+    layout, written = entry.layout(), entry.written()
+    cache.mkdir(parents=True, exist_ok=True)
+    write_atomic(cache / f"{name}.pdf", written.data)
+    write_atomic(cache / f"{name}.json", json.dumps({
+        "pages": layout.pages, "first": layout.first, "anchors": layout.anchors,
+        "findings": [dataclasses.asdict(f) for f in layout.findings], "warnings": list(written.warnings),
+        "sha256": hashlib.sha256(written.data).hexdigest()}, sort_keys=True).encode())
+
+
+def _plan(cache: Path | None, edition: str) -> dict[str, Any]:
+    """The last build's part starts and page map of an edition (guesses for this one)."""
+    if cache is None:
+        return {}
+    try:
+        plan = json.loads((cache / f"{edition}.plan.json").read_text(encoding="utf-8"))
+        return plan if isinstance(plan, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _forget(cache: Path | None, edition: str, keep: set[str], plan: dict[str, Any]) -> None:
+    """Drop an edition's cached parts this build did not use; keep its plan for the next."""
+    if cache is None:
+        return
+    for path in cache.glob(f"{edition}-*"):
+        if path.stem.removeprefix(f"{edition}-") not in keep:
+            path.unlink(missing_ok=True)
+    write_atomic(cache / f"{edition}.plan.json", json.dumps(plan, sort_keys=True).encode())
 
 
 class PdfWriter:

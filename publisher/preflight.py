@@ -116,15 +116,16 @@ class Layout:
     two_sided: bool = False  # recto/verso pages: only a recto's foot is a page turn
 
 
-def read_layout(document: Any, edition: str, two_sided: bool = False) -> Layout:
+def read_layout(document: Any, edition: str, two_sided: bool = False, first: int = 1) -> Layout:
     """The layout model of a rendered WeasyPrint Document (before it is written); `two_sided`: the
-    edition is printed on both sides of the leaf (formats.Format.two_sided)."""
+    edition is printed on both sides of the leaf (formats.Format.two_sided); `first`: the folio of
+    its first page (a part of an edition, pdf.py, starts where the part before it ends)."""
     from weasyprint.formatting_structure import boxes
 
     pages = []
     counter = [0]  # numbers the blocks of lines across the whole document
     seen: set[str] = set()
-    for number, page in enumerate(document.pages, 1):
+    for number, page in enumerate(document.pages, first):
         box = page._page_box
         left, top = box.content_box_x(), box.content_box_y()
         model = Page(number, top, top + box.height, left, left + box.width, box.margin_width(), box.margin_height(),
@@ -494,7 +495,7 @@ def check_tables(layout: Layout) -> Iterator[tuple[Line, str, str]]:
         if len(parts) < 2:
             continue
         for index, (number, rows, header) in enumerate(parts):
-            page = layout.pages[number - 1]
+            page = layout.pages[number - layout.pages[0].number]
             if rows < 3:
                 yield _at(page, ident), "table-split", f"the table has only {rows} row(s) on page {number}"
             if index and not header:
@@ -548,7 +549,8 @@ def check_case(layout: Layout) -> Iterator[tuple[Line, str, str]]:
         for head in page.heads[:1]:  # the left-hand head: the section's name
             if not head.isdigit():
                 heads.setdefault(head, page.number)
-    yield from _one_case({head: _at(layout.pages[number - 1], "") for head, number in heads.items()},
+    first = layout.pages[0].number if layout.pages else 1
+    yield from _one_case({head: _at(layout.pages[number - first], "") for head, number in heads.items()},
                          "running-head-case", "running heads")
     captions: dict[str, list[Line]] = {}
     for page in layout.pages:
@@ -643,8 +645,9 @@ class Inspection:
     allowances: tuple[Allowance, ...] = ()
     charts: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (figure id, problems of its chart's text)
 
-    def __call__(self, document: Any, edition: str, two_sided: bool = False) -> list[Finding]:
-        return inspect(read_layout(document, edition, two_sided), self.sources, self.allowances, dict(self.charts))
+    def __call__(self, document: Any, edition: str, two_sided: bool = False, first: int = 1) -> list[Finding]:
+        return inspect(read_layout(document, edition, two_sided, first), self.sources, self.allowances,
+                       dict(self.charts))
 
 
 def inspection(report: Any, charts: Iterable[tuple[str, tuple[str, ...]]] = ()) -> Inspection:

@@ -307,12 +307,12 @@ def test_strict_fails_before_anything_is_moved_into_place(built_copy, monkeypatc
     content, out = built_copy
     edit(content, "with a renderer warning")
     before = everything(out)
-    real = pdf.render_pdf
+    real = pdf.render_job
 
     def warns(*args, **kwargs):  # runs in the forked render processes too
         return dataclasses.replace(real(*args, **kwargs), warnings=("a renderer warning for the test",))
 
-    monkeypatch.setattr(pdf, "render_pdf", warns)
+    monkeypatch.setattr(pdf, "render_job", warns)
     for _ in range(2):  # and the next run judges again: it is not "Up to date"
         result = cli(content, out, "--strict", quiet=False)
         assert result.exit_code == 1, result.output
