@@ -62,12 +62,16 @@ class Part:
                       f"@page :first:right {{ counter-reset: page {right_number}; }} "
                       f"html {{ break-before: {'right' if first_page % 2 else 'left'}; }}</style>")
         at = head.rindex("</head>")
-        body = _XREF.sub(lambda m: f'{m.group(0)} data-page="{numbers.get(m.group(1), UNKNOWN)}"', self.body)
-        body = _TOC_PAGE.sub(lambda m: f'<span class="toc-page" data-target="#{m.group(1)}" '
-                                       f'data-page="{numbers.get(m.group(1), UNKNOWN)}">', body)
         body = _HREF.sub(lambda m: m.group(0) if m.group(1) in self.ids else
-                         f'href="{escape(link_prefix)}{m.group(1)}"', body)
+                         f'href="{escape(link_prefix)}{m.group(1)}"', self.numbered_body(numbers))
         return head[:at] + page_rules + head[at:] + body + "</body></html>"
+
+    def numbered_body(self, numbers: dict[str, int]) -> str:
+        """The part's body with the page numbers it shows filled in from `numbers` (UNKNOWN when
+        missing)."""
+        body = _XREF.sub(lambda m: f'{m.group(0)} data-page="{numbers.get(m.group(1), UNKNOWN)}"', self.body)
+        return _TOC_PAGE.sub(lambda m: f'<span class="toc-page" data-target="#{m.group(1)}" '
+                                       f'data-page="{numbers.get(m.group(1), UNKNOWN)}">', body)
 
 
 def split(html: str) -> tuple[str, list[Part]]:

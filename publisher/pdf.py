@@ -165,6 +165,18 @@ def render_html(report: Report, env: jinja2.Environment, edition: str) -> str:
                   bodies={c.slug: renderer.chapter(c) for c in report.documents})
 
 
+def final_html(report: Report, env: jinja2.Environment, edition: str, out: Path) -> str:
+    """The edition's HTML as one document, its page numbers filled in from the page map of the
+    edition built in `out` (what one WeasyPrint render of the whole edition would be given: the
+    benchmark's baseline)."""
+    from .products import Products
+
+    head, parts = split(render_html(report, env, edition))
+    built = Products.load(out).layout(edition)
+    numbers = built.anchors if built else {}
+    return head + "".join(part.numbered_body(numbers) for part in parts) + "</body></html>"
+
+
 def language_css(tag: str) -> str:
     """The rules of the PDFs' stylesheet that hold the publisher's words, in the report's language:
     the page a cross-reference leads to (", p. 12"; ", с. 12"), not after a chapter or a term. They
