@@ -196,8 +196,11 @@ _PDF_CACHE: ContextVar[Path | None] = ContextVar("pdf_font_cache", default=None)
 _INSTALL = threading.Lock()
 
 
+_PDF_TEXT: ContextVar[str] = ContextVar("pdf_font_text", default="")
+
+
 @contextmanager
-def pdf_font_subsetting(cache: Path | None = None) -> Iterator[None]:
+def pdf_font_subsetting(cache: Path | None = None, text: str = "") -> Iterator[None]:
     """While writing PDFs, WeasyPrint subsets each font with `subset_glyphs` (fontTools, here),
     keeping the cuts in `cache`.
 
@@ -208,6 +211,11 @@ def pdf_font_subsetting(cache: Path | None = None) -> Iterator[None]:
     drawn for (so ligatures such as "fi" keep their text, which embedding whole fonts with
     `full_fonts=True` would lose: its ToUnicode map comes from the fonts' character maps, where
     ligatures and contextual forms have no entry).
+
+    With `text` (every character an edition may draw), each subset also keeps the glyphs of those
+    characters and the ligatures made of them (`shared_glyphs`): the parts of an edition, laid
+    out and written one by one (pdf.py), then embed the same cut of a font, which the join
+    (stitch.py) keeps once — one subset per font in the edition, as a one-piece render has.
 
     The method is replaced once per process, for good: no build should subset another way.
     """
@@ -220,16 +228,21 @@ def pdf_font_subsetting(cache: Path | None = None) -> Iterator[None]:
         if not getattr(weasyprint.pdf.build_fonts_dictionary, "publisher", False):
             weasyprint.pdf.build_fonts_dictionary = _with_ligature_texts(weasyprint.pdf.build_fonts_dictionary)
     token = _PDF_CACHE.set(cache)
+    text_token = _PDF_TEXT.set(text)
     try:
         yield
     finally:
+        _PDF_TEXT.reset(text_token)
         _PDF_CACHE.reset(token)
 
 
 def _subset_drawn_glyphs(font: Any, to_unicode: dict[int, str], hinting: bool) -> None:
     """weasyprint.pdf.fonts.Font.subset, made by `subset_glyphs`."""
     if to_unicode:
-        font.file_content = subset_glyphs(font.file_content, set(to_unicode), _PDF_CACHE.get(), index=font.index,
+        glyphs = set(to_unicode)
+        if _PDF_TEXT.get():
+            glyphs |= shared_glyphs(font.file_content, font.index, _PDF_TEXT.get())
+        font.file_content = subset_glyphs(font.file_content, glyphs, _PDF_CACHE.get(), index=font.index,
                                           hinting=hinting, notdef_outline=bool(font.missing))
 
 
@@ -256,6 +269,81 @@ def _with_ligature_texts(build: Callable[..., Any]) -> Callable[..., Any]:
 
     repaired.publisher = True  # type: ignore[attr-defined]
     return repaired
+
+
+def shared_glyphs(data: bytes, index: int, text: str) -> frozenset[int]:
+    """The glyph ids of a font that the characters of `text` (and their other case: CSS may
+    transform it) map to, closed under the substitutions a shaper applies by default
+    (`DEFAULT_FEATURES`: contextual forms, local forms, ligatures; OpenType GSUB lookup types 1, 2,
+    4, and those that contextual lookups (5, 6) call): a cut every part of an edition shares."""
+    wanted = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    key = f"{hashlib.sha256(data).hexdigest()}:{index}:{wanted}"
+    if key not in _SHARED:
+        characters = set(text) | {c.upper() for c in text if len(c.upper()) == 1} | {c.lower() for c in text
+                                                                                  if len(c.lower()) == 1}
+        with TTFont(io.BytesIO(data), lazy=True, fontNumber=index) as font:
+            names = font.getBestCmap()
+            glyphs = {names[ord(c)] for c in characters if ord(c) in names}
+            glyphs = _substitution_closure(font, glyphs)
+            _SHARED[key] = frozenset(font.getGlyphID(name) for name in glyphs)
+    return _SHARED[key]
+
+
+# The GSUB features HarfBuzz applies to horizontal text in every script (hb-ot-shape.cc):
+# glyph composition, localized forms, required and contextual ligatures, contextual alternates.
+DEFAULT_FEATURES = frozenset({"ccmp", "locl", "rlig", "liga", "clig", "calt", "rclt"})
+
+
+def _substitution_closure(font: Any, glyphs: set[str]) -> set[str]:
+    """`glyphs` (names) and every glyph the default features' substitutions can make of them."""
+    if "GSUB" not in font or font["GSUB"].table.LookupList is None or font["GSUB"].table.FeatureList is None:
+        return glyphs
+    table = font["GSUB"].table
+    lookups = table.LookupList.Lookup
+    todo = [i for record in table.FeatureList.FeatureRecord if record.FeatureTag in DEFAULT_FEATURES
+            for i in record.Feature.LookupListIndex]
+    chosen: set[int] = set()
+    while todo:  # the lookups the features name, and those their contextual lookups call
+        index = todo.pop()
+        if index in chosen or index >= len(lookups):
+            continue
+        chosen.add(index)
+        for subtable in lookups[index].SubTable:
+            subtable = getattr(subtable, "ExtSubTable", subtable)
+            for rule in _context_rules(subtable):
+                todo += [record.LookupListIndex for record in getattr(rule, "SubstLookupRecord", None) or ()]
+    glyphs = set(glyphs)
+    while True:
+        found = set()
+        for index in sorted(chosen):
+            for subtable in lookups[index].SubTable:
+                subtable = getattr(subtable, "ExtSubTable", subtable)
+                kind = type(subtable).__name__
+                for source, target in (subtable.mapping.items() if kind in ("SingleSubst", "MultipleSubst")
+                                       else ()):  # types 1 and 2
+                    if source in glyphs:
+                        found.update([target] if isinstance(target, str) else target)
+                for first, ligatures in (subtable.ligatures.items() if kind == "LigatureSubst" else ()):  # type 4
+                    if first in glyphs:
+                        found.update(lig.LigGlyph for lig in ligatures if set(lig.Component) <= glyphs)
+        if found <= glyphs:
+            return glyphs
+        glyphs |= found
+
+
+def _context_rules(subtable: Any) -> list[Any]:
+    """The rules of a contextual (type 5) or chained contextual (type 6) substitution subtable."""
+    rules = [subtable]
+    for attribute in ("SubRuleSet", "SubClassSet", "ChainSubRuleSet", "ChainSubClassSet"):
+        for group in getattr(subtable, attribute, None) or ():
+            if group is not None:
+                rules += [*(getattr(group, "SubRule", None) or ()), *(getattr(group, "SubClassRule", None) or ()),
+                          *(getattr(group, "ChainSubRule", None) or ()),
+                          *(getattr(group, "ChainSubClassRule", None) or ())]
+    return rules
+
+
+_SHARED: dict[str, frozenset[int]] = {}
 
 
 def ligature_texts(data: bytes, index: int = 0) -> dict[int, str]:

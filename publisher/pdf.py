@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache, partial
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -271,15 +272,16 @@ def _layout(html: str, key: str, base: Path, files: dict[Path, bytes], printing:
 
 
 def _write(document: Any, key: str, target: Path, printing: Printing, cache: Path | None, warnings: list[str],
-           pages: int = 0, part: bool = False) -> bytes:
+           pages: int = 0, part: bool = False, text: str = "") -> bytes:
     """The PDF of a laid-out Document (a printer's file finished by press.py: `pages` checks the
-    page count its padding gives; a `part` of one is not padded: stitch.py pads the whole)."""
+    page count its padding gives; a `part` of one is not padded: stitch.py pads the whole; `text`:
+    the characters of the whole edition, whose glyphs every part's font subsets keep)."""
     item = FORMATS[key]
     finish = Finish(printing.paper, target.name, printing.urn, marks=item.two_sided,
                     signature=SIGNATURE if item.two_sided and not part else 1) if item.press else None
     _drop_pagination_state(document)
     _release_garbage()  # what the layout no longer needs, before the write needs more
-    with pdf_font_subsetting(cache):
+    with pdf_font_subsetting(cache, text):
         data = document.write_pdf(pdf_variant=item.variant, pdf_identifier=target.name.encode(), finisher=finish)
     warnings += _foreign_fonts(document)
     if finish and pages and finish.pages != pages:
@@ -543,6 +545,7 @@ class _Setting:
     inspect: Inspection | None
     cache: Path | None
     printing: Printing
+    texts: dict[str, str] = dataclasses.field(default_factory=dict)  # edition → the characters it draws
 
 
 def render_job(job: Job, on_layout: Callable[[Layout], None], setting: _Setting) -> Written:
@@ -575,7 +578,8 @@ def render_job(job: Job, on_layout: Callable[[Layout], None], setting: _Setting)
         on_layout(Layout(len(document.pages), first, anchors, findings))
         data = b""
         if job.write:
-            data = _write(document, job.edition, Path(job.name), setting.printing, setting.cache, warnings, part=True)
+            data = _write(document, job.edition, Path(job.name), setting.printing, setting.cache, warnings, part=True,
+                          text=setting.texts.get(job.edition, ""))
         del document
         _release_garbage()
     finally:
@@ -610,15 +614,16 @@ class PdfJobs:
         files = {base / asset_href(asset.name): asset.data for asset in report.assets}
         charts = ((html_id(f.spec.id), tuple(chart_problems(draw(f)))) for f in report.figures
                   if f.spec.kind != "image")
-        setting = _Setting(base, files, inspection(report, charts), cache, printing)
-        self.parts_cache = cache.parent / "parts" if cache is not None and write else None
-        salt = _salt(printing) if self.parts_cache else ""
-        self.editions: dict[str, _Edition] = {}
         htmls = {}
         for edition in editions:
             html = render_html(report, env, edition)
             check_glyphs(html, report)
             htmls[edition] = html
+        texts = {edition: edition_characters(html, edition) for edition, html in htmls.items()}
+        setting = _Setting(base, files, inspection(report, charts), cache, printing, texts)
+        self.parts_cache = cache.parent / "parts" if cache is not None and write else None
+        salt = _salt(printing) if self.parts_cache else ""
+        self.editions: dict[str, _Edition] = {}
         self.pool = Pool(partial(render_job, setting=setting), workers or workers_wanted())
         for edition in editions:
             companions = tuple(
@@ -626,7 +631,7 @@ class PdfJobs:
                 for key, item in FORMATS.items() if item.made_by == edition) if write else ()
             self.editions[edition] = _Edition(self.pool, edition, htmls[edition],
                                               out / output_name(report.meta, edition), write, self.parts_cache,
-                                              salt, companions)
+                                              digest(salt, texts[edition]), companions)
         for chain in self.editions.values():
             chain.start()
 
@@ -662,6 +667,22 @@ class PdfJobs:
 
     def stop(self) -> None:
         self.pool.stop()
+
+
+# Characters the renderer draws that neither the HTML nor the stylesheets hold: the hyphen a line
+# broken at a soft hyphen ends with (hyphenate-character), the list markers of WeasyPrint's
+# user-agent stylesheet (disc, circle, square).
+_GENERATED = "\u2010\u2022\u25e6\u25aa"
+
+
+def edition_characters(html: str, edition: str) -> str:
+    """Every character an edition may draw, sorted: those of its HTML (text and markup), of its
+    stylesheets (generated content) and printable ASCII — the glyphs each part's font subsets
+    keep, so that the parts share one subset of each font (fonts.shared_glyphs)."""
+    found = set(unescape(html)) | {chr(c) for c in range(32, 127)} | set(_GENERATED)
+    for name in FORMATS[edition].stylesheets:
+        found |= set((STYLES / name).read_text(encoding="utf-8"))
+    return "".join(sorted(c for c in found if c.isprintable() or c in "\u00a0\u00ad\u2060"))
 
 
 def _salt(printing: Printing) -> str:

@@ -43,6 +43,7 @@ import hashlib
 import io
 import re
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 from urllib.parse import unquote
 
 import pikepdf
@@ -131,6 +132,7 @@ def stitch(parts: Sequence[bytes], *, identifier: bytes, blanks_before: Sequence
         if structure is not None:
             structure.finish()
         _share_streams(out)
+        _merge_fonts(out)
         _retag_subsets(out)
         out.trailer.ID = pikepdf.Array([pikepdf.String(identifier), pikepdf.String(identifier)])
         version = max((source.pdf_version for source in sources), key=lambda v: tuple(int(n) for n in v.split(".")))
@@ -325,6 +327,134 @@ def _share_streams(pdf: pikepdf.Pdf) -> None:
             return
         dropped.update(same)
         _replace(pdf, same)
+
+
+def _merge_fonts(pdf: pikepdf.Pdf) -> None:
+    """One font dictionary for each embedded font program that several parts share (pdf.py has
+    every part keep the same subset of a font): its widths (/W), text map (/ToUnicode), bounding
+    box and CIDSet are the union of the parts' — each part names the glyphs it draws — and every
+    page uses it. Fonts whose maps are not the plain lists WeasyPrint writes are left alone."""
+    groups: dict[tuple[Any, ...], list[pikepdf.Dictionary]] = {}
+    for obj in pdf.objects:
+        if not isinstance(obj, pikepdf.Dictionary) or obj.get("/Type") != "/Font" \
+                or obj.get("/Subtype") != "/Type0" or len(obj.get("/DescendantFonts", ())) != 1:
+            continue
+        cid = obj.DescendantFonts[0]
+        descriptor = cid.get("/FontDescriptor")
+        program = next((descriptor[k] for k in ("/FontFile", "/FontFile2", "/FontFile3")
+                        if descriptor is not None and k in descriptor), None)
+        if program is None or not program.is_indirect or not isinstance(obj.get("/ToUnicode"), pikepdf.Stream):
+            continue
+        key = (program.objgen, str(obj.get("/Encoding")), str(cid.get("/Subtype")), str(cid.get("/CIDToGIDMap")))
+        groups.setdefault(key, []).append(obj)
+    same: dict[tuple[int, int], pikepdf.Object] = {}
+    for fonts in groups.values():
+        if len(fonts) < 2:
+            continue
+        widths: dict[int, Any] = {}
+        texts: dict[str, str] = {}
+        boxes, sets = [], []
+        try:
+            for font in fonts:
+                cid = font.DescendantFonts[0]
+                for code, width in _widths(cid.get("/W", pikepdf.Array())).items():
+                    widths.setdefault(code, width)
+                for code, text in _bfchars(font.ToUnicode.read_bytes()).items():
+                    texts.setdefault(code, text)
+                if "/FontBBox" in cid.FontDescriptor:
+                    boxes.append([float(v) for v in cid.FontDescriptor.FontBBox])
+                if "/CIDSet" in cid.FontDescriptor:
+                    sets.append(cid.FontDescriptor.CIDSet.read_bytes())
+        except ValueError:  # a map written another way: keep the fonts apart
+            continue
+        first = fonts[0]
+        cid = first.DescendantFonts[0]
+        cid.W = _width_array(widths)
+        first.ToUnicode = pdf.make_stream(_cmap(texts))
+        if boxes:
+            cid.FontDescriptor.FontBBox = pikepdf.Array(
+                [min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
+                 max(b[3] for b in boxes)])
+        if sets:
+            merged = bytearray(max(len(b) for b in sets))
+            for bits in sets:
+                for i, byte in enumerate(bits):
+                    merged[i] |= byte
+            cid.FontDescriptor.CIDSet = pdf.make_stream(bytes(merged))
+        for font in fonts[1:]:
+            same[font.objgen] = first
+    if same:
+        _replace(pdf, same)  # type: ignore[arg-type]
+
+
+def _widths(array: pikepdf.Array) -> dict[int, Any]:
+    """A CIDFont's /W array (ISO 32000-1 §9.7.4.3: `c [w1 w2 …]` and `c_first c_last w`) as code → width."""
+    found: dict[int, Any] = {}
+    items = list(array)
+    i = 0
+    while i < len(items):
+        start = int(items[i])
+        if i + 1 < len(items) and isinstance(items[i + 1], pikepdf.Array):
+            for offset, width in enumerate(items[i + 1]):
+                found[start + offset] = width
+            i += 2
+        elif i + 2 < len(items):
+            for code in range(start, int(items[i + 1]) + 1):
+                found[code] = items[i + 2]
+            i += 3
+        else:
+            raise ValueError("a /W array cut short")
+    return found
+
+
+def _width_array(widths: dict[int, Any]) -> pikepdf.Array:
+    """Code → width as a /W array, consecutive codes in one run."""
+    array = pikepdf.Array()
+    run: list[Any] = []
+    start = previous = None
+    for code in sorted(widths):
+        if previous is not None and code == previous + 1:
+            run.append(widths[code])
+        else:
+            if run:
+                array.extend([start, pikepdf.Array(run)])
+            start, run = code, [widths[code]]
+        previous = code
+    if run:
+        array.extend([start, pikepdf.Array(run)])
+    return array
+
+
+_BFCHAR = re.compile(rb"beginbfchar(.*?)endbfchar", re.S)
+_PAIR = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]*)>")
+
+
+def _bfchars(cmap: bytes) -> dict[str, str]:
+    """A ToUnicode CMap's bfchar entries as source code → destination (hex strings); ValueError
+    when it has ranges (bfrange), which are not merged."""
+    if b"beginbfrange" in cmap:
+        raise ValueError("a ToUnicode map with ranges")
+    found: dict[str, str] = {}
+    for block in _BFCHAR.findall(cmap):
+        for source, target in _PAIR.findall(block):
+            found.setdefault(source.decode().lower().rjust(4, "0"), target.decode().lower())
+    return found
+
+
+def _cmap(texts: dict[str, str]) -> bytes:
+    """A ToUnicode CMap (Adobe-Identity-UCS, two-byte codes) of source code → destination (hex)."""
+    lines = [b"/CIDInit /ProcSet findresource begin", b"12 dict begin", b"begincmap", b"/CIDSystemInfo",
+             b"<< /Registry (Adobe)", b"/Ordering (UCS)", b"/Supplement 0", b">> def",
+             b"/CMapName /Adobe-Identity-UCS def", b"/CMapType 2 def", b"1 begincodespacerange",
+             b"<0000> <ffff>", b"endcodespacerange"]
+    codes = sorted(texts)
+    for start in range(0, len(codes), 100):
+        batch = codes[start:start + 100]
+        lines.append(f"{len(batch)} beginbfchar".encode())
+        lines += [f"<{code}> <{texts[code]}>".encode() for code in batch]
+        lines.append(b"endbfchar")
+    lines += [b"endcmap", b"CMapName currentdict /CMap defineresource pop", b"end", b"end"]
+    return b"\n".join(lines)
 
 
 def _retag_subsets(pdf: pikepdf.Pdf) -> None:
