@@ -726,7 +726,11 @@ class _Edition(threading.Thread):
         """The job's entry: an earlier one of this build, the cache's, or the job submitted now."""
         if job.key in self.entries:
             return self.entries[job.key]
-        entry = _cached(self.cache, job) or _Entry(job, self.pool.submit(job))
+        entry = _cached(self.cache, job)
+        if entry is None:
+            entry = _Entry(job, self.pool.submit(job))
+        log.debug("%s: part from page %d %s", self.edition, job.first,
+                  "from the cache" if entry.known else "laid out" + ("" if job.write else " (a draft)"))
         self.entries[job.key] = entry
         return entry
 

@@ -101,3 +101,13 @@ def test_the_cache_keeps_one_file_per_part_of_the_last_build(fixture_built):
     for edition in ("screen", "print"):
         wanted = len(split(render_html(fixture_built.report, make_env(), edition))[1])
         assert len(list(parts.glob(f"{edition}-*.pdf"))) == wanted, edition
+
+
+@pytest.mark.parametrize("suffix", ["-screen.pdf", "-print.pdf"])
+def test_a_stitched_edition_embeds_one_subset_of_each_font(fixture_built, suffix):
+    from tests.pdfcheck import fonts
+
+    path = next(fixture_built.out.glob(f"*{suffix}"))
+    names = [row["name"].split("+", 1)[-1] for row in fonts(path)]
+    assert names and len(names) == len(set(names)), names
+    assert all(row["emb"] == "yes" and row["sub"] == "yes" and row["uni"] == "yes" for row in fonts(path))
