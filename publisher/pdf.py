@@ -44,7 +44,7 @@ from .model import Figure, Report
 from .options import BuildOptions
 from .output import write_atomic
 from .part import Part, digest, split
-from .pool import Job, Layout, Pool, Ticket, Written, workers_wanted
+from .pool import Job, Joining, Layout, Pool, Ticket, Written, workers_wanted
 from .preflight import Finding, Inspection, inspection
 from .press import Finish, blank_page, profile_css
 from .stitch import LINK_PREFIX, stitch
@@ -554,6 +554,8 @@ def render_job(job: Job, on_layout: Callable[[Layout], None], setting: _Setting)
     Runs in a render process (pool.py). The findings are those of the preflight (for an
     edition's part; none for the cover wrap), with page numbers counted from the folio of the
     job's first page. Raises RenderError (or what WeasyPrint raises) when it cannot be laid out."""
+    if job.joined is not None:
+        return _join(job, on_layout)
     _tag_languages()
     _opening_side()
     warnings: list[str] = []
@@ -585,6 +587,18 @@ def render_job(job: Job, on_layout: Callable[[Layout], None], setting: _Setting)
     finally:
         logging.getLogger("weasyprint").removeHandler(handler)
     return Written(data, tuple(warnings))
+
+
+def _join(job: Job, on_layout: Callable[[Layout], None]) -> Written:
+    """A joining job: the parts stitched into one PDF (in a render process, so that the build
+    process never holds an edition's pages)."""
+    joined = job.joined
+    assert joined is not None
+    data = stitch(list(joined.parts), identifier=job.name.encode(), blanks_before=joined.blanks_before,
+                  pad_to=joined.pad_to, blank=blank_page if joined.press else None)
+    on_layout(Layout(pikepdf_pages(data), 1, {}))
+    _release_garbage()
+    return Written(data)
 
 
 class PdfJobs:
@@ -625,6 +639,7 @@ class PdfJobs:
         salt = _salt(printing) if self.parts_cache else ""
         self.editions: dict[str, _Edition] = {}
         self.pool = Pool(partial(render_job, setting=setting), workers or workers_wanted())
+        self.closed = False
         for edition in editions:
             companions = tuple(
                 Companion(key, out / output_name(report.meta, key), partial(_companion_html, report, env, key))
@@ -636,10 +651,12 @@ class PdfJobs:
             chain.start()
 
     def layout(self, edition: str, written: bool = False) -> PageMap:
-        """Wait for an edition's layout (`written`: and for its file)."""
+        """Wait for an edition's layout (`written`: and for every edition's file, the render
+        processes ended: the EPUB, built from the print layout, then takes its memory while
+        theirs is free — the build's peak is the larger of the two, not their sum)."""
         chain = self.editions[edition]
         if written:
-            self.result(edition)
+            self.finish()
         chain.laid_out.wait()
         if chain.error is not None:
             raise chain.error
@@ -663,7 +680,9 @@ class PdfJobs:
         try:
             return [self.result(edition) for edition in self.editions]
         finally:
-            self.pool.close()
+            if not self.closed:
+                self.closed = True
+                self.pool.close()
 
     def stop(self) -> None:
         self.pool.stop()
@@ -781,10 +800,14 @@ class _Edition(threading.Thread):
             _keep(self.cache, entry)
         _forget(self.cache, self.edition, {e.job.key for e in chosen},
                 {"starts": [e.job.first for e in chosen], "anchors": found})
-        data = stitch([entry.written().data for entry in chosen], identifier=self.target.name.encode(),
-                      blanks_before=blanks, pad_to=signature, blank=blank_page if item.press else None)
-        if pikepdf_pages(data) != self.pages:
-            raise RenderError(f"{self.target.name}: {pikepdf_pages(data)} pages written, {self.pages} laid out")
+        joining = Joining(tuple(entry.written().data for entry in chosen), tuple(blanks), signature, item.press)
+        ticket = self.pool.submit(Job(digest(*(e.job.key for e in chosen)), self.edition, "", self.target.name,
+                                      joined=joining))
+        del joining
+        if ticket.layout.result().pages != self.pages:
+            raise RenderError(f"{self.target.name}: {ticket.layout.result().pages} pages written, "
+                              f"{self.pages} laid out")
+        data = ticket.written.result().data
         done = [self._companion(companion) for companion in self.companions]
         write_atomic(self.target, data)
         return RenderedPdf(self.target, self.edition, self.pages, self.anchors, len(data),

@@ -36,6 +36,18 @@ class Job:
     name: str  # the file the job's pages end up in (a printer's file's DocumentID comes from it)
     first: int = 1
     write: bool = True
+    joined: Joining | None = None  # set: the job joins written parts into one file instead (html unused)
+
+
+@dataclass(frozen=True)
+class Joining:
+    """What a joining job joins: the parts' PDFs in order, whether a blank page goes before each,
+    and the multiple of pages the whole is padded to (stitch.stitch's arguments)."""
+
+    parts: tuple[bytes, ...]
+    blanks_before: tuple[bool, ...]
+    pad_to: int
+    press: bool
 
 
 @dataclass(frozen=True)
