@@ -99,15 +99,20 @@ def test_every_glyph_drawn_maps_to_its_text(fixture_built):
             assert any(len(text) > 1 for m in maps.values() for text in m.values()), "no ligature drawn"
 
 
-def test_fonts_are_cut_by_the_publisher(screen):
+def test_fonts_are_cut_by_the_publisher(screen, fixture_built):
     """The embedded fonts are the bundled ones cut by fontTools here (`subset_glyphs`), never by
-    the system's hb-subset: the same bytes on every machine, and no layout tables."""
+    the system's hb-subset: the same bytes on every machine, and no layout tables. Each keeps the
+    glyphs drawn and those of the edition's characters (`shared_glyphs`: one cut for all parts)."""
     import io
 
     from fontTools.ttLib import TTFont
 
     from publisher.formats import FONTS
-    from publisher.fonts import subset_glyphs
+    from publisher.fonts import shared_glyphs, subset_glyphs
+    from publisher.pdf import edition_characters, render_html
+    from publisher.templates import make_env
+
+    text = edition_characters(render_html(fixture_built.report, make_env(), "screen"), "screen")
 
     bundled = {}
     for path in FONTS.glob("*.[ot]tf"):
@@ -120,7 +125,8 @@ def test_fonts_are_cut_by_the_publisher(screen):
             with TTFont(io.BytesIO(embedded)) as cut:
                 full_name = cut["name"].getDebugName(4)
                 assert not {"GSUB", "GPOS", "GDEF"} & set(cut.keys()), name
-            expected = subset_glyphs(bundled[full_name].read_bytes(), set(_to_unicode(font)))
+            data = bundled[full_name].read_bytes()
+            expected = subset_glyphs(data, set(_to_unicode(font)) | shared_glyphs(data, 0, text))
             assert embedded == expected, name
 
 
