@@ -197,6 +197,19 @@ def _writers(options: BuildOptions, plan: tuple[str, ...]) -> list[Writer]:
     return found
 
 
+def draw_charts(report: Report, options: BuildOptions, plan: tuple[str, ...]) -> None:
+    """Draw the charts the planned targets need and the cache lacks, in one short-lived process,
+    before any writer starts (chart.prepare): the chart engine's memory never joins the build's or
+    the PDF renderers', and the writers only read the drawings."""
+    from . import chart
+
+    chart.use_cache(options.cache / "charts")  # drawings kept between builds
+    outputs = tuple(dict.fromkeys(size for target in plan for size in BY_TARGET[target].charts))
+    drawn = chart.prepare(report.figures, outputs)
+    if drawn:
+        log.debug("Drew %d charts apart", drawn)
+
+
 def _write(report: Report, options: BuildOptions, stage: Path, plan: tuple[str, ...],
            progress: Progress, products: Products) -> tuple[Products, dict[str, str]]:
     """Run the writers into the stage, each given the products of those before it (and of
@@ -206,6 +219,7 @@ def _write(report: Report, options: BuildOptions, stage: Path, plan: tuple[str, 
     consumed: dict[str, str] = {}
     writers = _writers(options, plan)
     started = time.perf_counter()
+    draw_charts(report, options, plan)
     try:
         finished: set[str] = set()
 
