@@ -149,14 +149,15 @@ def prepare(figures: Sequence[Figure], outputs: Sequence[str]) -> int:
             except Exception:  # noqa: BLE001 - svg() raises it, with the figure's file
                 continue
             wanted[_key(text)] = text
-    found = {key: _DRAWN[key] for key in wanted if key in _DRAWN}
-    missing = [key for key in wanted if key not in found and not (_CACHE and (_CACHE[0] / f"{key}.svg").is_file())]
-    for key, drawing in zip(missing, draw_apart([wanted[k] for k in missing], str(FONTS)), strict=True):
-        found[key] = drawing
-        if drawing[0] and _CACHE:
+    folder = _CACHE[0] if _CACHE else None
+    found = {key: _DRAWN[key] for key in wanted if key in _DRAWN}  # drawn for an earlier build of this process
+    missing = [key for key in wanted if key not in found and not (folder and (folder / f"{key}.svg").is_file())]
+    found.update(zip(missing, draw_apart([wanted[k] for k in missing], str(FONTS)), strict=True))
+    for key, (ok, drawing) in found.items():
+        if ok and folder is not None and not (folder / f"{key}.svg").is_file():
             from .output import write_atomic
 
-            write_atomic(_CACHE[0] / f"{key}.svg", drawing[1])
+            write_atomic(folder / f"{key}.svg", drawing)
     _DRAWN.clear()  # only this build's: a long-running preview does not gather every drawing it made
     _DRAWN.update(found)
     return len(missing)
@@ -215,11 +216,30 @@ def svg(figure: Figure, output: Output) -> str:
         raise ChartError(f"content/{source}: {field}: figure {figure.spec.id} cannot be drawn: "
                          f"{str(exc) or 'the chart engine gave no reason'}") from None
     drawn = re.sub(r"<text\b[^>]*\bopacity=\"0\"[^>]*>.*?</text>", "", drawn, flags=re.S)
+    drawn = _numbered(drawn)
     prefix = html_id(figure.spec.id)
     drawn = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}-{m.group(1)}"', drawn)
     drawn = re.sub(r'url\(#([^)]+)\)', lambda m: f"url(#{prefix}-{m.group(1)})", drawn)
     drawn = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}-{m.group(1)}"', drawn)
     return drawn
+
+
+def _numbered(drawing: str) -> str:
+    """The drawing with its numbered ids (`clip3`) numbered from 1 within it, in order of
+    appearance, and every reference to them likewise.
+
+    The engine numbers clip paths with a counter that runs on across everything its process
+    draws, so the same chart came out with other ids (other bytes) depending on what had been
+    drawn before it: on which outputs a build made and which drawings its cache held."""
+    names: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    for match in re.finditer(r'\bid="([A-Za-z_-]*?)(\d+)"', drawing):
+        counts[match.group(1)] = counts.get(match.group(1), 0) + 1
+        names[match.group(1) + match.group(2)] = f"{match.group(1)}{counts[match.group(1)]}"
+    if not names:
+        return drawing
+    return re.sub(r'(\bid="|url\(#|href="#)([^")]+)', lambda m: m.group(1) + names.get(m.group(2), m.group(2)),
+                  drawing)
 
 
 def with_title(drawing: str, ident: str, alt: str) -> str:

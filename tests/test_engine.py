@@ -106,3 +106,12 @@ def test_a_chart_the_engine_refuses_names_its_file(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(chart, "_draw", lambda text: pytest.fail("drawn again in the test's process"))
     with pytest.raises(chart.ChartError, match=r"content/x\.json: figure\.vegalite: figure fig:own cannot be drawn"):
         chart.svg(figure, OUTPUTS["narrow"])
+
+
+def test_a_chart_is_the_same_whatever_the_engine_drew_before() -> None:
+    the_map = next(f for f in charts() if f.spec.kind == "map")  # drawn with clip paths
+    texts = [chart._text(the_map, OUTPUTS[name]) for name in ("narrow", "web")]  # noqa: SLF001
+    alone = engine.draw_apart(texts[1:], str(FONTS))[0][1]
+    after = engine.draw_apart(texts, str(FONTS))[1][1]
+    assert 'id="clip' in alone
+    assert chart._numbered(alone) == chart._numbered(after)  # noqa: SLF001
