@@ -85,11 +85,14 @@ def with_editions(report: Report, archive: Path) -> Report:
 def load(options: BuildOptions) -> Report:
     """The report with its editions, its warnings logged. Raises ContentError."""
     from .loader import load_report
+    from .yamlfile import kept_in
 
-    report, warnings = load_report(options.content, options.strict)
+    with kept_in(options.cache / "yaml"):  # parsed documents kept between builds (once all is read)
+        report, warnings = load_report(options.content, options.strict)
+        report = with_editions(report, options.editions)
     for warning in warnings:
         log.warning("%s", warning)
-    return with_editions(report, options.editions)
+    return report
 
 
 def build(options: BuildOptions) -> list[Path]:
@@ -187,9 +190,9 @@ def _commit(options: BuildOptions, stage: Stage, plan: tuple[str, ...], products
 def _writers(options: BuildOptions, plan: tuple[str, ...]) -> list[Writer]:
     """The writers of the planned targets, in the table's order; a writer's module is imported
     only when its target is built."""
-    from .templates import make_env
+    from .templates import keep_compiled, make_env
 
-    env = make_env()
+    env = keep_compiled(make_env(), options.cache)  # templates compiled once, kept between builds
     found = []
     for target in plan:
         module, name = BY_TARGET[target].writer.split(":")
