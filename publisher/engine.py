@@ -46,43 +46,43 @@ def draw(text: str, fonts: str) -> Drawing:
             return False, str(exc).strip().splitlines()[0][:300]
 
 
-def _drawer(texts: list[str], fonts: str, pipe: Any) -> None:
-    """The drawing process: each specification's drawing sent back in order."""
-    try:
-        for text in texts:
-            pipe.send(draw(text, fonts))
-    finally:
-        pipe.close()
+def _serve() -> None:
+    """The drawing process: a JSON object {"fonts": folder, "texts": [specification, ...]} on
+    standard input, the list of drawings ([ok, SVG or reason], in order) as JSON on standard
+    output."""
+    import sys
+
+    request = json.loads(sys.stdin.buffer.read())
+    drawn = [draw(text, request["fonts"]) for text in request["texts"]]
+    sys.stdout.buffer.write(json.dumps(drawn, ensure_ascii=False).encode("utf-8"))
 
 
 def draw_apart(texts: list[str], fonts: str) -> list[Drawing]:
-    """The specifications drawn, in order, by one process started for them (spawned: a fresh
-    interpreter, which shares nothing with this one and ends when the last is drawn).
+    """The specifications drawn, in order, by one process started for them: a fresh interpreter
+    (this one's, with this package first on its path) that imports only this module and the
+    engine, shares nothing with this process and ends when the last is drawn. A plain child
+    process, not multiprocessing's spawn, which would also start its resource tracker for the
+    rest of the build.
 
-    Raises RenderError if that process stops before it has drawn them all.
+    Raises RenderError if that process fails.
     """
-    import multiprocessing
+    import subprocess
+    import sys
+    from pathlib import Path
 
     if not texts:
         return []
-    context = multiprocessing.get_context("spawn")
-    mine, theirs = context.Pipe(duplex=False)
-    process = context.Process(target=_drawer, args=(texts, fonts, theirs), daemon=True, name="chart engine")
-    process.start()
-    theirs.close()
-    drawn: list[Drawing] = []
+    package = str(Path(__file__).resolve().parent.parent)
+    code = f"import sys; sys.path.insert(0, {package!r}); from publisher.engine import _serve; _serve()"
+    done = subprocess.run([sys.executable, "-c", code], input=json.dumps({"fonts": fonts, "texts": texts}).encode(),
+                          capture_output=True, check=False)
     try:
-        while len(drawn) < len(texts):
-            drawn.append(mine.recv())
-    except EOFError:
+        drawn = [(bool(ok), str(text)) for ok, text in json.loads(done.stdout)] if done.returncode == 0 else []
+    except (ValueError, TypeError):
+        drawn = []
+    if len(drawn) != len(texts):
         from .errors import RenderError
 
-        process.join()
-        raise RenderError(f"the chart engine stopped (exit code {process.exitcode}) after {len(drawn)} of "
-                          f"{len(texts)} drawings") from None
-    finally:
-        mine.close()
-        if len(drawn) < len(texts):  # interrupted, or stopped: nothing more is wanted from it
-            process.terminate()
-        process.join()
+        reason = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no reason given"]
+        raise RenderError(f"the chart engine stopped (exit code {done.returncode}): {reason[0][:300]}")
     return drawn

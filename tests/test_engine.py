@@ -115,3 +115,11 @@ def test_a_chart_is_the_same_whatever_the_engine_drew_before() -> None:
     after = engine.draw_apart(texts, str(FONTS))[1][1]
     assert 'id="clip' in alone
     assert chart._numbered(alone) == chart._numbered(after)  # noqa: SLF001
+
+
+def test_a_drawing_process_that_fails_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from publisher.errors import RenderError
+
+    monkeypatch.setattr(sys, "executable", shutil.which("false") or "/bin/false")
+    with pytest.raises(RenderError, match=r"the chart engine stopped \(exit code 1\)"):
+        engine.draw_apart(["{}"], str(FONTS))
