@@ -20,7 +20,6 @@ import hashlib
 import json
 import math
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date
@@ -91,23 +90,15 @@ class ChartError(RenderError):
 
 # --- rendering -------------------------------------------------------------------------------
 
-_LOCK = threading.Lock()
-
-
-@lru_cache(maxsize=1)
-def _engine() -> Any:
-    import vl_convert
-
-    vl_convert.register_font_directory(str(FONTS))  # the bundled fonts, whatever the system has
-    return vl_convert
-
-
 _CACHE: list[Path] = []  # where drawings are kept between builds (use_cache)
+# Drawings made apart for the builds of this process (`prepare`), by cache key: (True, SVG) or
+# (False, the engine's reason); only those of the latest call are held.
+_DRAWN: dict[str, tuple[bool, str]] = {}
 
 
 def use_cache(folder: Path) -> None:
     """Keep drawings in `folder` between builds: a build whose charts did not change does not
-    start the engine (a second and a half)."""
+    start the engine."""
     _CACHE[:] = [folder]
 
 
@@ -116,7 +107,6 @@ def kept() -> Path | None:
     return _CACHE[0] if _CACHE else None
 
 
-@lru_cache(maxsize=1)
 @lru_cache(maxsize=1)
 def _engine_key() -> str:
     """What else a drawing depends on: the engine's version and the bundled fonts (read once per
@@ -127,29 +117,76 @@ def _engine_key() -> str:
     return json.dumps([metadata.version("vl-convert-python"), fonts])
 
 
-def _render(text: str) -> str:
-    """The SVG vl-convert draws for a specification (JSON text), kept in the build's cache."""
-    key = hashlib.sha256((_engine_key() + text).encode("utf-8")).hexdigest()
-    kept_file = _CACHE[0] / f"{key}.svg" if _CACHE else None
-    if kept_file is not None and kept_file.is_file():
-        return kept_file.read_text(encoding="utf-8")
-    drawn = _draw(text)
-    if kept_file is not None:
-        from .output import write_atomic
+def _key(text: str) -> str:
+    """A drawing's cache key: the digest of its specification (JSON text) and of the engine."""
+    return hashlib.sha256((_engine_key() + text).encode("utf-8")).hexdigest()
 
-        write_atomic(kept_file, drawn)
-    return drawn
+
+def _text(figure: Figure, output: Output) -> str:
+    """The specification of a figure's drawing as the JSON text the engine is given (and the
+    cache is keyed by): nothing but the figure's own fields and the output's size go into it."""
+    return json.dumps(spec(figure, output), sort_keys=True, ensure_ascii=False)
+
+
+def prepare(figures: Sequence[Figure], outputs: Sequence[str]) -> int:
+    """Draw every chart among `figures` at each of `outputs` (names in OUTPUTS) that is not kept
+    yet, all in one short-lived process (engine.draw_apart), so that `svg` later only reads the
+    drawings: a build calls this before any writer runs. Returns how many were drawn.
+
+    A specification the engine refuses is remembered with its reason, for `svg` to raise; one
+    that cannot even be written (a bad figure) is left for `svg` to raise on. Raises RenderError
+    if the drawing process stops.
+    """
+    from .engine import draw_apart
+
+    wanted: dict[str, str] = {}
+    for figure in figures:
+        if figure.spec.kind == "image":
+            continue
+        for name in outputs:
+            try:
+                text = _text(figure, OUTPUTS[name])
+            except Exception:  # noqa: BLE001 - svg() raises it, with the figure's file
+                continue
+            wanted[_key(text)] = text
+    folder = _CACHE[0] if _CACHE else None
+    found = {key: _DRAWN[key] for key in wanted if key in _DRAWN}  # drawn for an earlier build of this process
+    missing = [key for key in wanted if key not in found and not (folder and (folder / f"{key}.svg").is_file())]
+    found.update(zip(missing, draw_apart([wanted[k] for k in missing], str(FONTS)), strict=True))
+    for key, (ok, drawing) in found.items():
+        if ok and folder is not None and not (folder / f"{key}.svg").is_file():
+            from .output import write_atomic
+
+            write_atomic(folder / f"{key}.svg", drawing)
+    _DRAWN.clear()  # only this build's: a long-running preview does not gather every drawing it made
+    _DRAWN.update(found)
+    return len(missing)
+
+
+def _render(text: str) -> str:
+    """The SVG the engine draws for a specification (JSON text): made apart by `prepare`, or
+    kept in the build's cache, or else drawn in this process (and kept). Raises ChartError."""
+    key = _key(text)
+    drawing = _DRAWN.get(key)
+    kept_file = _CACHE[0] / f"{key}.svg" if _CACHE else None
+    if drawing is None and kept_file is not None and kept_file.is_file():
+        return kept_file.read_text(encoding="utf-8")
+    if drawing is None:
+        drawing = _draw(text)
+        if drawing[0] and kept_file is not None:
+            from .output import write_atomic
+
+            write_atomic(kept_file, drawing[1])
+    if not drawing[0]:
+        raise ChartError(drawing[1])
+    return drawing[1]
 
 
 @lru_cache(maxsize=64)
-def _draw(text: str) -> str:
-    engine = _engine()
-    with _LOCK:
-        try:
-            return str(engine.vegalite_to_svg(json.loads(text), allowed_base_urls=[], format_locale="en-US",
-                                              time_format_locale="en-US"))
-        except ValueError as exc:
-            raise ChartError(str(exc).strip().splitlines()[0][:300]) from None
+def _draw(text: str) -> tuple[bool, str]:
+    from .engine import draw
+
+    return draw(text, str(FONTS))
 
 
 def spec(figure: Figure, output: Output) -> dict[str, Any]:
@@ -172,18 +209,37 @@ def svg(figure: Figure, output: Output) -> str:
     from .markdown import html_id
 
     try:
-        drawn = _render(json.dumps(spec(figure, output), sort_keys=True, ensure_ascii=False))
+        drawn = _render(_text(figure, output))
     except ChartError as exc:
         source = figure.spec.vegalite or figure.spec.data or figure.chapter
         field = "figure.vegalite" if figure.spec.vegalite else "figure"
         raise ChartError(f"content/{source}: {field}: figure {figure.spec.id} cannot be drawn: "
                          f"{str(exc) or 'the chart engine gave no reason'}") from None
     drawn = re.sub(r"<text\b[^>]*\bopacity=\"0\"[^>]*>.*?</text>", "", drawn, flags=re.S)
+    drawn = _numbered(drawn)
     prefix = html_id(figure.spec.id)
     drawn = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}-{m.group(1)}"', drawn)
     drawn = re.sub(r'url\(#([^)]+)\)', lambda m: f"url(#{prefix}-{m.group(1)})", drawn)
     drawn = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}-{m.group(1)}"', drawn)
     return drawn
+
+
+def _numbered(drawing: str) -> str:
+    """The drawing with its numbered ids (`clip3`) numbered from 1 within it, in order of
+    appearance, and every reference to them likewise.
+
+    The engine numbers clip paths with a counter that runs on across everything its process
+    draws, so the same chart came out with other ids (other bytes) depending on what had been
+    drawn before it: on which outputs a build made and which drawings its cache held."""
+    names: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    for match in re.finditer(r'\bid="([A-Za-z_-]*?)(\d+)"', drawing):
+        counts[match.group(1)] = counts.get(match.group(1), 0) + 1
+        names[match.group(1) + match.group(2)] = f"{match.group(1)}{counts[match.group(1)]}"
+    if not names:
+        return drawing
+    return re.sub(r'(\bid="|url\(#|href="#)([^")]+)', lambda m: m.group(1) + names.get(m.group(2), m.group(2)),
+                  drawing)
 
 
 def with_title(drawing: str, ident: str, alt: str) -> str:

@@ -13,7 +13,6 @@ from .errors import ContentError, ReportError, printable
 from .output import check_output_folder, describe_os_error
 from .options import FolderError
 from .pipeline import TARGETS, BuildOptions, build
-from .proof import write_proofs
 
 HELP_TARGETS = f"Outputs to build: any of {', '.join(TARGETS)} (default: all)."
 HELP_CONTENT = "The report's content folder."
@@ -174,13 +173,19 @@ def preflight_command(content: Path, out: Path, strict: bool, verbose: int, quie
     """
     from .options import BuildOptions
     from .pdf import preflight
-    from .pipeline import load
+    from .pipeline import draw_charts, load
 
     _setup_logging(verbose, quiet)
     if not content.is_dir():
         raise click.UsageError(f"content folder {str(content)!r} does not exist")
     options = BuildOptions(content, out, strict=strict)
-    findings = _report_errors(lambda: preflight(load(options), options))
+
+    def laid_out() -> list[Any]:
+        report = load(options)
+        draw_charts(report, options, ("pdf",))
+        return preflight(report, options)
+
+    findings = _report_errors(laid_out)
     counted = [f for f in findings if not f.allowed]
     for finding in findings:
         click.echo(printable(str(finding)), err=bool(counted))
@@ -222,6 +227,8 @@ def serve_command(targets: tuple[str, ...], port: int, content: Path, out: Path,
 def proof_command(out: Path) -> None:
     """Render a contact sheet of page thumbnails (PNG) of each PDF into OUT/proof/."""
     _setup_logging(0, False)
+    from .proof import write_proofs
+
     for path in _report_errors(lambda: write_proofs(out)):
         click.echo(f"Wrote {path}")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import io
 import re
 import textwrap
-from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
+from .fonts import code_points
 from .formats import FONTS
 from .language import language
 from .model import Meta
@@ -27,19 +27,11 @@ UNIT = re.compile(rf"[{NO_BREAK_AFTER}]*(?:{CJK}|[^\s\u3040-\u30ff\u3400-\u9fff\
                   rf"[{NO_BREAK_BEFORE}]*\s*")
 
 
-@lru_cache(maxsize=8)
-def _cmap(path: str) -> frozenset[int]:
-    from fontTools.ttLib import TTFont
-
-    with TTFont(path, lazy=True) as font:
-        return frozenset(font.getBestCmap())
-
-
 def _font(name: str, text: str, size: int) -> ImageFont.FreeTypeFont:
     """The bundled font `name` at `size` px, or the Japanese face of the same weight when `name`
     lacks a character of `text` (Pillow draws with one font: it has no fallback)."""
     path = FONTS / name
-    if any(ord(c) not in _cmap(str(path)) for c in text if not c.isspace()):
+    if any(ord(c) not in code_points(path) for c in text if not c.isspace()):
         path = FONTS / ("NotoSansCJKjp-Bold.otf" if "Bold" in name else "NotoSansCJKjp-Regular.otf")
     return ImageFont.truetype(str(path), size)
 

@@ -33,11 +33,19 @@ from .model import Report
 @lru_cache(maxsize=1)
 def covered() -> frozenset[int]:
     """Code points that at least one bundled font has a glyph for."""
-    points: set[int] = set()
-    for path in sorted(FONTS.glob("*.[ot]tf")):
-        with TTFont(str(path), lazy=True) as font:
-            points.update(font.getBestCmap())
-    return frozenset(points)
+    return frozenset().union(*(code_points(path) for path in sorted(FONTS.glob("*.[ot]tf"))))
+
+
+@lru_cache(maxsize=32)
+def code_points(path: Path) -> frozenset[int]:
+    """The code points a font file maps to glyphs (its best Unicode cmap, fontTools).
+
+    The glyphs are given plain names before the cmap is read: fontTools would otherwise name
+    them from the font's own tables (the CFF charset, the post table), two thirds of the time,
+    for names nothing here uses."""
+    with TTFont(str(path), lazy=True) as font:
+        font.setGlyphOrder([f"g{i}" for i in range(font["maxp"].numGlyphs)])
+        return frozenset(font.getBestCmap())
 
 
 @lru_cache(maxsize=1)
@@ -119,12 +127,13 @@ class Cut:
             options.layout_features = list(self.layout_features)
         return options
 
-    def key(self, data: bytes, selection: str, hinting: bool, notdef_outline: bool) -> str:
-        """The cache key: the font, what is kept and everything that shapes the bytes."""
+    def key(self, font: bytes, selection: str, hinting: bool, notdef_outline: bool) -> str:
+        """The cache key: the font (`font`: the SHA-256 of its bytes and its 4-byte index in a
+        collection, `_digest`), what is kept and everything that shapes the bytes."""
         from fontTools import version
 
         recipe = json.dumps([dataclasses.asdict(self), hinting, notdef_outline, version], sort_keys=True)
-        return hashlib.sha256(hashlib.sha256(data).digest() + recipe.encode() + selection.encode()).hexdigest()
+        return hashlib.sha256(font + recipe.encode() + selection.encode()).hexdigest()
 
 
 # E-books: the characters of the book; kerning, ligatures and mark positioning but not every
@@ -136,14 +145,33 @@ EPUB_CUT = Cut("epub", ("kern", "liga", "clig", "calt", "ccmp", "locl", "mark", 
 PDF_CUT = Cut("pdf", None, True, (0, 1, 2, 3, 4, 5, 6), False)
 
 
-def _cut(data: bytes, cut: Cut, selection: str, populate: dict[str, Any], cache: Path | None, *,
-         hinting: bool = False, notdef_outline: bool = True, index: int = 0) -> bytes:
-    """The font in `data` cut as `cut` says, keeping what `populate` names; kept in `cache`."""
-    from fontTools import subset
+def _digest(data: bytes, index: int) -> bytes:
+    """What names a font in the cache keys: the SHA-256 of its bytes and its index."""
+    return hashlib.sha256(data + index.to_bytes(4, "big")).digest()
 
-    key = cut.key(data + index.to_bytes(4, "big"), selection, hinting, notdef_outline)
+
+@lru_cache(maxsize=32)
+def _file_digest(path: Path, size: int, modified: int) -> bytes:
+    """A bundled font file's `_digest`, read once per process (and again if the file changed)."""
+    return _digest(path.read_bytes(), 0)
+
+
+def _cut(data: bytes | Path, cut: Cut, selection: str, populate: dict[str, Any], cache: Path | None, *,
+         hinting: bool = False, notdef_outline: bool = True, index: int = 0) -> bytes:
+    """The font in `data` (its bytes, or a font file) cut as `cut` says, keeping what `populate`
+    names; kept in `cache` (a cut found there neither reads the font nor loads fontTools' subsetter)."""
+    if isinstance(data, Path):
+        stat = data.stat()
+        font = _file_digest(data, stat.st_size, stat.st_mtime_ns)
+    else:
+        font = _digest(data, index)
+    key = cut.key(font, selection, hinting, notdef_outline)
     if cache and (cache / key).exists():
         return (cache / key).read_bytes()
+    from fontTools import subset
+
+    if isinstance(data, Path):
+        data = data.read_bytes()
     options = cut.options(hinting, notdef_outline)
     options.font_number = index
     with subset.load_font(io.BytesIO(data), options, lazy=True) as font:
@@ -177,7 +205,7 @@ def subset_font(path: Path, text: str, cache: Path | None = None) -> bytes:
         characters = "".join(sorted({c for c in text if c >= "\u2e80"} | {" "}))
     else:
         characters = "".join(sorted(set(text) | {chr(c) for c in range(32, 127)}))
-    return _cut(path.read_bytes(), EPUB_CUT, characters, {"text": characters}, cache)
+    return _cut(path, EPUB_CUT, characters, {"text": characters}, cache)
 
 
 def subset_glyphs(data: bytes, glyphs: set[int], cache: Path | None = None, *, index: int = 0,

@@ -90,13 +90,14 @@ class Target:
     needs: tuple[str, ...] = ()
     makes: tuple[str, ...] = ()
     finishing: str = ""  # what the progress line says while its writer finishes, if it does so later
+    charts: tuple[str, ...] = ()  # the sizes its charts are drawn at (chart.OUTPUTS: print, web, narrow)
 
 
 TARGET_TABLE = (
     Target("pdf", "publisher.pdf:PdfWriter", "Laying out the PDF editions", (), ("layouts", "cover", *PDF_EDITIONS),
-           "Writing the PDF editions"),
-    Target("epub", "publisher.epub:EpubWriter", "Writing the EPUB", ("layouts",), ("epub",)),
-    Target("web", "publisher.web:WebWriter", "Writing the web pages", ("outputs",)),
+           "Writing the PDF editions", ("print",)),
+    Target("epub", "publisher.epub:EpubWriter", "Writing the EPUB", ("layouts",), ("epub",), charts=("narrow",)),
+    Target("web", "publisher.web:WebWriter", "Writing the web pages", ("outputs",), charts=("web", "narrow")),
 )
 TARGETS = tuple(t.name for t in TARGET_TABLE)
 BY_TARGET = {t.name: t for t in TARGET_TABLE}

@@ -29,13 +29,15 @@ DEPENDS = {target: dependencies(target) for target in TARGETS}
 DIGEST_LIMIT = FILE_LIMIT  # bytes of a file hashed whole: as large as a released file may be
 
 
-def digest_paths(paths: list[Path]) -> str:
+def digest_paths(paths: list[Path], seen: dict[Path, bytes] | None = None) -> str:
     """SHA-256 over the names and bytes of every file under the paths, in a stable order.
 
     Symbolic links are not followed: a link counts by where it points, never by what it points
     at, and pipes, sockets and devices are skipped. The editions archive is untrusted, so the
     work is bounded: files are read in chunks, a file over DIGEST_LIMIT bytes counts by its size
-    and modification time, and folders deeper than MAX_PATH_DEPTH are not entered.
+    and modification time, and folders deeper than MAX_PATH_DEPTH are not entered. `seen`: the
+    digests of files already read by the caller, filled in (a file shared by several digests is
+    read once).
     """
     digest = hashlib.sha256()
     for root in paths:
@@ -47,8 +49,12 @@ def digest_paths(paths: list[Path]) -> str:
             digest.update(os.fsencode(path.relative_to(root.parent)) + b"\0")
             if path.is_symlink():
                 digest.update(b"link:" + os.fsencode(os.readlink(path)))
-            else:
+            elif seen is None:
                 digest.update(file_digest(path, DIGEST_LIMIT))
+            else:
+                if path not in seen:
+                    seen[path] = file_digest(path, DIGEST_LIMIT)
+                digest.update(seen[path])
     return digest.hexdigest()
 
 
@@ -90,7 +96,8 @@ def input_digests(content: str, archive: Path) -> dict[str, str]:
     """One digest per output: its own inputs plus the content digest (`digest_sources`), the
     editions archive, the code and the toolchain (the versions of the libraries that draw it)."""
     shared = content + digest_paths([*CODE] + ([archive] if archive.exists() else [])) + toolchain.digest_text()
-    return {target: hashlib.sha256((shared + digest_paths(DEPENDS[target])).encode()).hexdigest()
+    seen: dict[Path, bytes] = {}  # the fonts and catalogues every target reads: hashed once
+    return {target: hashlib.sha256((shared + digest_paths(DEPENDS[target], seen)).encode()).hexdigest()
             for target in DEPENDS}
 
 

@@ -85,11 +85,14 @@ def with_editions(report: Report, archive: Path) -> Report:
 def load(options: BuildOptions) -> Report:
     """The report with its editions, its warnings logged. Raises ContentError."""
     from .loader import load_report
+    from .yamlfile import kept_in
 
-    report, warnings = load_report(options.content, options.strict)
+    with kept_in(options.cache / "yaml"):  # parsed documents kept between builds (once all is read)
+        report, warnings = load_report(options.content, options.strict)
+        report = with_editions(report, options.editions)
     for warning in warnings:
         log.warning("%s", warning)
-    return with_editions(report, options.editions)
+    return report
 
 
 def build(options: BuildOptions) -> list[Path]:
@@ -187,14 +190,27 @@ def _commit(options: BuildOptions, stage: Stage, plan: tuple[str, ...], products
 def _writers(options: BuildOptions, plan: tuple[str, ...]) -> list[Writer]:
     """The writers of the planned targets, in the table's order; a writer's module is imported
     only when its target is built."""
-    from .templates import make_env
+    from .templates import keep_compiled, make_env
 
-    env = make_env()
+    env = keep_compiled(make_env(), options.cache)  # templates compiled once, kept between builds
     found = []
     for target in plan:
         module, name = BY_TARGET[target].writer.split(":")
         found.append(getattr(importlib.import_module(module), name)(env, options))
     return found
+
+
+def draw_charts(report: Report, options: BuildOptions, plan: tuple[str, ...]) -> None:
+    """Draw the charts the planned targets need and the cache lacks, in one short-lived process,
+    before any writer starts (chart.prepare): the chart engine's memory never joins the build's or
+    the PDF renderers', and the writers only read the drawings."""
+    from . import chart
+
+    chart.use_cache(options.cache / "charts")  # drawings kept between builds
+    outputs = tuple(dict.fromkeys(size for target in plan for size in BY_TARGET[target].charts))
+    drawn = chart.prepare(report.figures, outputs)
+    if drawn:
+        log.debug("Drew %d charts apart", drawn)
 
 
 def _write(report: Report, options: BuildOptions, stage: Path, plan: tuple[str, ...],
@@ -206,6 +222,7 @@ def _write(report: Report, options: BuildOptions, stage: Path, plan: tuple[str, 
     consumed: dict[str, str] = {}
     writers = _writers(options, plan)
     started = time.perf_counter()
+    draw_charts(report, options, plan)
     try:
         finished: set[str] = set()
 

@@ -27,6 +27,8 @@ def readable_url(url: str) -> str:
     can draw (Japanese, say: the PDF would drop it, publisher.fonts.check_glyphs), stays encoded
     as it was written, while the letters around it are decoded. A run that is not valid UTF-8
     stays encoded. The link itself keeps the encoded form."""
+    if "%" not in url:  # nothing encoded (most URLs): the fonts' coverage is not read
+        return url
     from .fonts import covered
 
     drawable = covered()

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import pickle
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -210,14 +217,73 @@ def _check_expansion(loader: _Loader, node: yaml.Node) -> None:
     raise yaml.composer.ComposerError(None, None, message, mark)
 
 
+# Where parsed documents are kept between builds, and those parsed anew, to be written there
+# once the report has loaded (kept_in).
+_KEPT: ContextVar[tuple[Path, list[tuple[Path, bytes]]] | None] = ContextVar("kept_yaml", default=None)
+
+
+@contextmanager
+def kept_in(folder: Path) -> Iterator[None]:
+    """Within the block, parsed documents are read from `folder`, and those parsed anew are
+    written there when it ends without an exception (a report that does not load writes
+    nothing). PyYAML's parser is pure Python, a third of loading the report, and most files do
+    not change from one build to the next."""
+    fresh: list[tuple[Path, bytes]] = []
+    token = _KEPT.set((folder, fresh))
+    try:
+        yield
+    finally:
+        _KEPT.reset(token)
+    from .output import write_atomic
+
+    for path, data in fresh:
+        write_atomic(path, data)
+
+
+@lru_cache(maxsize=1)
+def _recipe() -> bytes:
+    """What else a parse depends on: this module, the limits and PyYAML's version."""
+    here = Path(__file__).parent
+    return hashlib.sha256(yaml.__version__.encode() + (here / "yamlfile.py").read_bytes()
+                          + (here / "limits.py").read_bytes()).digest()
+
+
+class _Kept(pickle.Unpickler):
+    """Reads a kept document: mappings and lists with their lines, and plain values, nothing else
+    (the cache is the build's own, but no file it finds there may name other classes)."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == __name__ and name in ("Node", "Seq"):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not kept")
+
+
 def parse_yaml(text: str, path: str, first_line: int = 1) -> tuple[Any, list[Problem]]:
     """Parse YAML text; return the data and the problems found (syntax, duplicate keys, limits).
 
     `first_line` is the file line of the text's first line (front matter starts at 2). Limits:
     MAX_YAML_DEPTH levels of nesting, MAX_YAML_NODES values and MAX_YAML_TEXT characters with
     aliases expanded, numbers of at most MAX_NUMBER_DIGITS characters, keys that are text or
-    numbers. Raises nothing for bad input.
+    numbers. Raises nothing for bad input. A document without problems is kept in the cache
+    (`kept_in`), by its text, name and first line.
     """
+    cache = _KEPT.get()
+    if cache is None:
+        return _parse(text, path, first_line)
+    key = hashlib.sha256(_recipe() + f"{path}\0{first_line}\0{text}".encode("utf-8", "surrogatepass")).hexdigest()
+    kept = cache[0] / key
+    try:
+        with kept.open("rb") as handle:
+            return _Kept(handle).load(), []
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
+        pass  # not kept yet (or unreadable): parsed again
+    data, problems = _parse(text, path, first_line)
+    if not problems:
+        cache[1].append((kept, pickle.dumps(data, protocol=5)))
+    return data, problems
+
+
+def _parse(text: str, path: str, first_line: int) -> tuple[Any, list[Problem]]:
     try:
         loader = _Loader(text)
     except yaml.YAMLError as exc:  # the reader refuses control characters before parsing

@@ -106,3 +106,34 @@ def test_windows_line_ends_and_a_byte_order_mark_are_read_as_usual(content):
     assert [c.title for c in windows.chapters] == [c.title for c in plain_report.chapters]
     assert [c.word_count for c in windows.chapters] == [c.word_count for c in plain_report.chapters]
     assert windows.meta.introduction.source == plain_report.meta.introduction.source
+
+
+def test_a_kept_yaml_document_is_the_document_parsed(tmp_path, monkeypatch):
+    import os
+    import pickle
+
+    from publisher import yamlfile
+
+    text = "a: 1\nb:\n  - x\n  - {c: [1, 2.5, null, true], d: !!binary aGk=}\n"
+    with yamlfile.kept_in(tmp_path):
+        parsed, problems = yamlfile.parse_yaml(text, "data/f.yaml", 3)
+        assert problems == [] and not list(tmp_path.iterdir())  # written once the report has loaded
+    assert len(list(tmp_path.iterdir())) == 1
+    with monkeypatch.context() as patched, yamlfile.kept_in(tmp_path):
+        patched.setattr(yamlfile, "_parse", lambda *args: pytest.fail("parsed again"))
+        kept, problems = yamlfile.parse_yaml(text, "data/f.yaml", 3)
+    assert kept == parsed and problems == []
+    assert (kept.line, kept.key_lines, kept["b"].item_lines) == (parsed.line, parsed.key_lines, parsed["b"].item_lines)
+    assert kept["b"][1].line_of("d") == 6 and isinstance(kept["b"], yamlfile.Seq)
+    # A file in the cache that names anything else is not loaded: the text is parsed again.
+    (path,) = tmp_path.iterdir()
+    path.write_bytes(pickle.dumps(os.getcwd))
+    with yamlfile.kept_in(tmp_path):
+        assert yamlfile.parse_yaml(text, "data/f.yaml", 3) == (parsed, [])
+    # A document with problems is not kept, and nothing is written when the report does not load.
+    with yamlfile.kept_in(tmp_path / "new"):
+        assert yamlfile.parse_yaml("a: 1\na: 2\n", "data/g.yaml")[1]
+    with pytest.raises(ValueError), yamlfile.kept_in(tmp_path / "new"):
+        yamlfile.parse_yaml("b: 1\n", "data/h.yaml")
+        raise ValueError("the report does not load")
+    assert not (tmp_path / "new").exists()
