@@ -510,5 +510,12 @@ def _replace(pdf: pikepdf.Pdf, same: dict[tuple[int, int], pikepdf.Stream]) -> N
                 visit(value)
 
     for obj in pdf.objects:
+        if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") in _NO_RESOURCES:
+            continue  # structure elements and the like refer to pages and elements, never to streams or fonts
         visit(obj)
     visit(pdf.trailer)
+
+
+# Objects that hold no reference to a stream or font (ISO 32000-1 §14.7.2, §14.7.4.2-3): the
+# bulk of a tagged edition's objects, skipped when references are replaced.
+_NO_RESOURCES = frozenset({"/StructElem", "/MCR", "/OBJR"})
