@@ -280,7 +280,8 @@ def _write(document: Any, key: str, target: Path, printing: Printing, cache: Pat
     finish = Finish(printing.paper, target.name, printing.urn, marks=item.two_sided,
                     signature=SIGNATURE if item.two_sided and not part else 1) if item.press else None
     _drop_pagination_state(document)
-    _release_garbage()  # what the layout no longer needs, before the write needs more
+    if not part:  # a whole edition's layout: let it go before the write needs more (a part's is small)
+        _release_garbage()
     with pdf_font_subsetting(cache, text):
         data = document.write_pdf(pdf_variant=item.variant, pdf_identifier=target.name.encode(), finisher=finish)
     warnings += _foreign_fonts(document)

@@ -31,7 +31,9 @@ from __future__ import annotations
 
 import re
 import uuid
+import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from typing import Any
 
@@ -181,7 +183,9 @@ class Finish:
         if profile is None or not intents:
             raise ValueError("the printer's file has no CMYK output intent (no @color-profile device-cmyk)")
         stream = objects[_number(profile.pdf_reference)]
-        stream.stream = [(PROFILES / self.paper.profile).read_bytes()]  # the profile unaltered
+        stream.stream = [_compressed_profile(self.paper.profile)]  # the profile unaltered, compressed once
+        stream.compress = False
+        stream.extra["Filter"] = "/FlateDecode"
         intent = intents[0]
         intent["OutputConditionIdentifier"] = pydyf.String(self.paper.condition)
         intent["RegistryName"] = pydyf.String(REGISTRY)
@@ -192,6 +196,13 @@ class Finish:
         stream = objects[_number(pdf.catalog["Metadata"])]
         xmp = b"".join(part if isinstance(part, bytes) else str(part).encode() for part in stream.stream)
         stream.stream = [re.sub(rb"xmp\.did:[0-9a-f-]{36}", document_id(self.name, self.urn).encode(), xmp)]
+
+
+@lru_cache(maxsize=4)
+def _compressed_profile(name: str) -> bytes:
+    """An output profile (a file in styles/icc/) Flate-compressed, once per process: every part of
+    a printer's file (pdf.py) embeds it, and compressing 1.3 MB took most of a small part's write."""
+    return zlib.compress((PROFILES / name).read_bytes())
 
 
 def blank_page(pdf: Any, like: Any) -> Any:
