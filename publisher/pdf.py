@@ -1,9 +1,10 @@
-"""The PDF writer: the editions (screen, print, and on request archive) from one HTML each,
-rendered side by side in separate processes.
+"""The PDF writer: the editions (screen, print, and on request archive), each laid out part by
+part (a chapter, the contents, …: part.py) on a pool of render processes (pool.py) and joined
+into one file (stitch.py); docs/editions.md tells how, and why the files are the same bytes
+whether a part was laid out now or taken from an earlier build's cache.
 
 Notes are page-foot notes (floated at their call), links are in-document, and charts are
-inline SVG. The print edition's page map goes to the EPUB writer as soon as its layout is
-done, before the (slow) write.
+inline SVG. The EPUB writer takes the print edition's page map once every edition is written.
 """
 
 from __future__ import annotations
