@@ -642,13 +642,16 @@ class PdfJobs:
         self.editions: dict[str, _Edition] = {}
         self.pool = Pool(partial(render_job, setting=setting), workers or workers_wanted())
         self.closed = False
+        # Once every edition's parts are written, one render process joins them (one at a time):
+        # the others end, and a join's memory does not add to a layout's.
+        together = threading.Barrier(len(editions), action=lambda: self.pool.shrink(1))
         for edition in editions:
             companions = tuple(
                 Companion(key, out / output_name(report.meta, key), partial(_companion_html, report, env, key))
                 for key, item in FORMATS.items() if item.made_by == edition) if write else ()
             self.editions[edition] = _Edition(self.pool, edition, htmls[edition],
                                               out / output_name(report.meta, edition), write, self.parts_cache,
-                                              digest(salt, texts[edition]), companions)
+                                              digest(salt, texts[edition]), companions, together)
         for chain in self.editions.values():
             chain.start()
 
@@ -722,12 +725,13 @@ class _Edition(threading.Thread):
     """One edition's parts, laid out in order on the pool, checked, written and joined."""
 
     def __init__(self, pool: Pool, edition: str, html: str, target: Path, write: bool, cache: Path | None,
-                 salt: str, companions: tuple[Companion, ...]) -> None:
+                 salt: str, companions: tuple[Companion, ...], together: threading.Barrier) -> None:
         super().__init__(daemon=True, name=f"pdf-{edition}")
         self.pool, self.edition, self.target, self.write, self.cache = pool, edition, target, write, cache
         self.salt, self.companions = salt, companions
         self.head, self.parts = split(html)
         self.laid_out = threading.Event()
+        self.together = together
         self.pages = 0
         self.anchors: dict[str, int] = {}
         self.error: BaseException | None = None
@@ -740,6 +744,7 @@ class _Edition(threading.Thread):
             self.result = self._run()
         except BaseException as exc:  # noqa: BLE001 - told to whoever waits
             self.error = exc if isinstance(exc, RenderError) else RenderError(f"{self.edition} PDF: {exc}")
+            self.together.abort()
         finally:
             self.laid_out.set()
 
@@ -802,7 +807,12 @@ class _Edition(threading.Thread):
             _keep(self.cache, entry)
         _forget(self.cache, self.edition, {e.job.key for e in chosen},
                 {"starts": [e.job.first for e in chosen], "anchors": found})
-        joining = Joining(tuple(entry.written().data for entry in chosen), tuple(blanks), signature, item.press)
+        parts = tuple(entry.written().data for entry in chosen)
+        try:  # the editions are joined once all of them are laid out and written, on one process
+            self.together.wait()
+        except threading.BrokenBarrierError:  # another edition failed: its error is reported
+            pass
+        joining = Joining(parts, tuple(blanks), signature, item.press)
         ticket = self.pool.submit(Job(digest(*(e.job.key for e in chosen)), self.edition, "", self.target.name,
                                       joined=joining))
         del joining

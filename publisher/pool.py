@@ -80,6 +80,7 @@ class Ticket:
 
 
 Render = Callable[[Job, Callable[[Layout], None]], Written]
+_WAKE = "wake"  # put in the queue so that the dispatcher looks at `Pool.keep` again
 
 
 def workers_wanted() -> int:
@@ -126,7 +127,8 @@ class Pool:
                 self.processes.append(process)
         finally:
             gc.unfreeze()
-        self.waiting: queue.SimpleQueue[Ticket | None] = queue.SimpleQueue()
+        self.keep = count  # how many workers to keep: fewer once `shrink` is called
+        self.waiting: queue.SimpleQueue[Ticket | str | None] = queue.SimpleQueue()
         self.dispatcher = threading.Thread(target=self._dispatch, daemon=True)
         self.dispatcher.start()
 
@@ -135,11 +137,23 @@ class Pool:
         self.waiting.put(ticket)
         return ticket
 
+    def shrink(self, count: int) -> None:
+        """Keep only `count` workers (at least one): the others end as soon as they are idle, and
+        their memory with them (the last jobs of a build need fewer)."""
+        self.keep = max(1, count)
+        self.waiting.put(_WAKE)
+
     def _dispatch(self) -> None:
         idle = list(self.pipes)
         busy: dict[Connection, Ticket] = {}
         closing = False
         while not closing or busy:
+            while idle and len(idle) + len(busy) > self.keep:
+                retired = idle.pop(0)
+                try:
+                    retired.send(None)
+                except OSError:
+                    pass
             while idle and not closing:
                 try:
                     ticket = self.waiting.get(timeout=0.02 if busy else None)
@@ -147,6 +161,8 @@ class Pool:
                     break
                 if ticket is None:
                     closing = True
+                    break
+                if isinstance(ticket, str):  # woken to retire workers
                     break
                 pipe = idle.pop()
                 pipe.send(ticket.job)
@@ -182,7 +198,7 @@ class Pool:
         for pipe in self.pipes:
             try:
                 pipe.send(None)
-            except OSError:
+            except OSError:  # a worker retired by `shrink`
                 pass
         for process in self.processes:
             process.join(5)
