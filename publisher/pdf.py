@@ -548,6 +548,7 @@ class _Setting:
     cache: Path | None
     printing: Printing
     texts: dict[str, str] = dataclasses.field(default_factory=dict)  # edition → the characters it draws
+    drafts: bool = False  # a job that does not write is a draft (laid out again later): not inspected
 
 
 def render_job(job: Job, on_layout: Callable[[Layout], None], setting: _Setting) -> Written:
@@ -577,7 +578,7 @@ def render_job(job: Job, on_layout: Callable[[Layout], None], setting: _Setting)
             for anchor in page.anchors:
                 anchors.setdefault(anchor, number)
         findings = ()
-        if setting.inspect is not None and job.edition != "cover":
+        if setting.inspect is not None and job.edition != "cover" and (job.write or not setting.drafts):
             findings = tuple(setting.inspect(document, job.edition, item.two_sided, first))
         on_layout(Layout(len(document.pages), first, anchors, findings))
         data = b""
@@ -636,7 +637,7 @@ class PdfJobs:
             check_glyphs(html, report)
             htmls[edition] = html
         texts = {edition: edition_characters(html, edition) for edition, html in htmls.items()}
-        setting = _Setting(base, files, inspection(report, charts), cache, printing, texts)
+        setting = _Setting(base, files, inspection(report, charts), cache, printing, texts, drafts=write)
         self.parts_cache = cache.parent / "parts" if cache is not None and write else None
         salt = _salt(printing) if self.parts_cache else ""
         self.editions: dict[str, _Edition] = {}
