@@ -652,7 +652,8 @@ class PdfJobs:
                 for key, item in FORMATS.items() if item.made_by == edition) if write else ()
             self.editions[edition] = _Edition(self.pool, edition, htmls[edition],
                                               out / output_name(report.meta, edition), write, self.parts_cache,
-                                              digest(salt, texts[edition]), companions, together)
+                                              digest(salt, texts[edition]), companions, together,
+                                              setting.inspect.key if setting.inspect else lambda ids: "")
         for chain in self.editions.values():
             chain.start()
 
@@ -726,13 +727,15 @@ class _Edition(threading.Thread):
     """One edition's parts, laid out in order on the pool, checked, written and joined."""
 
     def __init__(self, pool: Pool, edition: str, html: str, target: Path, write: bool, cache: Path | None,
-                 salt: str, companions: tuple[Companion, ...], together: threading.Barrier) -> None:
+                 salt: str, companions: tuple[Companion, ...], together: threading.Barrier,
+                 inspected: Callable[[frozenset[str]], str] = lambda ids: "") -> None:
         super().__init__(daemon=True, name=f"pdf-{edition}")
         self.pool, self.edition, self.target, self.write, self.cache = pool, edition, target, write, cache
         self.salt, self.companions = salt, companions
         self.head, self.parts = split(html)
         self.laid_out = threading.Event()
         self.together = together
+        self.inspected = inspected  # what a part's findings depend on besides its layout
         self.pages = 0
         self.anchors: dict[str, int] = {}
         self.error: BaseException | None = None
@@ -766,7 +769,7 @@ class _Edition(threading.Thread):
         written) while a number it shows is not known yet: it will be laid out again."""
         html = part.html(self.head, first, {i: numbers[i] for i in part.numbered if i in numbers}, LINK_PREFIX)
         write = self.write and all(i in numbers for i in part.numbered)
-        key = digest(self.salt, self.edition, html) + ("" if write else "-draft")
+        key = digest(self.salt, self.edition, html, self.inspected(part.ids)) + ("" if write else "-draft")
         return Job(key, self.edition, html, self.target.name, first, write)
 
     def _run(self) -> RenderedPdf:

@@ -645,6 +645,19 @@ class Inspection:
     allowances: tuple[Allowance, ...] = ()
     charts: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (figure id, problems of its chart's text)
 
+    def key(self, ids: Iterable[str]) -> str:
+        """What the findings on the elements `ids` (a part of an edition) depend on besides the
+        layout: their source lines, the allowances of their files and their charts' problems —
+        part of the part's cache key (pdf.py), so that a moved line or a new allowance is seen."""
+        import json
+
+        wanted = set(ids)
+        sources = sorted((i, self.sources[i]) for i in wanted if i in self.sources)
+        paths = {where.rpartition(":")[0] for _, where in sources}
+        allowances = sorted(dataclasses.astuple(a) for a in self.allowances if a.path in paths)
+        charts = sorted((i, list(p)) for i, p in self.charts if i in wanted)
+        return json.dumps([sources, allowances, charts], ensure_ascii=False)
+
     def __call__(self, document: Any, edition: str, two_sided: bool = False, first: int = 1) -> list[Finding]:
         return inspect(read_layout(document, edition, two_sided, first), self.sources, self.allowances,
                        dict(self.charts))

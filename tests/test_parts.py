@@ -111,3 +111,13 @@ def test_a_stitched_edition_embeds_one_subset_of_each_font(fixture_built, suffix
     names = [row["name"].split("+", 1)[-1] for row in fonts(path)]
     assert names and len(names) == len(set(names)), names
     assert all(row["emb"] == "yes" and row["sub"] == "yes" and row["uni"] == "yes" for row in fonts(path))
+
+
+def test_a_parts_findings_key_follows_its_own_lines_and_allowances_only():
+    from publisher.preflight import Allowance, Inspection
+
+    base = Inspection({"a": "ch/1.md:3", "b": "ch/2.md:9"}, (Allowance("widow", "ch/2.md", 0, "ok"),),
+                      (("fig-b", ("straight quote",)),))
+    assert base.key({"a"}) == Inspection({"a": "ch/1.md:3", "b": "ch/2.md:12"}).key({"a"})  # b moved: not a's
+    assert base.key({"a"}) != Inspection({"a": "ch/1.md:4", "b": "ch/2.md:9"}).key({"a"})  # a moved
+    assert base.key({"b", "fig-b"}) != Inspection({"a": "ch/1.md:3", "b": "ch/2.md:9"}).key({"b", "fig-b"})
