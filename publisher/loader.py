@@ -670,17 +670,26 @@ class _Numbering:
         self.problems = problems
         self.words = words  # the report's language: how labels read
         self.defined_at: dict[str, str] = {}
+        self.anchors: dict[str, str] = {}  # html_id(ref) → ref
         self.labels: dict[str, str] = {}  # target → "Figure 3", "Section 2.1", "Chapter 4", …
         self.numbers: dict[str, int] = {}  # figure or table id → its number
         self.counts = {"figure": 0, "table": 0}
 
     def define(self, ref: str, label: str, where: str) -> None:
+        anchor = html_id(ref)  # two ids that differ only where the anchor spells out a character
+        path, line = where.rsplit(":", 1)  # ("a.b", "a-dot-b") would be one element of the outputs
         if ref in self.defined_at:
-            path, line = where.rsplit(":", 1)
             self.problems.append(Problem(path, int(line), "id",
                                          f"duplicate id {ref!r} (first defined at {self.defined_at[ref]})"))
             return
+        if anchor in self.anchors:
+            other = self.anchors[anchor]
+            self.problems.append(Problem(path, int(line), "id",
+                                         f"id {ref!r} names the same anchor ({anchor!r}) as {other!r} "
+                                         f"(defined at {self.defined_at[other]}): choose another"))
+            return
         self.defined_at[ref] = where
+        self.anchors[anchor] = ref
         self.labels[ref] = label
 
     def add(self, doc: _Doc) -> None:

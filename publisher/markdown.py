@@ -35,7 +35,7 @@ from .limits import (
     MAX_BLOCK_DEPTH, MAX_CITATION, MAX_ELEMENTS, MAX_FOOTNOTE_LABEL, MAX_INLINE_DEPTH, MAX_LINK_TEXT, MAX_PARAGRAPH,
     MAX_TABLE_COLUMNS, MAX_TABLE_ROWS,
 )
-from .schema import KEY
+from .schema import KEY, reserved_host
 from .yamlfile import CONTROL, character_problem
 
 CITATION = re.compile(r"\[(@[^\[\]]+)\]")  # in raw text: what the parser takes for a citation
@@ -639,6 +639,8 @@ def _scan_inline(token: Token, line: int, path: str, scan: _Scan, name: str = "b
                 scan.problems.append(Problem(path, line, name,
                                              f"link target {href!r} must be an http(s) URL; "
                                              "use @sec:/@fig:/@tbl: for internal references"))
+            elif reserved_host(href):
+                scan.problems.append(Problem(path, line, name, reserved_host(href)))
         elif child.type == "citation":
             if "\n" in child.content:
                 scan.problems.append(Problem(path, at, "citation", "a citation must not be split across lines"))

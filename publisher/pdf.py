@@ -871,12 +871,20 @@ def _cached(cache: Path | None, job: Job) -> _Entry | None:
     try:
         meta = json.loads((cache / f"{name}.json").read_text(encoding="utf-8"))
         data = (cache / f"{name}.pdf").read_bytes()
-        if hashlib.sha256(data).hexdigest() != meta["sha256"]:
-            return None
+        if hashlib.sha256(data).hexdigest() != meta["sha256"] or not _well_formed(meta):
+            return None  # torn or damaged: laid out again
         layout = Layout(meta["pages"], meta["first"], meta["anchors"], tuple(Finding(**f) for f in meta["findings"]))
         return _Entry(job, known=(layout, Written(data, tuple(meta["warnings"]))))
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def _well_formed(meta: Any) -> bool:
+    """Whether a cached part's description has the shape `_keep` writes."""
+    return (isinstance(meta, dict) and type(meta.get("pages")) is int and type(meta.get("first")) is int
+            and isinstance(meta.get("anchors"), dict) and all(type(v) is int for v in meta["anchors"].values())
+            and isinstance(meta.get("warnings"), list) and all(isinstance(w, str) for w in meta["warnings"])
+            and isinstance(meta.get("findings"), list) and all(isinstance(f, dict) for f in meta["findings"]))
 
 
 def _keep(cache: Path | None, entry: _Entry) -> None:
@@ -901,9 +909,16 @@ def _plan(cache: Path | None, edition: str) -> dict[str, Any]:
         return {}
     try:
         plan = json.loads((cache / f"{edition}.plan.json").read_text(encoding="utf-8"))
-        return plan if isinstance(plan, dict) else {}
     except (OSError, ValueError):
         return {}
+    if not isinstance(plan, dict):
+        return {}
+    starts, anchors = plan.get("starts"), plan.get("anchors")
+    if not (isinstance(starts, list) and all(type(n) is int and n > 0 for n in starts)):
+        starts = []
+    if not (isinstance(anchors, dict) and all(type(n) is int for n in anchors.values())):
+        anchors = {}
+    return {"starts": starts, "anchors": anchors}  # a damaged plan is no plan: a guess, never an input
 
 
 def _forget(cache: Path | None, edition: str, keep: set[str], plan: dict[str, Any]) -> None:

@@ -190,9 +190,11 @@ def _commit(options: BuildOptions, stage: Stage, plan: tuple[str, ...], products
 def _writers(options: BuildOptions, plan: tuple[str, ...]) -> list[Writer]:
     """The writers of the planned targets, in the table's order; a writer's module is imported
     only when its target is built."""
-    from .templates import keep_compiled, make_env
+    from .templates import make_env
 
-    env = keep_compiled(make_env(), options.cache)  # templates compiled once, kept between builds
+    # Templates are compiled afresh in each build (~0.1 s): compiled code kept in the output
+    # folder would run whatever a tampered cache held (Jinja's bytecode cache unmarshals code).
+    env = make_env()
     found = []
     for target in plan:
         module, name = BY_TARGET[target].writer.split(":")

@@ -246,6 +246,8 @@ def _text(rule: Rule, value: Any, context: _Context, name: str, line: int) -> st
         return context.bad(line, name, "must be a single line")
     if kind == "url" and not re.fullmatch(r"https?://\S+", text):
         return context.bad(line, name, f"expected an http(s) URL, got {quoted(text)}")
+    if kind == "url" and reserved_host(text):
+        return context.bad(line, name, reserved_host(text))
     if kind == "isbn":
         from .isbn import isbn_problem
 
@@ -263,6 +265,21 @@ def _text(rule: Rule, value: Any, context: _Context, name: str, line: int) -> st
     if rule.choices and text not in rule.choices:
         return context.bad(line, name, f"{quoted(text)} is not one of: {', '.join(rule.choices)}")
     return text.strip() if kind == "text" else text
+
+
+def reserved_host(url: str) -> str:
+    """Why a link's address can never be followed, or "": its host is in the top-level domain
+    `.invalid`, reserved so that no such name ever resolves (RFC 2606 §2) — and the publisher's
+    own marker for links between the parts of a PDF edition (stitch.LINK_PREFIX)."""
+    from urllib.parse import urlsplit
+
+    try:
+        host = (urlsplit(url.strip()).hostname or "").rstrip(".")
+    except ValueError:
+        return ""
+    if host == "invalid" or host.endswith(".invalid"):
+        return f"{quoted(url)} cannot be followed: the domain .invalid is reserved never to exist (RFC 2606)"
+    return ""
 
 
 def _number_text(value: int | float) -> str | None:

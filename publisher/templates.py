@@ -114,19 +114,6 @@ def last_word(html: str | Markup) -> Markup:
     return Markup(f'{html[:at]}{closing} <span class="toc-last">{opening}{html[at + 1:]}</span>')
 
 
-def keep_compiled(env: jinja2.Environment, cache: Path) -> jinja2.Environment:
-    """`env` keeping its compiled templates in `cache` between builds (Jinja's bytecode cache: a
-    template whose source changed is compiled again), in a subfolder per version of Jinja and of
-    this module, which sets how they are compiled (make_env)."""
-    import hashlib
-
-    recipe = hashlib.sha256(jinja2.__version__.encode() + Path(__file__).read_bytes()).hexdigest()[:16]
-    folder = cache / f"templates-{recipe}"
-    folder.mkdir(parents=True, exist_ok=True)
-    env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(folder))
-    return env
-
-
 def make_env(templates: Path = TEMPLATES) -> jinja2.Environment:
     """StrictUndefined so that a typo fails the build; autoescape for every markup file."""
     env = jinja2.Environment(

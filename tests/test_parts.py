@@ -6,6 +6,7 @@ the files are the same bytes as a cold build of the same content.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,57 @@ def test_a_parts_findings_key_follows_its_own_lines_and_allowances_only():
     assert base.key({"a"}) == Inspection({"a": "ch/1.md:3", "b": "ch/2.md:12"}).key({"a"})  # b moved: not a's
     assert base.key({"a"}) != Inspection({"a": "ch/1.md:4", "b": "ch/2.md:9"}).key({"a"})  # a moved
     assert base.key({"b", "fig-b"}) != Inspection({"a": "ch/1.md:3", "b": "ch/2.md:9"}).key({"b", "fig-b"})
+
+
+def _load_problems(content: Path) -> str:
+    from publisher.errors import ContentError
+    from publisher.loader import load_report
+
+    with pytest.raises(ContentError) as raised:
+        load_report(content)
+    return str(raised.value)
+
+
+@pytest.mark.parametrize("where", ["markdown", "yaml"])
+def test_a_link_to_the_reserved_domain_invalid_is_refused_with_its_line(content, where):
+    # Such an address never resolves (RFC 2606), and it is the join's own marker for links
+    # between parts (stitch.LINK_PREFIX): an author's must never be taken for one.
+    if where == "markdown":
+        chapter = content / "chapters" / "02-flows.md"
+        chapter.write_text(chapter.read_text(encoding="utf-8").replace(
+            "[link](https://example.org/)", "[link](https://part.invalid/#sec-flows-gauges)"), encoding="utf-8")
+        expected = "02-flows.md:"
+    else:
+        references = content / "references.yaml"
+        references.write_text(references.read_text(encoding="utf-8").replace(
+            "https://example.org/atlas", "https://x.INVALID./atlas"), encoding="utf-8")
+        expected = "references.yaml:7:"
+    message = _load_problems(content)
+    assert expected in message and ".invalid is reserved" in message, message
+
+
+def test_two_ids_that_make_one_anchor_are_refused(content):
+    chapter = content / "chapters" / "02-flows.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8") + "\n## One {#sec:zz.yy}\n\nText.\n\n"
+                       "## Two {#sec:zz-dot-yy}\n\nText.\n", encoding="utf-8")
+    message = _load_problems(content)
+    assert "'sec:zz-dot-yy' names the same anchor ('sec-zz-dot-yy') as 'sec:zz.yy'" in message, message
+
+
+@pytest.mark.slow
+def test_a_damaged_plan_in_the_cache_is_no_plan(content, tmp_path):
+    out = tmp_path / "out"
+    assert run_cli("pdf", "--content", str(content), "--out", str(out), "-q").exit_code == 0
+    parts = out / ".build" / "cache" / "parts"
+    for plan in parts.glob("*.plan.json"):
+        plan.write_text('{"starts": ["a", "b"], "anchors": {"x": "zz"}}', encoding="utf-8")
+    for meta in [m for m in parts.glob("*.json") if not m.name.endswith(".plan.json")][:3]:
+        kept = json.loads(meta.read_text(encoding="utf-8"))  # the right digest, a wrong shape
+        meta.write_text(json.dumps({**kept, "pages": str(kept["pages"])}), encoding="utf-8")
+    chapter = sorted((content / "chapters").glob("*.md"))[0]
+    chapter.write_text(chapter.read_text(encoding="utf-8") + "\nOne more sentence.\n", encoding="utf-8")
+    result = run_cli("pdf", "--content", str(content), "--out", str(out), "-q")
+    assert result.exit_code == 0, result.output
+    cold = tmp_path / "cold"
+    assert run_cli("pdf", "--content", str(content), "--out", str(cold), "-q").exit_code == 0
+    assert _pdfs(out) == _pdfs(cold)
