@@ -43,6 +43,7 @@ CITE_ITEM = re.compile(rf"\s*@({KEY})\s*(?:,\s*(.*?))?\s*$", re.S)
 XREF_KINDS = ("ch", "sec", "fig", "tbl", "gls")
 XREF = re.compile(rf"(?<![\w@.])@({'|'.join(XREF_KINDS)}):({KEY})")
 HEADING_ID = re.compile(rf"\s*\{{#(sec:{KEY}|[A-Za-z][\w:-]*)\}}\s*$")
+ATTEMPTED_ID = re.compile(r"(?<!\\)\{#([^}]*)\}\s*$")  # what an author meant as a heading's id (\{ is text)
 BLOCK_KINDS = ("figure", "table")
 SAFE_LINK = re.compile(r"(https?://|mailto:)", re.I)
 RAW_HTML = "raw HTML is not allowed (write \\< for a literal '<')"
@@ -566,6 +567,11 @@ def _scan_heading(token: Token, inline: Token, line: int, path: str, slug: str, 
         ref = match.group(1)
         if not ref.startswith("sec:"):
             scan.problems.append(Problem(path, line, "body", f"heading id {ref!r} must start with 'sec:'"))
+    elif ATTEMPTED_ID.search(inline.content):  # an id the rule does not take would print as text
+        scan.problems.append(Problem(path, line, "body", f"heading id {ATTEMPTED_ID.search(inline.content).group(1)!r} "
+                                     "is not an id: 'sec:' then letters, digits and . _ + - (ending in a "
+                                     "letter, digit, _ or +)"))
+        return None
     else:
         ref = f"sec:{slug}-{slugify(plain(inline.children or (), lambda kind, key: key))}"
         while ref in seen_auto:

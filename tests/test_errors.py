@@ -93,6 +93,9 @@ CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
       "content/chapters/02-flows.md:6: cross-reference: unknown target 'fig:map'"]),
     ("bad-heading-id", lambda c: edit(c / CH3, "{#sec:outlook-questions}", "{#questions}"),
      ["content/chapters/03-outlook.md:8: body: heading id 'questions' must start with 'sec:'"]),
+    ("unusable-heading-id", lambda c: edit(c / CH3, "{#sec:outlook-questions}", "{#sec:outlook%41}"),
+     ["content/chapters/03-outlook.md:8: body: heading id 'sec:outlook%41' is not an id: 'sec:' then letters, "
+      "digits and . _ + - (ending in a letter, digit, _ or +)"]),
     ("level-one-heading", lambda c: append(c / CH3, "\n# Another title\n"),
      ["content/chapters/03-outlook.md:12: body: level-one headings are not allowed: the title is the chapter's"]),
     ("raw-html", lambda c: append(c / CH3, "\n<div>raw</div>\n"),
