@@ -199,21 +199,17 @@ def language_css(tag: str) -> str:
 
 
 def render_pdf(html: str, edition: str, target: Path, base: Path, files: dict[Path, bytes],
-               on_layout: Callable[[int, dict[str, int]], None] | None = None,
-               inspect: Inspection | None = None, write: bool = True, cache: Path | None = None,
-               printing: Printing = Printing(), companions: tuple[Companion, ...] = ()) -> RenderedPdf:
-    """Render one edition in this process and write it (unless `write` is false).
+               cache: Path | None = None, printing: Printing = Printing()) -> RenderedPdf:
+    """Lay out and write one HTML document of a format whole, in this process — what a build does
+    part by part (`PdfJobs`); for tools and tests that render a document on its own.
 
     `base` is the folder relative links resolve against (`CONTENT_ROOT` in a build, so that no
     path of the machine can reach the PDF); the renderer may read only `files` (the report's
-    checked images, resolved path → bytes) and the bundled styles and fonts. `on_layout` is
-    told the page count and the element → page map as soon as the layout is done, before the
-    (slow) write, so that the EPUB can be built meanwhile; `inspect` runs the layout preflight on
-    the laid-out pages (preflight.py). Fonts are subset by fontTools (`pdf_font_subsetting`,
-    cached in `cache`), the same on every machine. A printer's file (`Format.press`) is PDF/X-4
-    in CMYK on `printing.paper`, finished by press.py; a two-sided one is padded to a multiple of
-    four pages (blank pages at the end, counted in the page count). `companions` are written
-    after the edition, from its final page count (the cover wrap).
+    checked images, resolved path → bytes) and the bundled styles and fonts. Fonts are subset by
+    fontTools (`pdf_font_subsetting`, cached in `cache`), the same on every machine. A printer's
+    file (`Format.press`) is PDF/X-4 in CMYK on `printing.paper`, finished by press.py; a
+    two-sided one is padded to a multiple of SIGNATURE pages (counted in the page count).
+    Raises RenderError (or what WeasyPrint raises) when it cannot be laid out.
     """
     _tag_languages()
     warnings: list[str] = []
@@ -227,46 +223,24 @@ def render_pdf(html: str, edition: str, target: Path, base: Path, files: dict[Pa
                 anchors.setdefault(anchor, number)
         laid_out = len(document.pages)
         pages = laid_out + (-laid_out % SIGNATURE if FORMATS[edition].press and FORMATS[edition].two_sided else 0)
-        if on_layout:
-            on_layout(pages, anchors)
-        findings = tuple(inspect(document, edition, FORMATS[edition].two_sided)) if inspect else ()
-        data = b""
-        done: list[RenderedPdf] = []
-        if write:
-            data = _write(document, edition, target, printing, cache, warnings, pages)
-            del document
-            for companion in companions:
-                page_data = _write(_layout(companion.html(pages), companion.key, base, files, printing),
-                                   companion.key, companion.target, printing, cache, warnings)
-                write_atomic(companion.target, page_data)
-                done.append(RenderedPdf(companion.target, companion.key, 1, {}, len(page_data),
-                                        hashlib.sha256(page_data).hexdigest()))
-            write_atomic(target, data)
-        else:
-            del document
+        data = _write(document, edition, target, printing, cache, warnings, pages)
+        del document
+        write_atomic(target, data)
     finally:
         logging.getLogger("weasyprint").removeHandler(handler)
     return RenderedPdf(target, edition, pages, anchors, len(data), hashlib.sha256(data).hexdigest(),
-                       tuple(warnings), findings, tuple(done))
+                       tuple(warnings))
 
 
 SIGNATURE = 4  # a two-sided printer's book block has a multiple of this many pages (folded sheets)
 
 
 def _layout(html: str, key: str, base: Path, files: dict[Path, bytes], printing: Printing) -> Any:
-    """WeasyPrint's Document of one format's HTML, with the format's stylesheets (and, for a
-    printer's file, its paper's CMYK profile as the output intent)."""
-    from weasyprint import CSS
-    from weasyprint.text.fonts import FontConfiguration
-
+    """WeasyPrint's Document of one format's HTML, with the format's stylesheets (`_stylesheets`;
+    for a printer's file, its paper's CMYK profile as the output intent)."""
     item = FORMATS[key]
-    fonts = FontConfiguration()
+    fonts, css, profiles = _stylesheets(key, printing.paper)
     fetcher = OfflineFetcher((STYLES,), files)
-    profiles: dict[str, Any] = {}
-    css = [CSS(filename=str(STYLES / name), font_config=fonts, url_fetcher=fetcher) for name in item.stylesheets]
-    if item.press:
-        css.append(CSS(string=profile_css(printing.paper), base_url=str(STYLES) + "/", font_config=fonts,
-                       url_fetcher=fetcher, color_profiles=profiles))
     return _report_html(string=html, base_url=str(base) + "/", url_fetcher=fetcher).render(
         stylesheets=css, font_config=fonts, color_profiles=profiles, pdf_variant=item.variant,
         pdf_tags=item.variant is not None and not item.press)
@@ -548,7 +522,6 @@ class _Setting:
     cache: Path | None
     printing: Printing
     texts: dict[str, str] = dataclasses.field(default_factory=dict)  # edition → the characters it draws
-    drafts: bool = False  # a job that does not write is a draft (laid out again later): not inspected
 
 
 def render_job(job: Job, on_layout: Callable[[Layout], None], setting: _Setting) -> Written:
@@ -566,11 +539,7 @@ def render_job(job: Job, on_layout: Callable[[Layout], None], setting: _Setting)
     logging.getLogger("weasyprint").addHandler(handler)
     try:
         item = FORMATS[job.edition]
-        fonts, css, profiles = _stylesheets(job.edition, setting.printing.paper)
-        fetcher = OfflineFetcher((STYLES,), setting.files)
-        document = _report_html(string=job.html, base_url=str(setting.base) + "/", url_fetcher=fetcher).render(
-            stylesheets=css, font_config=fonts, color_profiles=profiles, pdf_variant=item.variant,
-            pdf_tags=item.variant is not None and not item.press)
+        document = _layout(job.html, job.edition, setting.base, setting.files, setting.printing)
         first_side = document.pages[0]._page_box.page_type.side if document.pages else "right"
         first = job.first if (job.first % 2 == 1) == (first_side == "right") else job.first + 1
         anchors: dict[str, int] = {}
@@ -578,7 +547,7 @@ def render_job(job: Job, on_layout: Callable[[Layout], None], setting: _Setting)
             for anchor in page.anchors:
                 anchors.setdefault(anchor, number)
         findings = ()
-        if setting.inspect is not None and job.edition != "cover" and (job.write or not setting.drafts):
+        if setting.inspect is not None and job.inspect:
             findings = tuple(setting.inspect(document, job.edition, item.two_sided, first))
         on_layout(Layout(len(document.pages), first, anchors, findings))
         data = b""
@@ -599,7 +568,7 @@ def _join(job: Job, on_layout: Callable[[Layout], None]) -> Written:
     assert joined is not None
     data = stitch(list(joined.parts), identifier=job.name.encode(), blanks_before=joined.blanks_before,
                   pad_to=joined.pad_to, blank=blank_page if joined.press else None)
-    on_layout(Layout(pikepdf_pages(data), 1, {}))
+    on_layout(Layout(page_count(data), 1, {}))
     _release_garbage()
     return Written(data)
 
@@ -637,8 +606,8 @@ class PdfJobs:
             check_glyphs(html, report)
             htmls[edition] = html
         texts = {edition: edition_characters(html, edition) for edition, html in htmls.items()}
-        setting = _Setting(base, files, inspection(report, charts), cache, printing, texts, drafts=write)
-        self.parts_cache = cache.parent / "parts" if cache is not None and write else None
+        setting = _Setting(base, files, inspection(report, charts), cache and cache / "fonts", printing, texts)
+        self.parts_cache = cache / "parts" if cache is not None and write else None
         salt = _salt(printing) if self.parts_cache else ""
         self.editions: dict[str, _Edition] = {}
         self.pool = Pool(partial(render_job, setting=setting), workers or workers_wanted())
@@ -770,7 +739,7 @@ class _Edition(threading.Thread):
         html = part.html(self.head, first, {i: numbers[i] for i in part.numbered if i in numbers}, LINK_PREFIX)
         write = self.write and all(i in numbers for i in part.numbered)
         key = digest(self.salt, self.edition, html, self.inspected(part.ids)) + ("" if write else "-draft")
-        return Job(key, self.edition, html, self.target.name, first, write)
+        return Job(key, self.edition, html, self.target.name, first, write, inspect=write or not self.write)
 
     def _run(self) -> RenderedPdf:
         guess = _plan(self.cache, self.edition)
@@ -831,10 +800,11 @@ class _Edition(threading.Thread):
 
     def _companion(self, companion: Companion) -> RenderedPdf:
         html = companion.html(self.pages)
-        job = Job(digest(self.salt, companion.key, html), companion.key, html, companion.target.name)
+        job = Job(digest(self.salt, companion.key, html), companion.key, html, companion.target.name, inspect=False)
         entry = self._entry(job)
         written = entry.written()
         _keep(self.cache, entry)
+        _forget(self.cache, companion.key, {job.key})
         write_atomic(companion.target, written.data)
         return RenderedPdf(companion.target, companion.key, entry.layout().pages, {}, len(written.data),
                            hashlib.sha256(written.data).hexdigest(), written.warnings)
@@ -855,7 +825,7 @@ class _Entry:
         return self.known[1] if self.known else self.ticket.written.result()  # type: ignore[union-attr]
 
 
-def pikepdf_pages(data: bytes) -> int:
+def page_count(data: bytes) -> int:
     """The page count of a PDF (bytes)."""
     import pikepdf
 
@@ -921,14 +891,15 @@ def _plan(cache: Path | None, edition: str) -> dict[str, Any]:
     return {"starts": starts, "anchors": anchors}  # a damaged plan is no plan: a guess, never an input
 
 
-def _forget(cache: Path | None, edition: str, keep: set[str], plan: dict[str, Any]) -> None:
-    """Drop an edition's cached parts this build did not use; keep its plan for the next."""
+def _forget(cache: Path | None, key: str, keep: set[str], plan: dict[str, Any] | None = None) -> None:
+    """Drop a format's cached documents this build did not use; keep an edition's plan for the next."""
     if cache is None:
         return
-    for path in cache.glob(f"{edition}-*"):
-        if path.stem.removeprefix(f"{edition}-") not in keep:
+    for path in cache.glob(f"{key}-*"):
+        if path.stem.removeprefix(f"{key}-") not in keep:
             path.unlink(missing_ok=True)
-    write_atomic(cache / f"{edition}.plan.json", json.dumps(plan, sort_keys=True).encode())
+    if plan is not None:
+        write_atomic(cache / f"{key}.plan.json", json.dumps(plan, sort_keys=True).encode())
 
 
 class PdfWriter:
@@ -943,7 +914,7 @@ class PdfWriter:
     def __init__(self, env: jinja2.Environment, options: BuildOptions) -> None:
         self.env = env
         self.editions = options.pdf_editions
-        self.cache = options.cache / "fonts"  # subset fonts, kept between builds
+        self.cache = options.cache  # subset fonts and laid-out parts, kept between builds
         self.jobs: PdfJobs | None = None
         use_cache(options.cache / "charts")  # drawings kept between builds
 

@@ -36,6 +36,7 @@ class Job:
     name: str  # the file the job's pages end up in (a printer's file's DocumentID comes from it)
     first: int = 1
     write: bool = True
+    inspect: bool = True  # run the preflight on its layout (not on a draft, which is laid out again)
     joined: Joining | None = None  # set: the job joins written parts into one file instead (html unused)
 
 

@@ -19,6 +19,7 @@ leader-alone, short-line. An author silences one finding on purpose in the conte
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -649,8 +650,6 @@ class Inspection:
         """What the findings on the elements `ids` (a part of an edition) depend on besides the
         layout: their source lines, the allowances of their files and their charts' problems —
         part of the part's cache key (pdf.py), so that a moved line or a new allowance is seen."""
-        import json
-
         wanted = set(ids)
         sources = sorted((i, self.sources[i]) for i in wanted if i in self.sources)
         paths = {where.rpartition(":")[0] for _, where in sources}
