@@ -228,7 +228,8 @@ FITS = """() => {
     const style = getComputedStyle(box);
     return {id: t.id || '(pipe table)', table: Math.round(t.getBoundingClientRect().width),
             box: box.clientWidth, scrolls: ['auto', 'scroll'].includes(style.overflowX),
-            cue: style.backgroundImage.includes('gradient')};
+            cue: style.backgroundImage.includes('gradient'),
+            caption: t.caption ? Math.round(t.caption.getBoundingClientRect().width) : null};
   });
   return {page, tables};
 }"""
@@ -302,6 +303,9 @@ def test_epub_pages_fit_a_phone_tables_become_cards_and_chart_text_is_legible(br
             for table in found["tables"]:
                 if table["table"] > found["page"][1]:
                     problems.append(f"{path}: table {table['id']} is {table['table']} px wide in {found['page'][1]}")
+                if table["caption"] is not None and table["caption"] < 0.8 * table["table"]:
+                    problems.append(f"{path}: the caption of table {table['id']} is {table['caption']} px wide "
+                                    f"beside a {table['table']} px table")
             sizes = tab.evaluate(CHART_TEXT)
             problems += [f"{path}: text of {t['chart']} is {t['px']:.1f} px" for t in sizes if t["px"] < 10]
     finally:
