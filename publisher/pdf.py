@@ -859,11 +859,9 @@ def _well_formed(meta: Any) -> bool:
 
 def _keep(cache: Path | None, entry: _Entry) -> None:
     """Keep a written job's file and layout for later builds."""
-    if cache is None or not entry.job.write:
+    if cache is None or not entry.job.write or entry.known:  # not written, or taken from the cache
         return
     name = f"{entry.job.edition}-{entry.job.key}"
-    if (cache / f"{name}.json").exists():
-        return
     layout, written = entry.layout(), entry.written()
     cache.mkdir(parents=True, exist_ok=True)
     write_atomic(cache / f"{name}.pdf", written.data)

@@ -95,10 +95,18 @@ def workers_wanted() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _serve(render: Render, pipe: Connection) -> None:
-    """A worker's loop: a job in, its layout and its file (or its error) out, until None."""
+def _serve(render: Render, pipe: Connection, inherited: list[Connection]) -> None:
+    """A worker's loop: a job in, its layout and its file (or its error) out, until None — or
+    until the build process is gone (its end of the pipe closed: a killed build leaves no worker
+    behind). `inherited`: the build's ends of the pipes, which the fork copied: closed here, so
+    that the build's end is closed when the build ends."""
+    for end in inherited:
+        end.close()
     while True:
-        job = pipe.recv()
+        try:
+            job = pipe.recv()
+        except (EOFError, OSError):
+            break
         if job is None:
             break
         try:
@@ -121,7 +129,7 @@ class Pool:
         try:
             for _ in range(count):
                 mine, theirs = context.Pipe(duplex=True)
-                process = context.Process(target=_serve, args=(render, theirs), daemon=True)
+                process = context.Process(target=_serve, args=(render, theirs, [*self.pipes, mine]), daemon=True)
                 process.start()
                 theirs.close()
                 self.pipes.append(mine)

@@ -60,3 +60,38 @@ def test_the_number_of_processes_follows_the_cores_unless_told(monkeypatch):
     assert workers_wanted() == 5
     monkeypatch.setenv("PUBLISHER_WORKERS", "none")
     assert workers_wanted() >= 1
+
+
+def test_the_workers_end_when_the_build_process_is_killed(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    script = tmp_path / "build.py"
+    script.write_text(
+        "import sys, time\n"
+        f"sys.path.insert(0, {str(__import__('tests.conftest').conftest.ROOT)!r})\n"
+        "from publisher.pool import Pool, Written\n"
+        "pool = Pool(lambda job, on_layout: Written(b''), 2)\n"
+        "print(' '.join(str(p.pid) for p in pool.processes), flush=True)\n"
+        "time.sleep(60)\n", encoding="utf-8")
+    build = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    workers = [int(pid) for pid in build.stdout.readline().split()]
+    build.send_signal(signal.SIGKILL)
+    build.wait()
+    build.stdout.close()
+    for _ in range(100):
+        alive = []
+        for pid in workers:
+            try:
+                os.kill(pid, 0)
+                with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+                    if handle.read().split(") ", 1)[1][0] != "Z":
+                        alive.append(pid)
+            except (ProcessLookupError, FileNotFoundError):
+                pass
+        if not alive:
+            break
+        time.sleep(0.05)
+    assert alive == [], "render processes outlived the build"
