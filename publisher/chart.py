@@ -30,6 +30,7 @@ from typing import Any
 from .errors import RenderError
 from .charttext import ASCENT, DESCENT, text_width
 from .formats import FONTS
+from .language import Language, language
 from .model import BarRow, Figure, PlaceRow, PointRow, SeriesRow, TimelineRow
 
 KINDS = ("bar", "grouped-bar", "stacked-bar", "line", "timeline", "map", "vega-lite")
@@ -56,9 +57,23 @@ LEVELS = {
 OTHER_LEVEL = ("#595959", "triangle-down")
 FOCUS = "#a9cfe8"  # the countries a map is about
 ROUTE = "#d55e00"  # routes on a map, and the ports on them
-# A map's places: their mark, its colour, and what the key calls them.
-PLACES = {"capital": ("circle", INK, "Capital"), "city": ("circle", MUTED, "City"),
-          "port": ("square", ROUTE, "Port")}
+# A map's places: their mark and its colour (what the key calls them: `_place_names`).
+PLACES = {"capital": ("circle", INK), "city": ("circle", MUTED), "port": ("square", ROUTE)}
+
+
+def _level_names(words: Language) -> dict[str, str]:
+    """What a timeline calls its known levels, in the report's language (the catalogue)."""
+    return {"summit": words.pgettext("timeline level", "Summit"),
+            "ministerial": words.pgettext("timeline level", "Ministerial"),
+            "senior-officials": words.pgettext("timeline level", "Senior officials"),
+            "expert": words.pgettext("timeline level", "Expert"),
+            "business": words.pgettext("timeline level", "Business")}
+
+
+def _place_names(words: Language) -> dict[str, str]:
+    """What a map's key calls each kind of place, in the report's language (the catalogue)."""
+    return {"capital": words.pgettext("map key", "Capital"), "city": words.pgettext("map key", "City"),
+            "port": words.pgettext("map key", "Port")}
 
 
 @dataclass(frozen=True)
@@ -194,7 +209,7 @@ def spec(figure: Figure, output: Output) -> dict[str, Any]:
     kind = figure.spec.kind
     body = _BUILDERS[kind](figure, output)
     body.setdefault("$schema", "https://vega.github.io/schema/vega-lite/v5.json")
-    body["config"] = _config(output)
+    body["config"] = _config(output, language(figure.language))
     body.setdefault("autosize", {"type": "fit-x", "contains": "padding"})
     body.setdefault("width", output.width)
     return body
@@ -282,7 +297,7 @@ def chart_text(drawings: Sequence[str]) -> str:
 
 # --- the theme -------------------------------------------------------------------------------
 
-def _config(out: Output) -> dict[str, Any]:
+def _config(out: Output, words: Language) -> dict[str, Any]:
     axis = {"labelFont": FONT, "labelFontSize": out.small, "labelColor": INK, "titleFont": FONT,
             "titleFontSize": out.text, "titleColor": INK, "titleFontWeight": "normal", "domainColor": "#333333",
             "tickColor": "#333333", "gridColor": "#dddddd", "labelLimit": 0, "labelOverlap": True}
@@ -297,12 +312,17 @@ def _config(out: Output) -> dict[str, Any]:
         "text": {"font": FONT, "fontSize": out.text, "color": INK},
         "title": {"font": FONT, "fontSize": out.strong, "color": INK},
         "range": {"category": list(SERIES)},
+        # Axis numbers and dates as the report's language writes them (CLDR: "12 345,5" in Russian).
+        "locale": words.vega_locale(),
     }
 
 
-def _shown(value: float, unit: str) -> str:
-    number = f"{value:,.0f}" if float(value).is_integer() else f"{value:,g}"
-    return f"{number} {unit}".strip()
+def _shown(value: float, unit: str, words: Language) -> str:
+    """A value as its label shows it: with the language's separators (CLDR) and as many decimals
+    as the data gives ("1,500 meetings", "12,5 км"), then its unit."""
+    digits = repr(float(value))
+    decimals = 0 if float(value).is_integer() else len(digits.split(".")[1]) if "e" not in digits else None
+    return f"{words.number(value, decimals)} {unit}".strip()
 
 
 def _rows(figure: Figure) -> list[dict[str, Any]]:
@@ -315,7 +335,8 @@ def _bar(figure: Figure, out: Output) -> dict[str, Any]:
     """Horizontal bars in the order given, each labelled with its value (and unit) at its end;
     wide, the labels stand left of the bars, narrow above them."""
     rows: Sequence[BarRow] = figure.rows  # type: ignore[assignment]
-    values = [{"label": r.label, "value": r.value, "shown": _shown(r.value, figure.spec.unit)} for r in rows]
+    words = language(figure.language)
+    values = [{"label": r.label, "value": r.value, "shown": _shown(r.value, figure.spec.unit, words)} for r in rows]
     peak = max(float(r.value) for r in rows) or 1.0
     bar = round(out.text * 1.6)
     x = {"field": "value", "type": "quantitative", "axis": None, "scale": {"domain": [0, peak], "nice": False}}
@@ -365,11 +386,12 @@ def _series(figure: Figure, out: Output) -> dict[str, Any]:
     """Bars by label and series: grouped (a bar per series, side by side) or stacked (one bar
     per label, the series end to end, the total at its end)."""
     rows: Sequence[SeriesRow] = figure.rows  # type: ignore[assignment]
+    words = language(figure.language)
     stacked = figure.spec.kind == "stacked-bar"
     series = list(dict.fromkeys(r.series for r in rows))
     labels = list(dict.fromkeys(r.label for r in rows))
-    values = [{"label": r.label, "series": r.series, "value": r.value, "shown": _shown(r.value, figure.spec.unit)}
-              for r in rows]
+    values = [{"label": r.label, "series": r.series, "value": r.value,
+               "shown": _shown(r.value, figure.spec.unit, words)} for r in rows]
     colour = {"field": "series", "type": "nominal", "sort": series, "title": None,
               "scale": {"domain": series, "range": list(SERIES[:len(series)])}}
     bar = round(out.text * (1.6 if stacked else 1.05))
@@ -382,7 +404,7 @@ def _series(figure: Figure, out: Output) -> dict[str, Any]:
              "scale": {"domain": [0, peak], "nice": False}}
         marks = [{"mark": {"type": "bar", "size": bar, "stroke": "#ffffff", "strokeWidth": 0.75},
                   "encoding": {"x": x, "color": colour, "order": {"field": "order", "type": "quantitative"}}},
-                 {"data": {"values": [{"label": k, "total": v, "shown": _shown(v, figure.spec.unit)}
+                 {"data": {"values": [{"label": k, "total": v, "shown": _shown(v, figure.spec.unit, words)}
                                       for k, v in totals.items()]},
                   "mark": {"type": "text", "align": "left", "baseline": "middle", "dx": 5},
                   "encoding": {"x": {"field": "total", "type": "quantitative", "scale": x["scale"]},
@@ -457,7 +479,7 @@ def _line(figure: Figure, out: Output) -> dict[str, Any]:
          "scale": {"domain": [first, last], "nice": False, "zero": False},
          "axis": {"values": ticks, "format": "d", "grid": False}}
     y = {"field": "value", "type": "quantitative", "title": figure.spec.unit or None,
-         "axis": {"tickCount": 5, "format": ",~g"}}
+         "axis": {"tickCount": 5, "format": ",~f"}}  # grouped digits, never "1e+3"
     colour = ({"field": "series", "type": "nominal", "sort": series, "title": None,
                "scale": {"domain": series, "range": list(SERIES[:len(series)])}}
               if len(series) > 1 else {"value": ACCENT})
@@ -469,8 +491,10 @@ def _line(figure: Figure, out: Output) -> dict[str, Any]:
 
 # --- timelines -------------------------------------------------------------------------------
 
-def _level_name(level: str) -> str:
-    return level.replace("-", " ").capitalize()
+def _level_name(level: str, known: dict[str, str]) -> str:
+    """A level's name on its lane: the publisher's word for a known level, else the author's
+    name with its hyphens as spaces."""
+    return known.get(level) or level.replace("-", " ").capitalize()
 
 
 def _timeline(figure: Figure, out: Output) -> dict[str, Any]:
@@ -480,7 +504,8 @@ def _timeline(figure: Figure, out: Output) -> dict[str, Any]:
     rows: Sequence[TimelineRow] = figure.rows  # type: ignore[assignment]
     levels = [lv for lv in LEVELS if any(r.level == lv for r in rows)]
     levels += sorted({r.level for r in rows} - set(levels))
-    names = {lv: _level_name(lv) for lv in levels}
+    known = _level_names(language(figure.language))
+    names = {lv: _level_name(lv, known) for lv in levels}
     times = [_year(r.date) for r in rows]
     first, last = int(min(times)), int(max(times)) + 1
     pad = 2  # the theme's padding
@@ -584,7 +609,8 @@ def _map(figure: Figure, out: Output) -> dict[str, Any]:
     scale = min((out.width - 6) / math.radians(f[2] - f[0]) for f in frames)
     panels = [_map_panel(topo, group, figure.spec.highlight, frame, scale * math.radians(frame[2] - frame[0]), out)
               for group, frame in zip(groups, frames, strict=True)]
-    return {"vconcat": [*panels, _map_key(rows, out)], "spacing": round(out.text * 0.8), "autosize": {"type": "pad"}}
+    return {"vconcat": [*panels, _map_key(rows, out, language(figure.language))], "spacing": round(out.text * 0.8),
+            "autosize": {"type": "pad"}}
 
 
 def _land_boxes(topo: dict[str, Any], names: set[str]) -> list[tuple[float, float, float, float]]:
@@ -700,9 +726,10 @@ def _stretches(rows: Sequence[PlaceRow]) -> list[list[PlaceRow]]:
     return [s for s in found if len(s) > 1]
 
 
-def _map_key(rows: Sequence[PlaceRow], out: Output) -> dict[str, Any]:
+def _map_key(rows: Sequence[PlaceRow], out: Output, words: Language) -> dict[str, Any]:
     """The map's key: an entry per kind of place and per route (wide: side by side)."""
-    entries = [(kind, PLACES[kind][2]) for kind in PLACES if any(r.kind == kind for r in rows)]
+    called = _place_names(words)
+    entries = [(kind, called[kind]) for kind in PLACES if any(r.kind == kind for r in rows)]
     entries += [("route", route) for route in dict.fromkeys(r.route for r in rows if r.route)]
     symbols, texts = [], []
     x, y = 0.0, out.text * 0.75

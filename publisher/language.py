@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
 from babel import Locale, UnknownLocaleError
 
@@ -75,6 +76,41 @@ class Language:
         pattern = None if decimals is None else "#,##0." + "0" * decimals if decimals else "#,##0"
         return format_decimal(value, format=pattern, locale=self.locale)
 
+    def vega_locale(self) -> dict[str, Any]:
+        """How a chart writes numbers and dates in this language: Vega's `config.locale`, a
+        d3-format locale (`number`) and a d3-time-format locale (`time`), both from CLDR.
+
+        `number`: the decimal mark, group separator and minus sign of CLDR's number symbols and
+        the group sizes of its decimal pattern ("12 345,5" in Russian and Kazakh, "12,345.5" in
+        Japanese; India's 3-then-2 groups repeated as d3 wants them). `time`: the month and
+        weekday names in their stand-alone forms, the day periods, and CLDR's short date, medium
+        time and medium date-time patterns rewritten as d3 directives (`dd.MM.y` → `%d.%m.%Y`).
+        Two limits of d3: the digits are always Latin, and CLDR's minimum grouping digits
+        (Spanish "1000" but "10 000") are not kept."""
+        from babel import numbers
+
+        primary, secondary = self.locale.decimal_formats[None].grouping
+        grouping = [primary] if primary == secondary else [primary] + [secondary] * 10
+        number = {"decimal": numbers.get_decimal_symbol(self.locale),
+                  "thousands": numbers.get_group_symbol(self.locale),
+                  "grouping": grouping if primary < 100 else [100],  # a pattern without groups
+                  "currency": ["", ""], "minus": numbers.get_minus_sign_symbol(self.locale)}
+        names = self.locale.months["stand-alone"], self.locale.days["stand-alone"]
+        sunday_first = [6, 0, 1, 2, 3, 4, 5]  # CLDR counts the days from Monday, d3 from Sunday
+        periods = self.locale.day_periods.get("format", {})
+        am_pm = [next((periods.get(width, {}).get(period) for width in ("abbreviated", "wide", "narrow")
+                       if periods.get(width, {}).get(period)), period.upper()) for period in ("am", "pm")]
+        both = str(self.locale.datetime_formats["medium"])
+        time = {"dateTime": _unquoted(both).replace("{1}", "%x").replace("{0}", "%X"),
+                "date": _d3_time(self.locale.date_formats["short"].pattern),
+                "time": _d3_time(self.locale.time_formats["medium"].pattern),
+                "periods": am_pm,
+                "days": [names[1]["wide"][i] for i in sunday_first],
+                "shortDays": [names[1]["abbreviated"][i] for i in sunday_first],
+                "months": [names[0]["wide"][i] for i in range(1, 13)],
+                "shortMonths": [names[0]["abbreviated"][i] for i in range(1, 13)]}
+        return {"number": number, "time": time}
+
     def size(self, size: int) -> str:
         """A file size in bytes as people read it ("812 bytes", "12.3 KB", "4.1 MB"; 1 KB = 1024
         bytes): the number by CLDR, the unit from the catalogue."""
@@ -112,6 +148,30 @@ class Language:
         year and its abbreviation ("20\u00a0December", "2026\u00a0г.")."""
         text = text.replace(" ", "\u00a0", 1)
         return re.sub(r"(\d) (?=\w{1,3}\.)", "\\1\u00a0", text)
+
+
+# CLDR date field (its letters) → d3-time-format directive (d3-time-format's README).
+_D3_FIELDS = {"y": "%Y", "yyyy": "%Y", "yy": "%y", "M": "%-m", "MM": "%m", "MMM": "%b", "MMMM": "%B",
+              "L": "%-m", "LL": "%m", "LLL": "%b", "LLLL": "%B", "d": "%-d", "dd": "%d",
+              "E": "%a", "EE": "%a", "EEE": "%a", "EEEE": "%A", "c": "%a", "ccc": "%a", "cccc": "%A",
+              "H": "%-H", "HH": "%H", "h": "%-I", "hh": "%I", "m": "%-M", "mm": "%M",
+              "s": "%-S", "ss": "%S", "a": "%p", "b": "%p", "B": "%p"}
+
+
+def _unquoted(pattern: str) -> str:
+    """A CLDR pattern's literal text as it prints ('at' → at, '' → ')."""
+    return re.sub(r"'([^']*)'", lambda m: m.group(1) or "'", pattern)
+
+
+def _d3_time(pattern: str) -> str:
+    """A CLDR date or time pattern (`dd.MM.y`, `H:mm:ss`) as a d3-time-format specifier
+    (`%d.%m.%Y`, `%-H:%M:%S`); a field d3 has no directive for (an era) is left out."""
+    from babel.dates import parse_pattern
+
+    def field(match: re.Match[str]) -> str:
+        return _D3_FIELDS.get(match.group(1), "")
+
+    return re.sub(r"%\((\w+)\)s", field, parse_pattern(pattern).format).strip()
 
 
 def language(tag: str) -> Language:

@@ -725,7 +725,7 @@ class _Numbering:
                 tables.append(Table(anchor, number, block.spec, doc.slug, caption, block.rows, html))
             else:
                 figures.append(Figure(anchor, number, block.spec, doc.slug, caption, block.rows, block.asset, html,
-                                      block.shapes, block.vegalite))
+                                      block.shapes, block.vegalite, self.words.tag))
         body = dataclasses.replace(doc.body, headings=headings, blocks=MappingProxyType(
             {b.site.key: b.spec.id for b in doc.blocks}))
         return Chapter(doc.slug, doc.number, doc.head, body, tuple(figures), tuple(tables), doc.body.words, doc.shown)

@@ -344,6 +344,7 @@ class Figure:
     caption_html: str = ""  # as HTML phrasing content (markdown.phrasing), for lists of figures
     shapes: str = ""  # a map's boundaries, TopoJSON as checked at load
     vegalite: str = ""  # a vega-lite figure's specification as JSON, its data file's rows in it
+    language: str = "en"  # the report's (BCP 47): how its chart writes numbers and the publisher's words
 
     @property
     def alt(self) -> str:

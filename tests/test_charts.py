@@ -152,3 +152,34 @@ def test_boundaries_are_a_named_topology_of_bounded_size() -> None:
     assert topology_problem({"type": "FeatureCollection"}) == "not a TopoJSON Topology"
     assert topology_problem({**topo, "objects": {}}) == "no GeometryCollection named countries"
     assert topology_problem({**topo, "arcs": [[[0, 0]] * (MAX_MAP_POINTS + 1)]}) == f"more than {MAX_MAP_POINTS} positions"
+
+
+@pytest.mark.parametrize(("tag", "decimal", "group", "words"), [
+    ("ru", ",", "\u00a0", ("Министры", "Столица")), ("kk-KZ", ",", "\u00a0", ("Министрлер", "Елорда")),
+    ("ja", ".", ",", ("閣僚", "首都")), ("en", ".", ",", ("Ministerial", "Capital"))])
+def test_charts_write_numbers_and_words_as_the_reports_language_does(tag: str, decimal: str, group: str,
+                                                                     words: tuple[str, ...]) -> None:
+    """Every number a chart draws (value labels, axis ticks, an author's own specification's axes)
+    follows the report language's CLDR separators, large values never turn into "1e+3", and the
+    publisher's words in a chart (timeline levels, a map's key) come from the catalogue."""
+    import dataclasses
+
+    def shown(chart: Figure) -> list[str]:
+        return [b.text for b in text_boxes(svg(dataclasses.replace(chart, language=tag), OUTPUTS["print"]))[1]]
+
+    bars = shown(figure("bar", (BarRow(label="A", value=12345.5), BarRow(label="B", value=1500)), unit="t"))
+    assert f"12{group}345{decimal}5 t" in bars and f"1{group}500 t" in bars
+    points = tuple(PointRow(date=f"{2010 + i}", value=1200 + 1000 * i, series="S") for i in range(5))
+    ticks = shown(figure("line", points))
+    assert f"5{group}000" in ticks and not any("e+" in t for t in ticks), ticks
+    assert f"1{group}000" in "".join(shown(_own_big()))
+    events = (TimelineRow(date="2020", level="ministerial", label="x"), TimelineRow(date="2021", level="summit"))
+    assert words[0] in shown(figure("timeline", events))
+    assert words[1] in shown(_map())
+
+
+def _own_big() -> Figure:
+    body = {"data": {"values": [{"a": "A", "b": 2800}, {"a": "B", "b": 5500}]},
+            "mark": "bar", "encoding": {"x": {"field": "a", "type": "nominal"}, "y": {"field": "b", "type": "quantitative"}}}
+    spec = FigureSpec(id="fig:own", kind="vega-lite", caption=None, alt="A chart.", vegalite="x.json")  # type: ignore[arg-type]
+    return Figure("fig-own", 1, spec, "c", "A chart", (), vegalite=json.dumps(body))
