@@ -267,24 +267,40 @@ def with_title(drawing: str, ident: str, alt: str) -> str:
 
 def standalone(drawing: str, text: str, cache: Any = None) -> str:
     """The drawing as a file shown through <img>: the fonts it uses embedded, since an image
-    cannot use the page's. `text`: the characters the fonts keep (those of every chart of the
-    report, so that one cut serves them all; subsetting is cached in `cache`)."""
+    cannot use the page's — Inter, and the Japanese face where the drawing holds CJK characters
+    (its own or the catalogue's words: "閣僚"), which no reading system is sure to have. `text`:
+    the characters the fonts keep (those of every chart of the report, so that one cut serves
+    them all; subsetting is cached in `cache`)."""
+    from .fonts import FALLBACK_FACES, visible_text
+
+    kept = "".join(sorted(set(text)))
     faces = []
     for weight, name in ((400, "Inter-Regular.otf"), (600, "Inter-SemiBold.otf"), (700, "Inter-Bold.otf")):
-        if weight == 400 or re.search(rf'font-weight="({weight}|{"bold" if weight == 700 else "x"})"', drawing):
-            faces.append(_face(weight, name, "".join(sorted(set(text))), cache))
+        if weight == 400 or _uses(drawing, weight):
+            faces.append(_face("Inter", weight, name, kept, cache))
+    family = "Inter, sans-serif"
+    if any(c >= "\u2e80" for c in visible_text(drawing)):  # fonts.subset_font: where the fallback face starts
+        for weight, name in zip((400, 700), FALLBACK_FACES, strict=True):
+            if weight == 400 or _uses(drawing, 600) or _uses(drawing, 700):
+                faces.append(_face("Noto Sans CJK JP", weight, name, kept, cache))
+        family = "Inter, 'Noto Sans CJK JP', sans-serif"
     style = "<style>" + "".join(faces) + "</style>"
-    drawing = re.sub(r'font-family="Inter"', 'font-family="Inter, sans-serif"', drawing)
+    drawing = re.sub(r'font-family="Inter"', f'font-family="{family}"', drawing)
     return re.sub(r"(<svg\b[^>]*>)", lambda m: m.group(1) + style, drawing, count=1)
 
 
+def _uses(drawing: str, weight: int) -> bool:
+    """Whether a drawing sets text in `weight` (600, or 700: also written "bold")."""
+    return re.search(rf'font-weight="({weight}|{"bold" if weight == 700 else "x"})"', drawing) is not None
+
+
 @lru_cache(maxsize=8)
-def _face(weight: int, name: str, text: str, cache: Any) -> str:
-    """An @font-face rule with the bundled font cut to `text`, as a data URL."""
+def _face(family: str, weight: int, name: str, text: str, cache: Any) -> str:
+    """An @font-face rule for `family` with the bundled font `name` cut to `text`, as a data URL."""
     from .fonts import subset_font
 
     data = base64.b64encode(subset_font(FONTS / name, text, cache)).decode("ascii")
-    return (f'@font-face{{font-family:"Inter";font-weight:{weight};'
+    return (f'@font-face{{font-family:"{family}";font-weight:{weight};'
             f'src:url(data:font/otf;base64,{data}) format("opentype")}}')
 
 

@@ -183,3 +183,19 @@ def _own_big() -> Figure:
             "mark": "bar", "encoding": {"x": {"field": "a", "type": "nominal"}, "y": {"field": "b", "type": "quantitative"}}}
     spec = FigureSpec(id="fig:own", kind="vega-lite", caption=None, alt="A chart.", vegalite="x.json")  # type: ignore[arg-type]
     return Figure("fig-own", 1, spec, "c", "A chart", (), vegalite=json.dumps(body))
+
+
+def test_a_chart_shown_as_an_image_carries_the_japanese_face_it_needs() -> None:
+    """An <img> chart cannot use the page's fonts: one holding Japanese words (the catalogue's
+    level names here) embeds the Japanese face too, cut to the charts' characters; one without
+    CJK text embeds Inter alone."""
+    import dataclasses
+
+    from publisher.chart import standalone
+
+    events = (TimelineRow(date="2020", level="ministerial", label="第1回"), TimelineRow(date="2021", level="summit"))
+    japanese = svg(dataclasses.replace(figure("timeline", events), language="ja"), OUTPUTS["web"])
+    shown = standalone(japanese, "".join(b.text for b in text_boxes(japanese)[1]))
+    assert 'font-family:"Noto Sans CJK JP"' in shown and "'Noto Sans CJK JP'" in shown
+    english = svg(figure("timeline", events[1:]), OUTPUTS["web"])
+    assert "Noto Sans CJK JP" not in standalone(english, "Summit2021")
