@@ -123,10 +123,24 @@ def load_sources(out: Path) -> dict[str, str]:
 
 
 def outputs_exist(out: Path, target: str) -> bool:
-    """Whether every file the target wrote last time is still there."""
+    """Whether every file the target wrote last time is still there as it was written: its
+    SHA-256 as recorded (a file truncated, damaged or edited since is built again). A manifest
+    that records no digests (an older publisher's) counts as not there."""
     entry = _read(out).get(target)
     files = entry.get("files") if isinstance(entry, dict) else None
-    return isinstance(files, list) and bool(files) and all((out / str(f)).exists() for f in files)
+    recorded = entry.get("sha256") if isinstance(entry, dict) else None
+    if not isinstance(files, list) or not files or not isinstance(recorded, dict):
+        return False
+    return all(recorded.get(str(f)) == _file_sha256(out / str(f)) for f in files)
+
+
+def _file_sha256(path: Path) -> str | None:
+    """The SHA-256 of a file's bytes (hex), None if it cannot be read (missing, a folder)."""
+    try:
+        with path.open("rb") as file:
+            return hashlib.file_digest(file, "sha256").hexdigest()
+    except OSError:
+        return None
 
 
 def files(out: Path, targets: tuple[str, ...]) -> dict[str, list[Path]]:
@@ -149,13 +163,16 @@ def warned(out: Path) -> set[str]:
 def save(out: Path, digests: dict[str, str], files: dict[str, list[Path]], sources: dict[str, str],
          folder: Path | None = None, warnings: int = 0) -> list[Path]:
     """Record the digests and files of the targets just built (and how many warnings the build
-    logged), and the content files read, over the manifest of OUT; write it into FOLDER/.build/
-    (a build's stage; default: OUT), with the toolchain they were built with beside it
-    (build-info.json). Returns their paths relative to FOLDER."""
+    logged), the SHA-256 of each of their files as written (in FOLDER) and the content files read,
+    over the manifest of OUT; write it into FOLDER/.build/ (a build's stage; default: OUT), with
+    the toolchain they were built with beside it (build-info.json). Returns their paths relative
+    to FOLDER."""
     data = _read(out)
     data["sources"] = dict(sorted(sources.items()))
     for target, digest in digests.items():
-        data[target] = {"digest": digest, "files": sorted(p.as_posix() for p in files.get(target, []))}
+        names = sorted(p.as_posix() for p in files.get(target, []))
+        data[target] = {"digest": digest, "files": names,
+                        "sha256": {name: _file_sha256((folder or out) / name) for name in names}}
         if warnings:
             data[target]["warnings"] = warnings
     folder = folder or out

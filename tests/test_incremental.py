@@ -72,6 +72,24 @@ def test_missing_output_is_rebuilt(content, tmp_path):
     assert len(list(out.glob("*.epub"))) == 1
 
 
+def test_a_damaged_output_is_rebuilt(content, tmp_path):
+    """A file that is there but not as the build wrote it — truncated (a full disk, a copy cut
+    short) or overwritten with other bytes of the same length — is built again, not reported
+    "Up to date"."""
+    out = tmp_path / "out"
+    assert build(content, out).exit_code == 0
+    written = {p: p.read_bytes() for p in [*out.glob("*.pdf"), *out.glob("*.epub"), out / "index.html"]}
+    screen, epub, index = next(out.glob("*-screen.pdf")), next(out.glob("*.epub")), out / "index.html"
+    with screen.open("r+b") as file:
+        file.truncate(screen.stat().st_size // 2)
+    epub.write_bytes(b"PK" + written[epub][2:-1] + b"!")  # same length, other bytes
+    index.write_text(index.read_text(encoding="utf-8")[:-1] + "!", encoding="utf-8")
+    result = run_cli("--content", str(content), "--out", str(out))
+    assert result.exit_code == 0 and "Up to date" not in result.output, result.output
+    assert all(path.read_bytes() == data for path, data in written.items())
+    assert run_cli("--content", str(content), "--out", str(out)).output.startswith("Up to date")
+
+
 def test_broken_template_leaves_outputs_unchanged(content, tmp_path, monkeypatch):
     out = tmp_path / "out"
     assert build(content, out).exit_code == 0
