@@ -262,6 +262,44 @@ def _served(folder: Path) -> tuple[Any, str]:
     return server, f"http://127.0.0.1:{server.server_address[1]}/"
 
 
+# Words of table cells that the browser broke across lines (a part of a word on each line): a
+# word here runs between spaces, hyphens, dashes and slashes, where a line may end.
+BROKEN_WORDS = """() => {
+  const broken = [];
+  for (const cell of document.querySelectorAll('table th, table td')) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const m of node.data.matchAll(/[^\\s\\-\u2010\u2013\u2014\\/]+/g)) {
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        const tops = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+        if (tops.size > 1) broken.push(m[0]);
+      }
+    }
+  }
+  return broken;
+}"""
+
+
+@pytest.mark.parametrize("width", [*PHONES, 1280])
+def test_web_tables_keep_their_words_whole(browser, real_built, width):
+    """No table cell of the web edition cuts a word across lines ("Kazakh|stan", "[14, 144|]"):
+    on a phone a table is a list of cards, on a wider screen its columns are at least a word wide."""
+    server, base = _served(real_built.out)
+    tab = browser.new_page(viewport={"width": width, "height": 800})
+    problems = []
+    try:
+        for path in pages(real_built.out):
+            tab.goto(base + path)
+            problems += [f"{path}: {word!r} is broken across lines" for word in tab.evaluate(BROKEN_WORDS)]
+    finally:
+        tab.close()
+        server.shutdown()
+        server.server_close()
+    assert problems == []
+
+
 @pytest.mark.parametrize("width", PHONES)
 def test_web_pages_fit_a_phone_tables_scroll_with_a_cue_and_chart_text_is_legible(browser, real_built, width):
     server, base = _served(real_built.out)
