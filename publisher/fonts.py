@@ -90,8 +90,40 @@ def _first(missing: set[str], report: Report) -> tuple[str, str] | None:
     for shown, text in files:
         at = min((i for i in (text.find(ch) for ch in missing) if i >= 0), default=-1)
         if at >= 0:
-            return text[at], f"{shown}:{text.count(chr(10), 0, at) + 1}"
+            return text[at], f"{shown}:{text.count(chr(10), 0, at) + 1}: {field_at(shown, text, at)}"
     return None
+
+
+_KEY = re.compile(r"(?:^|[{,\s-])([A-Za-z_][\w-]*)\s*:(?:\s|$)")
+
+
+def field_at(shown: str, text: str, at: int) -> str:
+    """The field that the character at offset `at` of a content file (or catalogue) belongs to,
+    as errors name fields: the YAML key it stands under (the last `key:` before it on its line,
+    else the nearest line above that is no deeper than its own), prefixed with the block's kind
+    inside a Markdown ```figure or ```table block; `text` in a Markdown body; `msgstr` in a
+    message catalogue."""
+    if shown.endswith(".po"):
+        return "msgstr"
+    prefix = ""
+    if shown.endswith(".md"):
+        head = re.match(r"---\r?\n.*?\r?\n---[ \t]*(?:\r?\n|$)", text, re.S)
+        if not (head and at < head.end()):
+            fences = list(re.finditer(r"^```[ \t]*(\w*)[^\n]*$", text[:at], re.M))
+            if len(fences) % 2 == 0 or not fences[-1].group(1):  # outside any fence, or in a plain one
+                return "text"
+            prefix = fences[-1].group(1) + "."
+    start = text.rfind("\n", 0, at) + 1
+    line = text[start:text.find("\n", at) if "\n" in text[at:] else len(text)]
+    before = [m.group(1) for m in _KEY.finditer(text[start:at])]
+    if before:
+        return prefix + before[-1]
+    depth = len(line) - len(line.lstrip(" -"))
+    for above in reversed(text[:start].splitlines()):
+        found = re.match(r"^([ -]*)([A-Za-z_][\w-]*)\s*:", above)
+        if found and len(found.group(1)) <= depth:
+            return prefix + found.group(2)
+    return prefix.rstrip(".") or "text"
 
 
 @dataclass(frozen=True)

@@ -171,7 +171,7 @@ def test_glyph_guard_names_file_and_line(tmp_path: Path) -> None:
     chapter.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = run_cli("pdf", "--content", str(content), "--out", str(tmp_path / "out"), "-q")
     assert result.exit_code == 1
-    assert f"chapters/01-ryuryo.md:{at + 1}: character '한' (U+D55C) is not in any bundled font" in result.output
+    assert f"chapters/01-ryuryo.md:{at + 1}: text: character '한' (U+D55C) is not in any bundled font" in result.output
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.pdf"))
 
 

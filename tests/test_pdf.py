@@ -214,6 +214,23 @@ def test_print_edition_has_bleed_and_trim(fixture_built):
     assert media[3] - media[1] == pytest.approx(a4[1] + 2 * 12 / 25.4 * 72, abs=0.5)  # bleed and marks
 
 
+@pytest.mark.parametrize(("shown", "text", "char", "field"), [
+    ("content/report.yaml", "title: A\nsubtitle: B\u00e9\n", "\u00e9", "subtitle"),
+    ("content/data/places.yaml", "- {name: Astana, lon: 71, label: A\u00e9}\n", "\u00e9", "label"),
+    ("content/references.yaml", "- id: a\n  title: X\n  authors:\n    - Y\u00e9\n", "Y", "authors"),
+    ("content/chapters/1.md", "---\ntitle: T\nsummary: S\u00e9\n---\n\nBody\n", "\u00e9", "summary"),
+    ("content/chapters/1.md", "---\ntitle: T\n---\n\nBody\n\n```figure\nid: fig:a\ncaption: C\u00e9\n```\n", "C",
+     "figure.caption"),
+    ("content/chapters/1.md", "---\ntitle: T\n---\n\n```\nkey: \u00e9\n```\n\u00e9\n", "\u00e9", "text"),
+    ("locales/ru/LC_MESSAGES/messages.po", 'msgid "a"\nmsgstr "\u00e9"\n', "\u00e9", "msgstr"),
+])
+def test_a_character_in_a_content_file_is_named_by_its_field(shown, text, char, field):
+    """The missing-glyph error names the field as well as the file and line (fonts.field_at)."""
+    from publisher.fonts import field_at
+
+    assert field_at(shown, text, text.find(char)) == field
+
+
 def test_missing_glyph_fails_the_build(content, tmp_path):
     from tests.conftest import run_cli
 
@@ -225,7 +242,7 @@ def test_missing_glyph_fails_the_build(content, tmp_path):
     out = tmp_path / "out"
     result = run_cli("pdf", "--content", str(content), "--out", str(out), "-q")
     assert result.exit_code == 1
-    assert result.output.startswith(f"Error: {chapter.relative_to(content.parent)}:{line}: character '대' (U+B300) "
+    assert result.output.startswith(f"Error: {chapter.relative_to(content.parent)}:{line}: text: character '대' (U+B300) "
                                     "is not in any bundled font (and 1 more); the PDF would silently drop it")
     assert not out.exists() or not list(out.glob("*.pdf"))
 
