@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from . import journal
+from .errors import OutputError, display_path
 from .formats import STATE, TARGETS
 from .lock import build_lock
 
@@ -42,8 +43,18 @@ class Stage:
         output folder and delete `removals` (relative to it); return the files moved.
 
         Call it holding the output folder's lock. The journal is written first: if the build is
-        killed from then on, the next build completes the commit.
+        killed from then on, the next build completes the commit. Raises OutputError, before
+        anything is moved, when something that is not a file stands where a file goes (a folder
+        named `index.html`), or a file where a folder goes: a commit that could not finish would
+        be retried by every later build.
         """
+        for path in moves:
+            blocker = next((self.out / path.parents[i] for i in range(len(path.parts) - 2, -1, -1)
+                            if (self.out / path.parents[i]).is_file()), None)
+            if (self.out / path).is_dir() or blocker is not None:
+                shown = display_path(blocker or self.out / path)
+                kind = "a file where the build puts a folder" if blocker else "a folder where the build puts a file"
+                raise OutputError(f"{shown}: is {kind}; move it away and build again")
         record = journal.Journal(self.path.name, tuple(p.as_posix() for p in moves),
                                  tuple(p.as_posix() for p in removals))
         record.write(self.out)

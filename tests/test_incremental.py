@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -173,3 +174,28 @@ def test_the_lock_makes_a_second_build_wait(tmp_path):
         order.append("first")
     waiter.join(5)
     assert order == ["first", "second"]
+
+
+@pytest.mark.parametrize("where", ["index.html", "read"])
+def test_something_in_the_way_of_an_output_is_named_and_nothing_moves(content, tmp_path, where):
+    """A folder where the build puts a file (or a file where it puts a folder) fails the build
+    with a one-line error naming it in the output folder (not the build's stage), exit 1, the
+    other outputs untouched; once it is moved away the next build completes."""
+    out = tmp_path / "out"
+    assert build(content, out).exit_code == 0
+    before = stamps(out)
+    blocked = out / where
+    if blocked.is_dir():
+        shutil.rmtree(blocked)
+        blocked.write_text("mine", encoding="utf-8")
+    else:
+        blocked.unlink()
+        (blocked / "mine").mkdir(parents=True)
+    result = build(content, out, "--force")
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and str(blocked) in lines[0] and "stage-" not in lines[0], lines
+    assert {k: v for k, v in stamps(out).items() if not k.startswith(where)} == \
+        {k: v for k, v in before.items() if not k.startswith(where)}
+    shutil.rmtree(blocked) if blocked.is_dir() else blocked.unlink()
+    assert build(content, out).exit_code == 0 and (out / "index.html").is_file()
