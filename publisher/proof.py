@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -40,13 +41,14 @@ def contact_sheet(pdf: Path, target: Path, dpi: int = 40) -> Path:
                 sizes.append(page.size)
         width = max(w for w, _ in sizes)
         height = max(h for _, h in sizes)
-        rows = -(-len(files) // COLUMNS)
+        columns = min(COLUMNS, len(files))  # a one-page file (the cover wrap) is not set in a wide grey grid
+        rows = -(-len(files) // columns)
         label = ImageFont.truetype(str(FONTS / "Inter-Regular.otf"), 14)
-        sheet = Image.new("RGB", (COLUMNS * (width + GAP) + GAP, rows * (height + GAP + 20) + GAP), (96, 96, 96))
+        sheet = Image.new("RGB", (columns * (width + GAP) + GAP, rows * (height + GAP + 20) + GAP), (96, 96, 96))
         draw = ImageDraw.Draw(sheet)
         for index, path in enumerate(files):  # one page in memory at a time
-            x = GAP + (index % COLUMNS) * (width + GAP)
-            y = GAP + (index // COLUMNS) * (height + GAP + 20)
+            x = GAP + (index % columns) * (width + GAP)
+            y = GAP + (index // columns) * (height + GAP + 20)
             with Image.open(path) as page:
                 sheet.paste(page.convert("RGB"), (x, y))
             draw.text((x, y + height + 3), str(index + 1), font=label, fill=(255, 255, 255))
@@ -59,8 +61,16 @@ def contact_sheet(pdf: Path, target: Path, dpi: int = 40) -> Path:
 
 
 def write_proofs(out: Path) -> list[Path]:
-    """One contact sheet per PDF in the output folder, in out/proof/."""
+    """One contact sheet per PDF in the output folder, in out/proof/: all of them or none (each
+    is made in a temporary folder beside them and moved into place once every PDF has rendered).
+    Raises ReportError if there is no PDF or one cannot be rendered."""
     pdfs = sorted(out.glob("*.pdf"))
     if not pdfs:
         raise ReportError(f"no PDF in {out}: build first (python build.py pdf)")
-    return [contact_sheet(pdf, out / "proof" / f"{pdf.stem}.png") for pdf in pdfs]
+    folder = out / "proof"
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder, prefix=".making-") as temp:
+        made = [contact_sheet(pdf, Path(temp) / f"{pdf.stem}.png") for pdf in pdfs]
+        for sheet in made:
+            os.replace(sheet, folder / sheet.name)
+        return [folder / sheet.name for sheet in made]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 
 from publisher.cli import main
 from tests.conftest import run_cli
@@ -71,3 +72,24 @@ def test_progress_bar_on_a_terminal(capsys):
     progress.step("Two")
     progress.close()
     assert "Building" in capsys.readouterr().err
+
+
+def test_proof_sheets_are_all_made_or_none(fixture_built, tmp_path):
+    """`proof` makes one contact sheet per PDF, a one-page file (the cover wrap) on a sheet as
+    wide as its page; when one PDF cannot be rendered it fails naming it and writes no sheet."""
+    from PIL import Image
+
+    out = tmp_path / "out"
+    out.mkdir()
+    for pdf in fixture_built.out.glob("*.pdf"):
+        shutil.copy(pdf, out / pdf.name)
+    (out / "zz-broken.pdf").write_bytes(b"%PDF-1.7\n% cut short")
+    result = run_cli("proof", "--out", str(out))
+    assert result.exit_code == 1 and "zz-broken.pdf" in result.output
+    assert not (out / "proof").exists() or not list((out / "proof").iterdir())
+    (out / "zz-broken.pdf").unlink()
+    assert run_cli("proof", "--out", str(out)).exit_code == 0
+    sheets = sorted(p.name for p in (out / "proof").iterdir())
+    assert sheets == sorted(p.stem + ".png" for p in out.glob("*.pdf"))
+    with Image.open(next((out / "proof").glob("*-cover.png"))) as cover:
+        assert cover.width < 2 * cover.height  # one wrap, not a grid of eight columns
