@@ -57,8 +57,19 @@ LEVELS = {
 OTHER_LEVEL = ("#595959", "triangle-down")
 FOCUS = "#a9cfe8"  # the countries a map is about
 ROUTE = "#d55e00"  # routes on a map, and the ports on them
-# A map's places: their mark and its colour (what the key calls them: `_place_names`).
+# A map's places: their mark and its colour (what the key calls them: `place_names`).
 PLACES = {"capital": ("circle", INK), "city": ("circle", MUTED), "port": ("square", ROUTE)}
+
+
+def level_name(level: str, words: Language) -> str:
+    """A timeline level as the chart and its data table name it: the publisher's word for a
+    known level (the catalogue), else the author's name with its hyphens as spaces, capitalised."""
+    return _level_names(words).get(level) or level.replace("-", " ").capitalize()
+
+
+def place_name(kind: str, words: Language) -> str:
+    """A kind of place on a map as its key and its data table name it (the catalogue)."""
+    return _place_names(words).get(kind, kind)
 
 
 def _level_names(words: Language) -> dict[str, str]:
@@ -71,9 +82,10 @@ def _level_names(words: Language) -> dict[str, str]:
 
 
 def _place_names(words: Language) -> dict[str, str]:
-    """What a map's key calls each kind of place, in the report's language (the catalogue)."""
-    return {"capital": words.pgettext("map key", "Capital"), "city": words.pgettext("map key", "City"),
-            "port": words.pgettext("map key", "Port")}
+    """What a map calls each kind of place, in the report's language (the catalogue)."""
+    return {"capital": words.pgettext("place on a map", "Capital"), "city": words.pgettext("place on a map", "City"),
+            "port": words.pgettext("place on a map", "Port"),
+            "waypoint": words.pgettext("place on a map", "Waypoint")}
 
 
 @dataclass(frozen=True)
@@ -335,10 +347,8 @@ def _config(out: Output, words: Language) -> dict[str, Any]:
 
 def _shown(value: float, unit: str, words: Language) -> str:
     """A value as its label shows it: with the language's separators (CLDR) and as many decimals
-    as the data gives ("1,500 meetings", "12,5 км"), then its unit."""
-    digits = repr(float(value))
-    decimals = 0 if float(value).is_integer() else len(digits.split(".")[1]) if "e" not in digits else None
-    return f"{words.number(value, decimals)} {unit}".strip()
+    as the data gives ("1,500 meetings", "12,5 км", "0,00001 т"), then its unit."""
+    return f"{words.data_number(value)} {unit}".strip()
 
 
 def _rows(figure: Figure) -> list[dict[str, Any]]:
@@ -507,10 +517,6 @@ def _line(figure: Figure, out: Output) -> dict[str, Any]:
 
 # --- timelines -------------------------------------------------------------------------------
 
-def _level_name(level: str, known: dict[str, str]) -> str:
-    """A level's name on its lane: the publisher's word for a known level, else the author's
-    name with its hyphens as spaces."""
-    return known.get(level) or level.replace("-", " ").capitalize()
 
 
 def _timeline(figure: Figure, out: Output) -> dict[str, Any]:
@@ -520,8 +526,8 @@ def _timeline(figure: Figure, out: Output) -> dict[str, Any]:
     rows: Sequence[TimelineRow] = figure.rows  # type: ignore[assignment]
     levels = [lv for lv in LEVELS if any(r.level == lv for r in rows)]
     levels += sorted({r.level for r in rows} - set(levels))
-    known = _level_names(language(figure.language))
-    names = {lv: _level_name(lv, known) for lv in levels}
+    words = language(figure.language)
+    names = {lv: level_name(lv, words) for lv in levels}
     times = [_year(r.date) for r in rows]
     first, last = int(min(times)), int(max(times)) + 1
     pad = 2  # the theme's padding
@@ -744,8 +750,7 @@ def _stretches(rows: Sequence[PlaceRow]) -> list[list[PlaceRow]]:
 
 def _map_key(rows: Sequence[PlaceRow], out: Output, words: Language) -> dict[str, Any]:
     """The map's key: an entry per kind of place and per route (wide: side by side)."""
-    called = _place_names(words)
-    entries = [(kind, called[kind]) for kind in PLACES if any(r.kind == kind for r in rows)]
+    entries = [(kind, place_name(kind, words)) for kind in PLACES if any(r.kind == kind for r in rows)]
     entries += [("route", route) for route in dict.fromkeys(r.route for r in rows if r.route)]
     symbols, texts = [], []
     x, y = 0.0, out.text * 0.75

@@ -12,7 +12,7 @@ from typing import Any
 
 from markdown_it.common.utils import escapeHtml as esc
 
-from .chart import OUTPUTS, svg, with_title
+from .chart import OUTPUTS, level_name, place_name, svg, with_title
 from .formats import asset_href
 from .language import Language, language
 from .markdown import Inline, html_id
@@ -39,23 +39,42 @@ def draw(figure: Figure) -> str:
     return with_title(svg(figure, OUTPUTS["print"]), html_id(figure.spec.id), figure.alt)
 
 
-def data_rows(figure: Figure, words: Language | None = None) -> tuple[list[str], list[list[str]]]:
+def data_rows(figure: Figure, words: Language | None = None,
+              shown: bool = False) -> tuple[list[str], list[list[str]]]:
     """A chart's data as (column names, in `words`'s language (English by default), rows of text):
-    its data file's rows, or the data of a vega-lite specification."""
-    words = words or language("en")
+    its data file's rows, or the data of a vega-lite specification. `shown`: as a reader reads
+    it beside the chart (numbers and dates as the language writes them, timeline levels and kinds
+    of place by the chart's own words); else as the data file gives it (the CSV)."""
     import json
+
+    words = words or language("en")
+
+    def cell(name: str, value: Any) -> str:
+        if value is None:
+            return ""
+        if not shown:
+            return _text(value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return words.data_number(value)
+        if name == "date" and re.fullmatch(r"\d{4}(-\d{2}){0,2}", str(value)):
+            return words.date(str(value))
+        if name == "level":
+            return level_name(str(value), words)
+        if name == "kind" and figure.spec.kind == "map":
+            return place_name(str(value), words)
+        return str(value)
 
     if figure.spec.kind == "vega-lite":
         values = json.loads(figure.vegalite).get("data", {})
         records = values.get("values", []) if isinstance(values, dict) else []
         records = [r for r in records if isinstance(r, dict)]
         keys = list(dict.fromkeys(k for r in records for k in r))
-        return keys, [["" if r.get(k) is None else _text(r.get(k)) for k in keys] for r in records]
+        return keys, [[cell("", r.get(k)) for k in keys] for r in records]
     if not figure.rows:
         return [], []
     names = [f.name for f in fields(figure.rows[0]) if f.name in COLUMNS]
     used = [n for n in names if any(getattr(r, n) not in ("", None) for r in figure.rows)]
-    return ([words.gettext(COLUMNS[n]) for n in used], [[_text(getattr(r, n)) for n in used] for r in figure.rows])
+    return ([words.gettext(COLUMNS[n]) for n in used], [[cell(n, getattr(r, n)) for n in used] for r in figure.rows])
 
 
 def _text(value: Any) -> str:
@@ -79,10 +98,12 @@ def data_table_html(figure: Figure, csv_href: str, words: Language | None = None
     download (the sources are in the figure's source line, not repeated); its words in `words`'s
     language (English by default)."""
     words = words or language("en")
-    columns, rows = data_rows(figure, words)
+    columns, rows = data_rows(figure, words, shown=True)
     keep = [i for i, c in enumerate(columns) if c != words.gettext(COLUMNS["sources"])]
     head = "".join(f'<th scope="col">{esc(columns[i])}</th>' for i in keep)
-    body = "".join("<tr>" + "".join((f'<th scope="row">{esc(row[i])}</th>' if n == 0 else f"<td>{esc(row[i])}</td>")
+    # Each cell says its column (data-label): a phone shows the rows as cards (web.css, epub.css).
+    body = "".join("<tr>" + "".join((f'<th scope="row">{esc(row[i])}</th>' if n == 0
+                                     else f'<td data-label="{esc(columns[i])}">{esc(row[i])}</td>')
                                     for n, i in enumerate(keep)) + "</tr>" for row in rows)
     number = {"number": figure.number}
     summary = esc(words.gettext("Data of figure %(number)s as a table") % number)
@@ -148,6 +169,10 @@ def svg_png(drawing: str) -> bytes:
     if key is not None and key.is_file():
         return key.read_bytes()
     fonts = [str(path) for path in sorted(FONTS.glob("*.[ot]tf"))]
+    # A text holding Japanese is set in the Japanese face outright: for a character Inter lacks
+    # resvg falls back to the first file that has it, whatever the weight (all of it was bold).
+    drawing = re.sub(r'(<text\b[^>]*?font-family=")Inter("[^>]*>[^<]*[\u2e80-\U0002ffff])',
+                     r"\1Noto Sans CJK JP\2", drawing)
     data = bytes(resvg_py.svg_to_bytes(svg_string=drawing, zoom=2, skip_system_fonts=True, font_files=fonts,
                                        font_family="Inter", sans_serif_family="Inter", serif_family="Charis SIL"))
     if key is not None:

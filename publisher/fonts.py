@@ -94,36 +94,55 @@ def _first(missing: set[str], report: Report) -> tuple[str, str] | None:
     return None
 
 
-_KEY = re.compile(r"(?:^|[{,\s-])([A-Za-z_][\w-]*)\s*:(?:\s|$)")
-
-
 def field_at(shown: str, text: str, at: int) -> str:
     """The field that the character at offset `at` of a content file (or catalogue) belongs to,
-    as errors name fields: the YAML key it stands under (the last `key:` before it on its line,
-    else the nearest line above that is no deeper than its own), prefixed with the block's kind
-    inside a Markdown ```figure or ```table block; `text` in a Markdown body; `msgstr` in a
+    as errors name fields: the innermost YAML key whose value holds it (found by composing the
+    YAML with PyYAML, which knows where each node starts and ends), prefixed with the block's
+    kind inside a Markdown ```figure or ~~~table block; `text` in a Markdown body; `msgstr` in a
     message catalogue."""
     if shown.endswith(".po"):
         return "msgstr"
-    prefix = ""
-    if shown.endswith(".md"):
-        head = re.match(r"---\r?\n.*?\r?\n---[ \t]*(?:\r?\n|$)", text, re.S)
-        if not (head and at < head.end()):
-            fences = list(re.finditer(r"^```[ \t]*(\w*)[^\n]*$", text[:at], re.M))
-            if len(fences) % 2 == 0 or not fences[-1].group(1):  # outside any fence, or in a plain one
-                return "text"
-            prefix = fences[-1].group(1) + "."
-    start = text.rfind("\n", 0, at) + 1
-    line = text[start:text.find("\n", at) if "\n" in text[at:] else len(text)]
-    before = [m.group(1) for m in _KEY.finditer(text[start:at])]
-    if before:
-        return prefix + before[-1]
-    depth = len(line) - len(line.lstrip(" -"))
-    for above in reversed(text[:start].splitlines()):
-        found = re.match(r"^([ -]*)([A-Za-z_][\w-]*)\s*:", above)
-        if found and len(found.group(1)) <= depth:
-            return prefix + found.group(2)
-    return prefix.rstrip(".") or "text"
+    if not shown.endswith(".md"):
+        return _yaml_key(text, at) or "text"
+    head = re.match(r"---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|$)", text, re.S)
+    if head and at < head.end():
+        return _yaml_key(head.group(1) or "", at - head.start(1)) if head.group(1) else "text"
+    fence, kind, body = None, "", 0
+    for line in re.finditer(r"^.*$", text, re.M):
+        if line.start() > at and fence is None:
+            break
+        mark = re.match(r" {0,3}(`{3,}|~{3,})[ \t]*([\w-]*)", line.group())
+        if fence is None and mark:
+            fence, kind, body = mark.group(1), mark.group(2), line.end() + 1
+        elif fence is not None and re.fullmatch(rf" {{0,3}}{fence[0]}{{{len(fence)},}}[ \t]*", line.group()):
+            if body <= at < line.start():
+                key = _yaml_key(text[body:line.start()], at - body) if kind else ""
+                return f"{kind}.{key}" if key else kind or "text"
+            fence = None
+    return "text"
+
+
+def _yaml_key(text: str, at: int) -> str:
+    """The innermost mapping key whose value spans offset `at` of the YAML `text` ("" if none,
+    or if the text is not YAML)."""
+    import yaml
+
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return ""
+    key = ""
+    while node is not None:
+        inner = None
+        if isinstance(node, yaml.MappingNode):
+            for name, value in node.value:
+                if name.start_mark.index <= at < max(value.end_mark.index, name.end_mark.index + 1):
+                    key, inner = str(name.value), value
+                    break
+        elif isinstance(node, yaml.SequenceNode):
+            inner = next((item for item in node.value if item.start_mark.index <= at < item.end_mark.index), None)
+        node = inner
+    return key
 
 
 @dataclass(frozen=True)

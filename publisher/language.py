@@ -80,13 +80,15 @@ class Language:
         """How a chart writes numbers and dates in this language: Vega's `config.locale`, a
         d3-format locale (`number`) and a d3-time-format locale (`time`), both from CLDR.
 
-        `number`: the decimal mark, group separator and minus sign of CLDR's number symbols and
-        the group sizes of its decimal pattern ("12 345,5" in Russian and Kazakh, "12,345.5" in
-        Japanese; India's 3-then-2 groups repeated as d3 wants them). `time`: the month and
-        weekday names in their stand-alone forms, the day periods, and CLDR's short date, medium
-        time and medium date-time patterns rewritten as d3 directives (`dd.MM.y` → `%d.%m.%Y`).
-        Two limits of d3: the digits are always Latin, and CLDR's minimum grouping digits
-        (Spanish "1000" but "10 000") are not kept."""
+        `number`: the decimal mark, group separator and minus sign of CLDR's number symbols, the
+        group sizes of its decimal pattern and how its percent pattern ends ("45\u00a0%"):
+        "12 345,5" in Russian and Kazakh, "12,345.5" in Japanese; India's 3-then-2 groups
+        repeated as d3 wants them. `time`: the month and weekday names in their stand-alone forms,
+        the day periods, and CLDR's short date, medium time and medium date-time patterns
+        rewritten as d3 directives (`dd.MM.y` → `%d.%m.%Y`).
+        Limits of d3 (Vega): the digits are always Latin; CLDR's minimum grouping digits (Spanish
+        "1000" but "10 000") are not kept; and an axis of dates orders day and month by Vega's
+        own patterns ("янв. 07"), with the language's names."""
         from babel import numbers
 
         primary, secondary = self.locale.decimal_formats[None].grouping
@@ -94,7 +96,8 @@ class Language:
         number = {"decimal": numbers.get_decimal_symbol(self.locale),
                   "thousands": numbers.get_group_symbol(self.locale),
                   "grouping": grouping if primary < 100 else [100],  # a pattern without groups
-                  "currency": ["", ""], "minus": numbers.get_minus_sign_symbol(self.locale)}
+                  "currency": ["", ""], "minus": numbers.get_minus_sign_symbol(self.locale),
+                  "percent": _percent_suffix(self.locale)}
         names = self.locale.months["stand-alone"], self.locale.days["stand-alone"]
         sunday_first = [6, 0, 1, 2, 3, 4, 5]  # CLDR counts the days from Monday, d3 from Sunday
         periods = self.locale.day_periods.get("format", {})
@@ -110,6 +113,15 @@ class Language:
                 "months": [names[0]["wide"][i] for i in range(1, 13)],
                 "shortMonths": [names[0]["abbreviated"][i] for i in range(1, 13)]}
         return {"number": number, "time": time}
+
+    def data_number(self, value: float) -> str:
+        """A value of a report's data as the language writes it, with every decimal it has and
+        no more ("12 345,5", "0,00001", "1,500"): CLDR's separators, the digits as given."""
+        from decimal import Decimal
+
+        whole = isinstance(value, int) or float(value).is_integer()
+        decimals = 0 if whole else max(0, -int(Decimal(repr(float(value))).as_tuple().exponent))
+        return self.number(int(value) if decimals == 0 else value, decimals)
 
     def size(self, size: int) -> str:
         """A file size in bytes as people read it ("812 bytes", "12.3 KB", "4.1 MB"; 1 KB = 1024
@@ -156,6 +168,14 @@ _D3_FIELDS = {"y": "%Y", "yyyy": "%Y", "yy": "%y", "M": "%-m", "MM": "%m", "MMM"
               "E": "%a", "EE": "%a", "EEE": "%a", "EEEE": "%A", "c": "%a", "ccc": "%a", "cccc": "%A",
               "H": "%-H", "HH": "%H", "h": "%-I", "hh": "%I", "m": "%-M", "mm": "%M",
               "s": "%-S", "ss": "%S", "a": "%p", "b": "%p", "B": "%p"}
+
+
+def _percent_suffix(locale: Locale) -> str:
+    """What follows a percentage in CLDR's percent pattern ("%" in English, "\u00a0%" in Russian
+    and Kazakh); the bare sign for a pattern that puts it first (d3 only appends it)."""
+    pattern = str(locale.percent_formats[None].pattern).split(";")[0]
+    tail = pattern[len(pattern.rstrip("%\u00a0\u202f ")):]
+    return tail if tail.endswith("%") else "%"
 
 
 def _unquoted(pattern: str) -> str:

@@ -49,11 +49,13 @@ class Stage:
         be retried by every later build.
         """
         for path in moves:
-            blocker = next((self.out / path.parents[i] for i in range(len(path.parts) - 2, -1, -1)
-                            if (self.out / path.parents[i]).is_file()), None)
+            # A folder on the way must be one (or a link to one): a file, a broken link or a pipe
+            # there stops the move.
+            above = [self.out / path.parents[i] for i in range(len(path.parts) - 2, -1, -1)]
+            blocker = next((p for p in above if os.path.lexists(p) and not p.is_dir()), None)
             if (self.out / path).is_dir() or blocker is not None:
                 shown = display_path(blocker or self.out / path)
-                kind = "a file where the build puts a folder" if blocker else "a folder where the build puts a file"
+                kind = "not a folder, where the build puts one" if blocker else "a folder where the build puts a file"
                 raise OutputError(f"{shown}: is {kind}; move it away and build again")
         record = journal.Journal(self.path.name, tuple(p.as_posix() for p in moves),
                                  tuple(p.as_posix() for p in removals))

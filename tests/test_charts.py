@@ -199,3 +199,43 @@ def test_a_chart_shown_as_an_image_carries_the_japanese_face_it_needs() -> None:
     assert 'font-family:"Noto Sans CJK JP"' in shown and "'Noto Sans CJK JP'" in shown
     english = svg(figure("timeline", events[1:]), OUTPUTS["web"])
     assert "Noto Sans CJK JP" not in standalone(english, "Summit2021")
+
+
+def test_a_charts_data_table_reads_as_the_chart_does_and_its_csv_keeps_the_data() -> None:
+    """The table beside a chart (its text alternative) writes numbers and dates as the report's
+    language does and names levels and kinds of place with the chart's own words, each cell
+    labelled with its column (cards on a phone); the CSV keeps the data file's values."""
+    import dataclasses
+
+    from publisher.figure import data_csv, data_table_html
+    from publisher.language import language
+
+    ru = language("ru")
+    events = (TimelineRow(date="2004-08-28", level="ministerial", label="x"), TimelineRow(date="2025", level="summit"))
+    bars = (BarRow(label="A", value=12345.5), BarRow(label="B", value=0.00001))
+    table = data_table_html(dataclasses.replace(figure("timeline", events), language="ru"), "t.csv", ru)
+    assert "Министры" in table and "28 августа 2004\u202fг." in table and "ministerial" not in table
+    table = data_table_html(dataclasses.replace(_map(), language="ru"), "m.csv", ru)
+    assert "Столица" in table and "71,45" in table and ">capital<" not in table
+    table = data_table_html(dataclasses.replace(figure("bar", bars), language="ru"), "b.csv", ru)
+    assert "12\u00a0345,5" in table and "0,00001" in table
+    assert all('data-label="' in cell for cell in re.findall(r"<td[^>]*>", table))
+    assert "12345.5" in data_csv(figure("bar", bars), ru).decode() and "1e-05" in data_csv(figure("bar", bars), ru).decode()
+
+
+def test_the_png_copy_keeps_the_weight_of_japanese_text() -> None:
+    """The EPUB's PNG copy of a chart (resvg) sets Japanese text in the Japanese face of the
+    weight asked for: regular labels are not drawn bold (resvg's fallback took the first file)."""
+    import io
+
+    from PIL import Image
+
+    from publisher.figure import svg_png
+
+    def ink(weight: str) -> int:
+        drawing = ('<svg xmlns="http://www.w3.org/2000/svg" width="200" height="40"><text x="5" y="28" '
+                   f'font-family="Inter" font-size="20"{weight}>首脳会合 Tokyo</text></svg>')
+        with Image.open(io.BytesIO(svg_png(drawing))) as image:
+            return sum(image.convert("RGBA").getchannel("A").point(lambda a: 1 if a > 128 else 0).getdata())
+
+    assert ink("") < 0.85 * ink(' font-weight="bold"')

@@ -176,8 +176,9 @@ def test_the_lock_makes_a_second_build_wait(tmp_path):
     assert order == ["first", "second"]
 
 
-@pytest.mark.parametrize("where", ["index.html", "read"])
-def test_something_in_the_way_of_an_output_is_named_and_nothing_moves(content, tmp_path, where):
+@pytest.mark.parametrize(("where", "what"), [("index.html", "folder"), ("read", "file"), ("assets", "broken link"),
+                                             ("read", "pipe")])
+def test_something_in_the_way_of_an_output_is_named_and_nothing_moves(content, tmp_path, where, what):
     """A folder where the build puts a file (or a file where it puts a folder) fails the build
     with a one-line error naming it in the output folder (not the build's stage), exit 1, the
     other outputs untouched; once it is moved away the next build completes."""
@@ -185,17 +186,20 @@ def test_something_in_the_way_of_an_output_is_named_and_nothing_moves(content, t
     assert build(content, out).exit_code == 0
     before = stamps(out)
     blocked = out / where
-    if blocked.is_dir():
-        shutil.rmtree(blocked)
-        blocked.write_text("mine", encoding="utf-8")
-    else:
-        blocked.unlink()
+    shutil.rmtree(blocked) if blocked.is_dir() else blocked.unlink()
+    if what == "folder":
         (blocked / "mine").mkdir(parents=True)
+    elif what == "file":
+        blocked.write_text("mine", encoding="utf-8")
+    elif what == "broken link":
+        blocked.symlink_to(tmp_path / "nowhere")
+    else:
+        os.mkfifo(blocked)
     result = build(content, out, "--force")
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and str(blocked) in lines[0] and "stage-" not in lines[0], lines
     assert {k: v for k, v in stamps(out).items() if not k.startswith(where)} == \
         {k: v for k, v in before.items() if not k.startswith(where)}
-    shutil.rmtree(blocked) if blocked.is_dir() else blocked.unlink()
+    shutil.rmtree(blocked) if blocked.is_dir() and not blocked.is_symlink() else blocked.unlink()
     assert build(content, out).exit_code == 0 and (out / "index.html").is_file()

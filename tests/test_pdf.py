@@ -223,6 +223,13 @@ def test_print_edition_has_bleed_and_trim(fixture_built):
      "figure.caption"),
     ("content/chapters/1.md", "---\ntitle: T\n---\n\n```\nkey: \u00e9\n```\n\u00e9\n", "\u00e9", "text"),
     ("locales/ru/LC_MESSAGES/messages.po", 'msgid "a"\nmsgstr "\u00e9"\n', "\u00e9", "msgstr"),
+    # A colon in prose is not a key; a block scalar's lines belong to its key; ~~~ fences too.
+    ("content/report.yaml", 'title: A\nsubtitle: "Japan and Central Asia: B\u00e9"\n', "\u00e9", "subtitle"),
+    ("content/chapters/1.md", "---\ntitle: T\nsummary: >-\n  Note: S\u00e9\n---\n\nBody\n", "\u00e9", "summary"),
+    ("content/chapters/1.md", '---\ntitle: T\n---\n\n~~~figure\nid: fig:a\ncaption: "C. Note: \u00e9"\n~~~\n', "\u00e9",
+     "figure.caption"),
+    ("content/chapters/1.md", "---\ntitle: T\n---\n\n```table\nid: t\nrows:\n  - {kuni: X\u00e9, w: 1}\n```\n", "X",
+     "table.kuni"),
 ])
 def test_a_character_in_a_content_file_is_named_by_its_field(shown, text, char, field):
     """The missing-glyph error names the field as well as the file and line (fonts.field_at)."""
