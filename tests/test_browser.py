@@ -284,15 +284,21 @@ BROKEN_WORDS = """() => {
 
 @pytest.mark.parametrize("width", [*PHONES, 1280])
 def test_web_tables_keep_their_words_whole(browser, real_built, width):
-    """No table cell of the web edition cuts a word across lines ("Kazakh|stan", "[14, 144|]"):
-    on a phone a table is a list of cards, on a wider screen its columns are at least a word wide."""
+    """No table cell of the web edition (a chart's data table, unfolded, too) cuts a word across
+    lines ("Kazakh|stan", "[14, 144|]"): on a phone a table is a list of cards, every value under
+    its column's label; on a wider screen the columns are at least a word wide."""
     server, base = _served(real_built.out)
     tab = browser.new_page(viewport={"width": width, "height": 800})
     problems = []
     try:
         for path in pages(real_built.out):
             tab.goto(base + path)
+            tab.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
             problems += [f"{path}: {word!r} is broken across lines" for word in tab.evaluate(BROKEN_WORDS)]
+            unlabelled = tab.evaluate("""() => [...document.querySelectorAll('table td')].filter(td =>
+                getComputedStyle(td).display === 'block' && !(td.dataset.label || '').trim()).length""")
+            if unlabelled:
+                problems.append(f"{path}: {unlabelled} card values without their column's label")
     finally:
         tab.close()
         server.shutdown()
