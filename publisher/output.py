@@ -32,6 +32,29 @@ def write_atomic(target: Path, data: bytes | str) -> Path:
     return target
 
 
+# A temporary file older than this was left by a build that was killed while writing it (no
+# build takes this long to write one file): `sweep_temporary` removes it.
+STALE_TEMPORARY_S = 3600
+
+
+def sweep_temporary(folder: Path, now: float | None = None) -> int:
+    """Remove the temporary files (`write_atomic`'s `.*.part`) under `folder` that builds killed
+    mid-write left behind, older than STALE_TEMPORARY_S seconds (a build writing one now keeps
+    its own). Returns how many were removed; a file that cannot be removed is left."""
+    import time
+
+    now = time.time() if now is None else now
+    removed = 0
+    for temp in folder.rglob(".*.part") if folder.is_dir() else ():
+        try:
+            if now - temp.lstat().st_mtime > STALE_TEMPORARY_S:
+                temp.unlink()
+                removed += 1
+        except OSError:
+            continue
+    return removed
+
+
 def check_output_folder(content: Path, out: Path) -> None:
     """Refuse an output folder the build cannot or must not write, before anything is built.
 

@@ -24,6 +24,7 @@ from .formats import BY_TARGET, READ, STATE, TARGETS, dependents, output_name
 from .lock import archive_lock, build_lock
 from .model import Report
 from .options import BuildOptions
+from .output import sweep_temporary
 from .products import Products, Writer
 from .stage import Stage, move_order, stale_files
 
@@ -87,6 +88,7 @@ def load(options: BuildOptions) -> Report:
     from .loader import load_report
     from .yamlfile import kept_in
 
+    sweep_temporary(options.cache)  # what builds killed while writing to the cache left there
     with kept_in(options.cache / "yaml"):  # parsed documents kept between builds (once all is read)
         report, warnings = load_report(options.content, options.strict)
         report = with_editions(report, options.editions)

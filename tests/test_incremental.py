@@ -203,3 +203,18 @@ def test_something_in_the_way_of_an_output_is_named_and_nothing_moves(content, t
         {k: v for k, v in before.items() if not k.startswith(where)}
     shutil.rmtree(blocked) if blocked.is_dir() and not blocked.is_symlink() else blocked.unlink()
     assert build(content, out).exit_code == 0 and (out / "index.html").is_file()
+
+
+def test_temporary_files_of_killed_builds_are_swept_from_the_cache(content, tmp_path):
+    """A build killed while writing a cache file leaves `.name.xxxx.part`; the next build removes
+    those older than an hour and leaves a fresh one (another build may be writing it)."""
+    out = tmp_path / "out"
+    assert build(content, out).exit_code == 0
+    cache = out / ".build" / "cache"
+    old, fresh = cache / "yaml" / ".abc.1234.part", cache / "fonts" / ".def.5678.part"
+    for path in (old, fresh):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"torn")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    assert build(content, out, "--force").exit_code == 0
+    assert not old.exists() and fresh.exists()
