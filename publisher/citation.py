@@ -11,6 +11,7 @@ import unicodedata
 
 from .language import language
 from .model import Report
+from .typography import full_stop
 
 # LaTeX specials. Braces become commands with balanced braces: BibTeX counts `\{` as an opening
 # brace like any other, so `\{` alone would still end (or extend) the field.
@@ -60,10 +61,9 @@ def plain_citation(report: Report) -> str:
     title = meta.title + (f": {meta.subtitle}" if meta.subtitle else "")
     edition = written.gettext("Edition %(number)s") % {"number": meta.edition.number,
                                                        "ordinal": written.ordinal(meta.edition.number)}
-    when = written.date(meta.edition.date)
-    when += "" if when.endswith(".") else "."  # a date may end with an abbreviation ("2 марта 2026 г.")
+    when = full_stop(written.date(meta.edition.date))  # a date may end with an abbreviation ("2 марта 2026 г.")
     # Where to find it: the report's page if it has one, else its identifier.
-    return (f"{'; '.join(_authors(report))}. {title}. {edition}. "
+    return (f"{full_stop('; '.join(_authors(report)))} {full_stop(title)} {full_stop(edition)} "
             f"{meta.publisher.name}, {when} {meta.url or meta.urn}.")
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from markdown_it.common.utils import escapeHtml as esc
 
 from .language import language as language_of
+from .typography import full_stop
 
 if TYPE_CHECKING:
     from .model import ReferenceEntry
@@ -64,19 +65,21 @@ def format_reference(entry: ReferenceEntry, language: str = "en") -> tuple[str, 
     pieces_html, pieces_text = [], []
     lead = author or publisher
     if lead:
-        pieces_html.append(f'<span class="ref-author">{esc(lead)}</span>.')
-        pieces_text.append(f"{lead}.")
+        ended = full_stop(lead)
+        pieces_html.append(f'<span class="ref-author">{esc(lead)}</span>{esc(ended[len(lead):])}')
+        pieces_text.append(ended)
     title = entry.title.strip()
-    pieces_html.append(f"<cite>{esc(title)}</cite>.")
-    pieces_text.append(f"{title}.")
+    ended = full_stop(title)
+    pieces_html.append(f"<cite>{esc(title)}</cite>{esc(ended[len(title):])}")
+    pieces_text.append(ended)
     if author and publisher:
         pieces_html.append(f"{esc(publisher)},")
         pieces_text.append(f"{publisher},")
     # A source that gives no date is "n.d."; a date is never guessed.
     # Translators: "no date", for a source that gives none.
     when = written.date(entry.date) if entry.date else written.gettext("n.d.")
-    pieces_html.append(esc(when) if when.endswith(".") else f"{esc(when)}.")
-    pieces_text.append(when if when.endswith(".") else f"{when}.")
+    pieces_html.append(esc(full_stop(when)))
+    pieces_text.append(full_stop(when))
     source = entry.language.split("-")[0].lower()
     named = written.name(source) if source and source != written.code else ""
     if named and named != source:  # a language CLDR does not name is not mentioned
@@ -84,7 +87,7 @@ def format_reference(entry: ReferenceEntry, language: str = "en") -> tuple[str, 
         pieces_html.append(esc(said))
         pieces_text.append(said)
     if entry.note:
-        note = entry.note.strip().rstrip(".") + "."
+        note = full_stop(entry.note.strip())
         pieces_html.append(f'<span class="ref-note">{esc(note)}</span>')
         pieces_text.append(note)
     if entry.url:

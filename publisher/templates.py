@@ -22,7 +22,7 @@ from .formats import FORMATS, TEMPLATES
 from .language import Language, language
 from .model import Reference
 from .reference import format_reference
-from .typography import bind
+from .typography import bind, one_stop
 from .render import reference_anchor, term_anchor
 
 
@@ -50,13 +50,6 @@ def long_date(context: Any, value: str) -> str:
     and month ("20 / December")."""
     written = _language(context)
     return written.tie_date(written.date(value))
-
-
-def one_stop(text: str) -> str:
-    """A sentence's full stop after a word that ends in one is dropped ("15 января 2026 г.." →
-    "… г."), as a typesetter sets a sentence ending on an abbreviation; an ellipsis stays."""
-    stopped = re.sub(r"(?<!\.)\.\.(?!\.)", ".", text)
-    return Markup(stopped) if isinstance(text, Markup) else stopped  # markup in, markup out
 
 
 @jinja2.pass_context
@@ -151,8 +144,10 @@ def messages(written: Language) -> dict[str, Any]:
     placeholders are filled from the keyword arguments."""
 
     def escaped(text: str, variables: dict[str, Any], autoescape: bool) -> str:
-        # Always a format string, as Jinja's own new-style gettext: "%%" is a percent sign.
-        return (Markup(text) if autoescape else text) % variables
+        # Always a format string, as Jinja's own new-style gettext: "%%" is a percent sign. A
+        # value that ends on an abbreviation before the message's full stop keeps one ("г.").
+        filled = (Markup(text) if autoescape else text) % variables
+        return one_stop(filled) if variables else filled
 
     @jinja2.pass_context
     def gettext(context: Any, message: str, **variables: Any) -> str:

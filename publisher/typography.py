@@ -141,6 +141,31 @@ def mark_long(text: str) -> str:
     return _TOKEN.sub(mark, text)
 
 
+# A sentence's end: terminal punctuation, then any closing quotes and brackets ("Why?”", "г.)").
+_ENDED = re.compile(r"[.!?…。！？][\"'”’»」』)\]）]*$")
+# A full stop right after a word's own full stop ("г.." from "…%(date)s." and "2 марта 2026 г."),
+# not part of an ellipsis or a path ("../").
+_SECOND_STOP = re.compile(r"(?<=[^\W\d_]\.)\.(?=\s|$|<|[\"'”’»)\]])")
+
+
+def full_stop(text: str) -> str:
+    """`text` ended as a sentence: a full stop added unless it already ends in terminal
+    punctuation (before any closing quotes or brackets), so that a piece ending on an abbreviation
+    ("2 марта 2026 г.", "Smith Jr.") or a question ("Why Central Asia?") gets no second mark."""
+    stripped = text.rstrip()
+    return stripped if not stripped or _ENDED.search(stripped) else stripped + "."
+
+
+def one_stop(text: str) -> str:
+    """A sentence's full stop after a word that ends in one dropped ("15 января 2026 г.." → "… г."),
+    as a typesetter sets a sentence ending on an abbreviation; an ellipsis and a path ("../")
+    stay. Markup in, markup out."""
+    from markupsafe import Markup
+
+    stopped = _SECOND_STOP.sub("", text)
+    return Markup(stopped) if isinstance(text, Markup) else stopped
+
+
 def tie_last_words(text: str) -> str:
     """The last two words of a paragraph joined by a no-break space, so that a paragraph never
     ends on a line holding one word (unless the two are too long to share a line's end)."""

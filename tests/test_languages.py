@@ -78,6 +78,25 @@ def test_no_english_word_of_the_publisher(language_built: Built) -> None:
         assert not english, f"{name}: the publisher's English {english[:5]}"
 
 
+def test_a_sentence_ends_once(language_built: Built) -> None:
+    """No second full stop after an abbreviation ("2 марта 2026 г..", from "…%(date)s." and a date
+    that ends in one) and no full stop after a question mark, anywhere in any output."""
+    for name, text in _outputs(language_built).items():
+        doubled = re.findall(r"\w+\.\.(?!\.)|\?\.", text)
+        assert not doubled, f"{name}: {doubled[:5]}"
+
+
+def test_pieces_of_a_reference_end_as_sentences() -> None:
+    """A bibliography entry's title, author, date and note each end with one mark (typography.full_stop)."""
+    from publisher.model import ReferenceEntry
+    from publisher.reference import format_reference
+
+    entry = ReferenceEntry(key="a", type="report", title="Why Central Asia?", author="Smith Jr.", date="2026-03-02",
+                           note="Draft?")
+    _, text = format_reference(entry, "ru")
+    assert "?." not in text and "Jr.." not in text and "г.." not in text, text
+
+
 def test_the_publishers_words_in_the_language(language_built: Built) -> None:
     meta = language_built.report.meta
     words = language(meta.language)
