@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .language import language
+from .language import Language, language
 from .model import Report
 from .typography import full_stop
 
@@ -53,12 +53,21 @@ def _authors(report: Report) -> list[str]:
     return [a.name for a in report.meta.authors if a.role == "author"] or [report.meta.publisher.name]
 
 
+def full_title(title: str, subtitle: str, written: Language) -> str:
+    """A title and its subtitle as one, joined as the language joins them ("Title: subtitle";
+    "題：副題" in Japanese)."""
+    if not subtitle:
+        return title
+    # Translators: a title and its subtitle as one (in a citation, the imprint).
+    return written.pgettext("title and subtitle", "%(title)s: %(subtitle)s") % {"title": title, "subtitle": subtitle}
+
+
 def plain_citation(report: Report) -> str:
     """The suggested citation as one line of text: authors. Title: subtitle. Edition N. Publisher,
     date. Where to find it (the report's `url`, else its URN)."""
     meta = report.meta
     written = language(meta.language)
-    title = meta.title + (f": {meta.subtitle}" if meta.subtitle else "")
+    title = full_title(meta.title, meta.subtitle, written)
     edition = written.gettext("Edition %(number)s") % {"number": meta.edition.number,
                                                        "ordinal": written.ordinal(meta.edition.number)}
     when = full_stop(written.date(meta.edition.date))  # a date may end with an abbreviation ("2 марта 2026 г.")

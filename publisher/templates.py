@@ -22,7 +22,7 @@ from .formats import FORMATS, TEMPLATES
 from .language import Language, language
 from .model import Reference
 from .reference import format_reference
-from .typography import bind, one_stop
+from .typography import SPACED_NOT, bind, east_asian_spacing, one_stop
 from .render import reference_anchor, term_anchor
 
 
@@ -176,9 +176,12 @@ def render(env: jinja2.Environment, name: str, **context: Any) -> str:
     The template's words are in the language of `context["meta"]` (the report's), English
     without one."""
     meta = context.get("meta")
-    context = {**messages(language(meta.language if meta is not None else "en")), **context}
+    tag = meta.language if meta is not None else "en"
+    context = {**messages(language(tag)), **context}
     try:
-        return env.get_template(name).render(**context)
+        page = env.get_template(name).render(**context)
+        # Japanese and Chinese are set without the spaces Western habits leave in them.
+        return east_asian_spacing(page) if tag.split("-")[0].lower() in SPACED_NOT else page
     except jinja2.TemplateSyntaxError as exc:
         raise RenderError(f"templates/{exc.name or name}:{exc.lineno}: template syntax error: {exc.message}") from None
     except jinja2.TemplateNotFound as exc:

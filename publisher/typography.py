@@ -166,6 +166,72 @@ def one_stop(text: str) -> str:
     return Markup(stopped) if isinstance(text, Markup) else stopped
 
 
+# Characters of Chinese and Japanese text set without spaces between them: ideographs, kana, CJK
+# symbols and punctuation, full-width forms; and the brackets of a citation ("ものです[1]。").
+_WIDE = "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u31ff\u3200-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
+_WIDE_CHAR = re.compile(f"[{_WIDE}]")
+_RAW = ("pre", "code", "script", "style", "textarea")  # elements whose text is never respaced
+SPACED_NOT = ("ja", "zh")  # languages written without spaces between words
+
+
+def east_asian_spacing(html: str) -> str:
+    """An HTML document in Japanese or Chinese without the spaces Western habits put in it: a
+    space, no-break space or line break with a Chinese or Japanese character or full-width
+    punctuation on both sides is removed, and so is one between such a character and a citation
+    or cross-reference, whose label is a word of the text ("ものです [1]。" → "ものです[1]。",
+    "図1 に示す" → "図1に示す", "取り分 。" → "取り分。", a soft line break of the source between two
+    characters), whatever markup lies between. CSS Text 3 §4.1.3 asks browsers to drop such line
+    breaks; neither WeasyPrint nor the reading systems do. Other spaces between Japanese and Latin
+    letters or digits are the author's and stay; so does the text of `pre`, `code`, `script` and
+    `style`. Word joiners (U+2060) are looked through."""
+    pieces = re.split(r"(<[^>]*>)", html)
+    raw, visible, stack = 0, [], []
+    after_ref: set[int] = set()  # text pieces right after the end of a citation or cross-reference
+    before_ref: set[int] = set()  # text pieces right before the start of one
+    for index, piece in enumerate(pieces):
+        if not piece.startswith("<"):
+            if piece and not raw:
+                visible.append(index)
+            continue
+        name = re.match(r"<(/?)([A-Za-z][\w:-]*)", piece)
+        if not name:
+            continue
+        closing, tag = name.group(1) == "/", name.group(2).lower()
+        if tag in _RAW and not piece.endswith("/>"):
+            raw = max(raw - 1, 0) if closing else raw + 1
+        elif tag in ("a", "span"):
+            if closing:
+                if stack and stack.pop():
+                    after = index + 1  # past the closing tags around it (a note's <sup>)
+                    while after < len(pieces) and (pieces[after].startswith("</") or not pieces[after]):
+                        after += 1
+                    after_ref.add(after)
+            else:
+                ref = re.search(r'class="[^"]*\b(xref|cite|citation)\b|role="doc-noteref"', piece) is not None
+                stack.append(ref)
+                before = index - 1  # before the opening tags around it
+                while before > 0 and (re.match(r"<[A-Za-z]", pieces[before]) or not pieces[before]):
+                    before -= 1
+                if ref:
+                    before_ref.add(before)
+    for n, index in enumerate(visible):
+        text = pieces[index]
+        before = pieces[visible[n - 1]].rstrip("\u2060")[-1:] if n else ""
+        after = pieces[visible[n + 1]].lstrip("\u2060")[:1] if n + 1 < len(visible) else ""
+
+        def drop(match: re.Match[str], text: str = text, index: int = index, before: str = before,
+                 after: str = after) -> str:
+            head, tail = text[:match.start()].rstrip("\u2060"), text[match.end():].lstrip("\u2060")
+            left = head[-1:] or ("\u3000" if index in after_ref else before)
+            right = tail[:1] or ("\u3000" if index in before_ref else after)
+            if (_WIDE_CHAR.match(left) or left == "]") and (_WIDE_CHAR.match(right) or right == "["):
+                return ""
+            return match.group(0)
+
+        pieces[index] = re.sub(r"[ \t\r\n\u00a0]+", drop, text)
+    return "".join(pieces)
+
+
 def tie_last_words(text: str) -> str:
     """The last two words of a paragraph joined by a no-break space, so that a paragraph never
     ends on a line holding one word (unless the two are too long to share a line's end)."""

@@ -86,6 +86,36 @@ def test_a_sentence_ends_once(language_built: Built) -> None:
         assert not doubled, f"{name}: {doubled[:5]}"
 
 
+def test_japanese_is_set_without_western_spaces(language_built: Built) -> None:
+    """In a Japanese report no space stands between two Japanese characters or full-width marks,
+    nor between one and a citation's bracket, in any output (a soft line break of the source,
+    "ものです [1]。", "図1（8ページ） に", "取り分 。")."""
+    if language_built.report.meta.language != "ja":
+        pytest.skip("a Japanese report's rule")
+    wide = "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3200-\u9fff\uff00-\uffef"
+    spaced = re.compile(f"[{wide}\\]] [{wide}\\[]")  # one space: wider gaps are the PDF text's columns
+    texts = {pdf.name: "\n".join(page_texts(pdf)) for pdf in language_built.out.glob("*.pdf")}
+    with zipfile.ZipFile(language_built.file(".epub")) as book:
+        texts |= {name: lhtml.fromstring(book.read(name)).text_content() for name in book.namelist()
+                  if name.endswith(".xhtml")}
+    for page in [language_built.out / "index.html", *(language_built.out / "read").glob("*.html")]:
+        texts[page.name] = lhtml.fromstring(page.read_bytes()).text_content()
+    for name, text in texts.items():
+        assert not spaced.findall(text), f"{name}: {spaced.findall(text)[:5]}"
+
+
+def test_east_asian_spacing_keeps_code_and_latin_words() -> None:
+    from publisher.typography import east_asian_spacing
+
+    page = ('<p>ものです\n<span class="citation">[<a class="cite" href="#r">1</a>]</span> 。Tokyo で'
+            '<a class="xref" href="#f">図2</a> に<sup><a role="doc-noteref" href="#n">1</a></sup> 配分 <code>変 数</code>'
+            '</p><pre>行 の</pre>')
+    assert east_asian_spacing(page) == (
+        '<p>ものです<span class="citation">[<a class="cite" href="#r">1</a>]</span>。Tokyo で'
+        '<a class="xref" href="#f">図2</a>に<sup><a role="doc-noteref" href="#n">1</a></sup>配分 <code>変 数</code>'
+        '</p><pre>行 の</pre>')
+
+
 def test_pieces_of_a_reference_end_as_sentences() -> None:
     """A bibliography entry's title, author, date and note each end with one mark (typography.full_stop)."""
     from publisher.model import ReferenceEntry
