@@ -262,6 +262,8 @@ class Renderer:
         label, chapter, anchor = self.targets[f"{kind}:{key}"]
         title = self.titles.get(f"{kind}:{key}")
         shown = f"“{title}”" if title is not None else escapeHtml(label)
+        if title is None:  # a numbered label breaks nowhere, not even at its hyphen ("1-кесте", "2-бөлім")
+            shown = re.sub(r"\S*(?:\d-|-\d)\S*", lambda m: f'<span class="nobr">{m.group(0)}</span>', shown)
         if env.in_link:
             return shown
         return f'{glue}<a class="xref xref-{kind}" href="{self.href(env.slug, chapter, anchor)}">{shown}</a>'

@@ -90,6 +90,7 @@ def bind(text: str, language: str = "en") -> str:
     - between a label and its number ("Chapter 7", "p. 4"), a currency and its amount ("USD 700"),
       and a short number (at most three digits: a count, a day) and the word after it
       ("11 SOMs", "19 December", "3 trillion"), or a number and its unit ("15 km", "45 %");
+    - after a sign of approximation or comparison standing alone ("≈ USD 2.2 m", "< 5 %");
     (compounds of names are kept whole by keep_compounds).
     """
     labels = LABELS.get(language.split("-")[0].lower(), LABELS["en"])
@@ -98,6 +99,8 @@ def bind(text: str, language: str = "en") -> str:
     # A labelled number ("Paragraph 4 keeps") is already tied to its label, not to the next word.
     text = re.sub(r"(?<![\d.,:\u00a0])(\d{1,3}(?:[.,]\d+)?) (?=[^\W\d])", "\\1\u00a0", text)
     text = re.sub(rf"(?<=\d) (?=(?:{UNITS})(?!\w))", "\u00a0", text)
+    # A sign of approximation or comparison stays with what it qualifies ("(≈ USD 2.2 m)").
+    text = re.sub(r"(?<![^\s(\[])([≈~∼≤≥<>±]) (?=\S)", "\\1\u00a0", text)
     return text
 
 

@@ -190,3 +190,26 @@ def test_a_sentence_ending_on_an_abbreviated_date_keeps_one_full_stop():
     assert one_stop("Издано 15 января 2026 г.. 2-е издание.") == "Издано 15 января 2026 г. 2-е издание."
     assert one_stop("Wait... and see.") == "Wait... and see."
     assert isinstance(one_stop(Markup("<p>г..</p>")), Markup) and one_stop(Markup("<p>г..</p>")) == "<p>г.</p>"
+
+
+@pytest.mark.parametrize(("text", "tied"), [
+    ("JPY 204 m (≈ USD 2.2 m)", "(≈\u00a0USD"), ("below < 5 %", "<\u00a05"), ("a ≤ b", "≤\u00a0b")])
+def test_a_sign_of_approximation_stays_with_what_it_qualifies(text, tied):
+    """"(≈" is never left at a line's end in the PDF: the sign is tied to what follows it."""
+    from publisher.typography import bind
+
+    assert tied in bind(text)
+
+
+def test_a_numbered_label_with_a_hyphen_never_breaks(tmp_path):
+    """A cross-reference label such as Kazakh "1-кесте" (Table 1) is kept on one line in every
+    output: its hyphen is no place to break (a no-wrap span, the text itself unchanged)."""
+    from publisher.loader import load_report
+    from publisher.pdf import render_html
+    from publisher.templates import make_env
+    from tests.conftest import LANGUAGES
+
+    report, _ = load_report(LANGUAGES / "kk")
+    html = render_html(report, make_env(), "screen")
+    labels = re.findall(r'<a class="xref xref-(?:tbl|fig)"[^>]*>(.*?)</a>', html)
+    assert labels and all(re.fullmatch(r'<span class="nobr">[^<]*</span>', label) for label in labels), labels
