@@ -622,6 +622,7 @@ class Loader:
                 if ref.kind == "cite" and ref.key not in citations:
                     citations[ref.key] = len(citations) + 1
         self.check_refs(scans, numbering, refs, terms)
+        self.check_dates(meta, refs, set(citations))
         if self.errors():
             raise ContentError(self.errors())
         chapters = [numbering.chapter(doc) for doc in docs]
@@ -661,6 +662,43 @@ class Loader:
             if key not in used:
                 self.problems.append(Problem(shown, line, "key", f"reference {key!r} is never cited",
                                              "error" if self.strict else "warning"))
+
+
+    def check_dates(self, meta: Meta, refs: dict[str, tuple[Any, int]], cited: set[str]) -> None:
+        """Dates that cannot all be true: an edition dated before the report was first published,
+        a first edition dated otherwise than the publication, and a cited source dated after the
+        edition that cites it (dates compared to the precision the later-looking one gives)."""
+        report_yaml = self.shown(self.root / "report.yaml")
+        edition = meta.edition
+        at = self._field_line(report_yaml, r"edition:", "date")
+        if edition.date < meta.published:
+            self.problems.append(Problem(report_yaml, at, "edition.date", f"{edition.date} is before the report's "
+                                         f"publication date ({meta.published})"))
+        elif edition.number == 1 and edition.date != meta.published:
+            self.problems.append(Problem(report_yaml, at, "edition.date", f"{edition.date}: the first edition is the "
+                                         f"publication, dated {meta.published} (published)"))
+        shown = self.shown(self.root / "references.yaml")
+        for key, (entry, line) in refs.items():
+            date = getattr(entry, "date", "")
+            if key in cited and date and date > edition.date[:len(date)]:
+                self.problems.append(Problem(shown, self._field_line(shown, None, "date", line), "date",
+                                             f"{date} is after the date of this edition ({edition.date}), which cites "
+                                             f"{key!r}: a report cannot cite what was published after it"))
+
+    def _field_line(self, shown: str, parent: str | None, name: str, start: int = 1) -> int:
+        """The line of field `name` in a YAML file read (under the block key `parent`, or within
+        the list entry that starts on line `start`); `start` when it is not found."""
+        lines = self.texts.get(shown, "").splitlines()
+        inside = parent is None
+        for number in range(start, len(lines) + 1):
+            text = lines[number - 1]
+            if parent is not None and re.match(parent, text):
+                inside = True
+            elif parent is None and number > start and text.startswith("- "):
+                break
+            elif inside and re.match(rf"\s+{name}\s*:", text):
+                return number
+        return start
 
 
 class _Numbering:

@@ -41,6 +41,14 @@ CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
      ["content/report.yaml:12: published: impossible date '2026-02-30' (day is out of range for month)"]),
     ("malformed-date", lambda c: edit(c / "report.yaml", "date: 2026-03-15", "date: 15/03/2026"),
      ["content/report.yaml:15: edition.date: expected a date as YYYY-MM-DD, got '15/03/2026'"]),
+    ("edition-before-publication", lambda c: edit(c / "report.yaml", "date: 2026-03-15", "date: 2026-01-15"),
+     ["content/report.yaml:15: edition.date: 2026-01-15 is before the report's publication date (2026-02-01)"]),
+    ("first-edition-not-the-publication", lambda c: edit(c / "report.yaml", "number: 2", "number: 1"),
+     ["content/report.yaml:15: edition.date: 2026-03-15: the first edition is the publication, dated 2026-02-01 "
+      "(published)"]),
+    ("source-after-the-edition", lambda c: edit(c / "references.yaml", "date: 2021-05", "date: 2026-04"),
+     ["content/references.yaml:13: date: 2026-04 is after the date of this edition (2026-03-15), which cites "
+      "'flow-data': a report cannot cite what was published after it"]),
     ("bad-slug", lambda c: edit(c / "report.yaml", "id: river-basin-note", "id: River Basin"),
      ["content/report.yaml:1: id: 'River Basin' does not match the pattern [a-z0-9]+(?:-[a-z0-9]+)*"]),
     ("duplicate-yaml-key", lambda c: edit(c / "report.yaml", "category: Testing", "category: Testing\ncategory: Again"),
