@@ -116,6 +116,13 @@ def test_east_asian_spacing_keeps_code_and_latin_words() -> None:
         '</p><pre>行 の</pre>')
 
 
+def test_a_byline_of_one_author_says_so(language_built: Built) -> None:
+    """A report by one author is not announced as by "authors" ("Авторы: Анна Иванова")."""
+    byline = lhtml.fromstring((language_built.out / "index.html").read_bytes()).find_class("byline")[0].text_content()
+    expected = {"ru": "Автор: Анна Иванова", "kk": "Авторы: Айгүл Сәрсенова", "ja": "著者：山田花子"}
+    assert expected[language_built.report.meta.language] in byline, byline
+
+
 def test_pieces_of_a_reference_end_as_sentences() -> None:
     """A bibliography entry's title, author, date and note each end with one mark (typography.full_stop)."""
     from publisher.model import ReferenceEntry
