@@ -376,3 +376,18 @@ def test_download_buttons_are_in_the_first_screen_and_checksums_collapsed(browse
         assert all(tab.evaluate("""() => [...document.querySelectorAll('#downloads .checksums code')].map(c => c.checkVisibility())"""))
     finally:
         tab.close()
+
+
+def test_the_detail_pages_head_is_not_stretched_to_the_side_column(browser, site):
+    """At 1280 px the chapters follow the head of the detail page closely, however short its
+    standfirst and however tall the cover and downloads beside it (no empty band between)."""
+    base, _ = site
+    tab = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        tab.goto(base + "index.html")
+        gap = tab.evaluate("""() => {
+          const head = document.querySelector('.detail-head').lastElementChild.getBoundingClientRect();
+          return document.querySelector('.detail-body').getBoundingClientRect().top - head.bottom; }""")
+    finally:
+        tab.close()
+    assert gap < 80, f"{gap:.0f} px between the head and the body"
