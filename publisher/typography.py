@@ -37,19 +37,26 @@ UNITS = r"km|m|kg|t|%|per\s?cent|percent|million|billion|trillion|bn|mn|yen|USD|
 # "с. 4" in Russian (ГОСТ Р 7.0.100), "б. 4" in Kazakh). An author's locator in any of these forms is
 # printed in the report's language (`locator`).
 PAGE_LOCATORS = {"en": ("p.", "pp."), "ru": ("с.", "с."), "kk": ("б.", "б."), "ky": ("б.", "б."),
-                 "tg": ("с.", "с."), "uz": ("b.", "b."), "tk": ("s.", "s."), "ja": ("p.", "pp."),
+                 "tg": ("с.", "с."), "uz": ("b.", "b."), "tk": ("s.", "s."), "ja": ("p.", "pp."),  # ja: PAGE_SUFFIXES
                  "de": ("S.", "S."), "fr": ("p.", "p.")}
+# Languages whose page label follows the number, as their cross-references' do ("4ページ", as
+# "8ページ" in "図1（8ページ）"): a page or a range of pages; any other locator keeps PAGE_LOCATORS.
+PAGE_SUFFIXES = {"ja": "ページ", "zh": "页"}
 _PAGE_LABEL = re.compile(r"(?:pp?|с|б|S|s|b)\.(\s*)(?=\d)")
 
 
 def locator(text: str, language: str = "en") -> str:
     """A citation's locator with its page label in `language`: "p. 4" → "с. 4" in Russian,
-    "pp. 4-7" → "pp. 4–7"; a locator that is not a page ("chap. 3", "para. 12") is left as written."""
+    "4ページ" in Japanese, "pp. 4-7" → "pp. 4–7"; a locator that is not a page ("chap. 3",
+    "para. 12") is left as written."""
     match = _PAGE_LABEL.match(text)
     if not match:
         return text
-    one, many = PAGE_LOCATORS.get(language.split("-")[0].lower(), PAGE_LOCATORS["en"])
-    rest = text[match.end():]
+    code = language.split("-")[0].lower()
+    rest = re.sub(r"(?<=\d)\s*-\s*(?=\d)", "–", text[match.end():])  # a range takes an en dash
+    if code in PAGE_SUFFIXES and re.fullmatch(r"\d+(?:\s*[-–]\s*\d+)?", rest.strip()):
+        return re.sub(r"\s*[-–]\s*", "–", rest.strip()) + PAGE_SUFFIXES[code]
+    one, many = PAGE_LOCATORS.get(code, PAGE_LOCATORS["en"])
     label = many if re.match(r"\d+\s*[-–]\s*\d", rest) else one
     return f"{label}{match.group(1)}{rest}"
 
