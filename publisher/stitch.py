@@ -210,7 +210,7 @@ class _Structure:
         self.root = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructTreeRoot))
         self.document: pikepdf.Dictionary | None = None
         self.kids = pikepdf.Array()
-        self.nums = pikepdf.Array()
+        self.nums: list[Any] = []  # the joined parent tree (a pikepdf.Array once: growing one item by item is slow)
         self.next_key = 0
         self.ids: dict[str, tuple[pikepdf.String, pikepdf.Object]] = {}
         self.role_map = pikepdf.Dictionary()
@@ -283,7 +283,7 @@ class _Structure:
         document.K = self.kids
         document.P = self.root
         self.root.K = pikepdf.Array([document])
-        self.root.ParentTree = self.pdf.make_indirect(pikepdf.Dictionary(Nums=self.nums))
+        self.root.ParentTree = self.pdf.make_indirect(pikepdf.Dictionary(Nums=pikepdf.Array(self.nums)))
         self.root.ParentTreeNextKey = self.next_key
         if self.ids:
             names = pikepdf.Array()
