@@ -334,9 +334,9 @@ def check_line_ends(layout: Layout) -> Iterator[tuple[Line, str, str]]:
     for line, following in _pairs(layout):
         end = line.text.rstrip().rstrip(INVISIBLE).rstrip()
         start = following.text.lstrip().lstrip(INVISIBLE)
-        if end[-1:] in OPENERS:
+        if end and end[-1] in OPENERS:  # ("" is in every string: an empty line has no end)
             yield line, "line-end", f"“{end[-1]}” is left at the end of a line"
-        if start[:1] in CLOSERS and start[:1] != "’":
+        if start and start[0] in CLOSERS and start[0] != "’":
             yield following, "line-end", f"“{start[0]}” starts a line"
         last_word = end.split()[-1] if end.split() else ""
         if last_word in LABEL_WORDS and re.match(r"[\d\[]", start):

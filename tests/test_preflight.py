@@ -367,3 +367,19 @@ def test_a_citation_and_a_label_split_over_a_page_turn_are_found():
                        for f in found), found
             return
     pytest.fail("no layout split the citation over the page turn")
+
+
+def test_an_empty_line_has_no_end_to_check() -> None:
+    """A line whose text is empty (WeasyPrint lays one out before a table's header row in some
+    layouts) is neither a line ending on an opening bracket nor one starting with a closer: the
+    check passes over it (it raised IndexError and failed the build without a file or line)."""
+    from publisher.preflight import Layout, Line, Page, check_line_ends
+
+    def line(text: str, y: float) -> Line:
+        return Line(page=1, x=0, y=y, width=100, right=100, height=12, text=text, owner="p1", tags=("p",),
+                    classes=frozenset(), align="left", last=False, block=1)
+
+    page = Page(number=1, top=0, bottom=800, left=0, right=500, width=600, height=800, name="", blank=False,
+                lines=[line("", 10), line("", 22), line("text (", 34), line(") more", 46)])
+    found = [message for _, _, message in check_line_ends(Layout("screen", [page]))]
+    assert found == ["“(” is left at the end of a line", "“)” starts a line"]
