@@ -177,8 +177,10 @@ def one_stop(text: str) -> str:
 
 
 # Characters of Chinese and Japanese text set without spaces between them: ideographs, kana, CJK
-# symbols and punctuation, full-width forms; and the brackets of a citation ("ものです[1]。").
-_WIDE = "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u31ff\u3200-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
+# symbols and punctuation, full-width punctuation
+# (full-width punctuation and half-width katakana, not full-width Latin letters and digits: "Ａ Ｂ")
+_WIDE = ("\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u31ff\u3200-\u9fff\uf900-\ufaff\ufe30-\ufe4f"
+         "\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uffef")
 _WIDE_CHAR = re.compile(f"[{_WIDE}]")
 _RAW = ("pre", "code", "script", "style", "textarea")  # elements whose text is never respaced
 SPACED_NOT = ("ja", "zh")  # languages written without spaces between words
@@ -186,22 +188,25 @@ SPACED_NOT = ("ja", "zh")  # languages written without spaces between words
 
 def east_asian_spacing(html: str) -> str:
     """An HTML document in Japanese or Chinese without the spaces Western habits put in it: a
-    space, no-break space or line break with a Chinese or Japanese character or full-width
-    punctuation on both sides is removed, and so is one between such a character and a citation
-    or cross-reference, whose label is a word of the text ("ものです [1]。" → "ものです[1]。",
-    "図1 に示す" → "図1に示す", "取り分 。" → "取り分。", a soft line break of the source between two
-    characters), whatever markup lies between. CSS Text 3 §4.1.3 asks browsers to drop such line
-    breaks; neither WeasyPrint nor the reading systems do. Other spaces between Japanese and Latin
-    letters or digits are the author's and stay; so does the text of `pre`, `code`, `script` and
-    `style`. Word joiners (U+2060) are looked through."""
+    space or line break with a Chinese or Japanese character or full-width punctuation on both
+    sides is removed, and so is one between such a character and a citation, note call or
+    cross-reference, whose label is a word of the text ("ものです [1]。" → "ものです[1]。", "図1 に示す"
+    → "図1に示す", "取り分 。" → "取り分。", a soft line break of the source between two characters),
+    whatever markup lies between; the no-break space the PDF glues a citation with goes too. CSS
+    Text 3 §4.1.3 asks browsers to drop such line breaks; neither WeasyPrint nor the reading
+    systems do. Kept: a space next to Latin letters or digits ("Tokyo で", code), a no-break
+    space the author typed, and the text of `pre`, `code`, `script` and `style` (whose edges
+    count as the neighbours of a space beside them)."""
     pieces = re.split(r"(<[^>]*>)", html)
-    raw, visible, stack = 0, [], []
+    raw, texts, editable, stack = 0, [], set(), []
     after_ref: set[int] = set()  # text pieces right after the end of a citation or cross-reference
     before_ref: set[int] = set()  # text pieces right before the start of one
     for index, piece in enumerate(pieces):
         if not piece.startswith("<"):
-            if piece and not raw:
-                visible.append(index)
+            if piece:
+                texts.append(index)
+                if not raw:
+                    editable.add(index)
             continue
         name = re.match(r"<(/?)([A-Za-z][\w:-]*)", piece)
         if not name:
@@ -224,19 +229,22 @@ def east_asian_spacing(html: str) -> str:
                     before -= 1
                 if ref:
                     before_ref.add(before)
-    for n, index in enumerate(visible):
+    for n, index in enumerate(texts):
+        if index not in editable:
+            continue
         text = pieces[index]
-        before = pieces[visible[n - 1]].rstrip("\u2060")[-1:] if n else ""
-        after = pieces[visible[n + 1]].lstrip("\u2060")[:1] if n + 1 < len(visible) else ""
+        before = pieces[texts[n - 1]].rstrip("\u2060")[-1:] if n else ""
+        after = pieces[texts[n + 1]].lstrip("\u2060")[:1] if n + 1 < len(texts) else ""
 
         def drop(match: re.Match[str], text: str = text, index: int = index, before: str = before,
                  after: str = after) -> str:
             head, tail = text[:match.start()].rstrip("\u2060"), text[match.end():].lstrip("\u2060")
-            left = head[-1:] or ("\u3000" if index in after_ref else before)
-            right = tail[:1] or ("\u3000" if index in before_ref else after)
-            if (_WIDE_CHAR.match(left) or left == "]") and (_WIDE_CHAR.match(right) or right == "["):
-                return ""
-            return match.group(0)
+            at_ref_end, at_ref_start = not head and index in after_ref, not tail and index in before_ref
+            if "\u00a0" in match.group(0) and not (at_ref_end or at_ref_start or text[match.end():][:1] == "\u2060"):
+                return match.group(0)  # the author's no-break space, not the publisher's glue
+            left = "\u3000" if at_ref_end else head[-1:] or before
+            right = "\u3000" if at_ref_start else tail[:1] or after
+            return "" if _WIDE_CHAR.match(left) and _WIDE_CHAR.match(right) else match.group(0)
 
         pieces[index] = re.sub(r"[ \t\r\n\u00a0]+", drop, text)
     return "".join(pieces)

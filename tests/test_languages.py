@@ -88,12 +88,13 @@ def test_a_sentence_ends_once(language_built: Built) -> None:
 
 def test_japanese_is_set_without_western_spaces(language_built: Built) -> None:
     """In a Japanese report no space stands between two Japanese characters or full-width marks,
-    nor between one and a citation's bracket, in any output (a soft line break of the source,
+    nor between one and a citation, in any output (a soft line break of the source,
     "ものです [1]。", "図1（8ページ） に", "取り分 。")."""
     if language_built.report.meta.language != "ja":
         pytest.skip("a Japanese report's rule")
     wide = "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3200-\u9fff\uff00-\uffef"
-    spaced = re.compile(f"[{wide}\\]] [{wide}\\[]")  # one space: wider gaps are the PDF text's columns
+    # One space (wider gaps are the PDF text's columns), or one before a citation's number.
+    spaced = re.compile(f"[{wide}] [{wide}]|[{wide}] \\[\\d")
     texts = {pdf.name: "\n".join(page_texts(pdf)) for pdf in language_built.out.glob("*.pdf")}
     with zipfile.ZipFile(language_built.file(".epub")) as book:
         texts |= {name: lhtml.fromstring(book.read(name)).text_content() for name in book.namelist()
@@ -108,12 +109,12 @@ def test_east_asian_spacing_keeps_code_and_latin_words() -> None:
     from publisher.typography import east_asian_spacing
 
     page = ('<p>ものです\n<span class="citation">[<a class="cite" href="#r">1</a>]</span> 。Tokyo で'
-            '<a class="xref" href="#f">図2</a> に<sup><a role="doc-noteref" href="#n">1</a></sup> 配分 <code>変 数</code>'
-            '</p><pre>行 の</pre>')
+            '<a class="xref" href="#f">図2</a> に<sup><a role="doc-noteref" href="#n">1</a></sup> 配分 <code>x y</code>'
+            ' 東京\u00a0大阪 [a] 世界</p><pre>行 の</pre>')
     assert east_asian_spacing(page) == (
         '<p>ものです<span class="citation">[<a class="cite" href="#r">1</a>]</span>。Tokyo で'
-        '<a class="xref" href="#f">図2</a>に<sup><a role="doc-noteref" href="#n">1</a></sup>配分 <code>変 数</code>'
-        '</p><pre>行 の</pre>')
+        '<a class="xref" href="#f">図2</a>に<sup><a role="doc-noteref" href="#n">1</a></sup>配分 <code>x y</code>'
+        ' 東京\u00a0大阪 [a] 世界</p><pre>行 の</pre>')
 
 
 def test_a_byline_of_one_author_says_so(language_built: Built) -> None:
