@@ -548,9 +548,9 @@ class Loader:
         meta = self.convert(Meta, data, shown)
         if meta is not None:
             self.check_paper(meta, data, shown)
-        refs = self.keyed(self.seq(self.yaml_file(self.root / "references.yaml", required=False),
-                                   self.shown(self.root / "references.yaml"), "references"),
-                          ReferenceEntry, "key", "references.yaml")
+        ref_nodes = self.seq(self.yaml_file(self.root / "references.yaml", required=False),
+                             self.shown(self.root / "references.yaml"), "references")
+        refs = self.keyed(ref_nodes, ReferenceEntry, "key", "references.yaml")
         terms = self.keyed(self.seq(self.yaml_file(self.root / "glossary.yaml", required=False),
                                     self.shown(self.root / "glossary.yaml"), "glossary entries"),
                            Term, "abbr", "glossary.yaml")
@@ -568,7 +568,7 @@ class Loader:
                 docs += [doc] if doc else []
         if self.errors() or meta is None:
             raise ContentError(self.errors())
-        return self.assemble(meta, docs, refs, terms), self.warnings()
+        return self.assemble(meta, docs, refs, terms, (data, ref_nodes)), self.warnings()
 
     def check_paper(self, meta: Meta, data: Node, shown: str) -> None:
         """The paper's thickness is given one way at most, within what paper can be (wrap.py)."""
@@ -610,7 +610,9 @@ class Loader:
         return [p for p in self.problems if p.severity == "warning"]
 
     def assemble(self, meta: Meta, docs: list[_Doc], refs: dict[str, tuple[Any, int]],
-                 terms: dict[str, tuple[Any, int]]) -> Report:
+                 terms: dict[str, tuple[Any, int]], nodes: tuple[Any, Seq]) -> Report:
+        """The report from what was read; `nodes`: report.yaml and references.yaml as parsed (their
+        lines). Raises ContentError for what only the whole shows (references, targets, dates)."""
         numbering = _Numbering(self.problems, language(meta.language))
         for doc in docs:
             numbering.add(doc)
@@ -622,7 +624,7 @@ class Loader:
                 if ref.kind == "cite" and ref.key not in citations:
                     citations[ref.key] = len(citations) + 1
         self.check_refs(scans, numbering, refs, terms)
-        self.check_dates(meta, refs, set(citations))
+        self.check_dates(meta, refs, set(citations), *nodes)
         if self.errors():
             raise ContentError(self.errors())
         chapters = [numbering.chapter(doc) for doc in docs]
@@ -664,41 +666,47 @@ class Loader:
                                              "error" if self.strict else "warning"))
 
 
-    def check_dates(self, meta: Meta, refs: dict[str, tuple[Any, int]], cited: set[str]) -> None:
-        """Dates that cannot all be true: an edition dated before the report was first published,
-        a first edition dated otherwise than the publication, and a cited source dated after the
-        edition that cites it (dates compared to the precision the later-looking one gives)."""
+    def check_dates(self, meta: Meta, refs: dict[str, tuple[Any, int]], cited: set[str], data: Any,
+                    ref_nodes: Seq) -> None:
+        """Dates that cannot all be true, each named by its file, line and field: an edition dated
+        before the report was first published; a first edition dated otherwise than the
+        publication; an earlier edition (history) dated after this one or numbered as high; a
+        cited source dated, or read (`accessed`), after the edition that cites it (compared to the
+        precision its date gives). A review draft before the publication (history) is allowed."""
         report_yaml = self.shown(self.root / "report.yaml")
         edition = meta.edition
-        at = self._field_line(report_yaml, r"edition:", "date")
+        node = data.get("edition") if isinstance(data, Node) else None
+        at = node.line_of("date") if isinstance(node, Node) else getattr(data, "line", 1)
         if edition.date < meta.published:
             self.problems.append(Problem(report_yaml, at, "edition.date", f"{edition.date} is before the report's "
                                          f"publication date ({meta.published})"))
         elif edition.number == 1 and edition.date != meta.published:
             self.problems.append(Problem(report_yaml, at, "edition.date", f"{edition.date}: the first edition is the "
                                          f"publication, dated {meta.published} (published)"))
+        history = node.get("history") if isinstance(node, Node) else None
+        for i, earlier in enumerate(edition.history):
+            item = history[i] if isinstance(history, Seq) and i < len(history) else None
+            where = f"edition.history[{i + 1}]"
+            if earlier.date > edition.date:
+                line = item.line_of("date") if isinstance(item, Node) else at
+                self.problems.append(Problem(report_yaml, line, f"{where}.date", f"{earlier.date} is after the date "
+                                             f"of this edition ({edition.date})"))
+            if earlier.number >= edition.number:
+                line = item.line_of("number") if isinstance(item, Node) else at
+                self.problems.append(Problem(report_yaml, line, f"{where}.number", f"{earlier.number} is not an "
+                                             f"earlier edition than this one ({edition.number})"))
         shown = self.shown(self.root / "references.yaml")
-        for key, (entry, line) in refs.items():
-            date = getattr(entry, "date", "")
-            if key in cited and date and date > edition.date[:len(date)]:
-                self.problems.append(Problem(shown, self._field_line(shown, None, "date", line), "date",
-                                             f"{date} is after the date of this edition ({edition.date}), which cites "
-                                             f"{key!r}: a report cannot cite what was published after it"))
-
-    def _field_line(self, shown: str, parent: str | None, name: str, start: int = 1) -> int:
-        """The line of field `name` in a YAML file read (under the block key `parent`, or within
-        the list entry that starts on line `start`); `start` when it is not found."""
-        lines = self.texts.get(shown, "").splitlines()
-        inside = parent is None
-        for number in range(start, len(lines) + 1):
-            text = lines[number - 1]
-            if parent is not None and re.match(parent, text):
-                inside = True
-            elif parent is None and number > start and text.startswith("- "):
-                break
-            elif inside and re.match(rf"\s+{name}\s*:", text):
-                return number
-        return start
+        for item in ref_nodes:
+            key = item.get("key") if isinstance(item, Node) else None
+            if key not in cited or key not in refs:
+                continue
+            entry = refs[key][0]
+            for name, why in (("date", "a report cannot cite what was published after it"),
+                              ("accessed", "a source cannot be read after the report that cites it")):
+                value = getattr(entry, name, "")
+                if value and value > edition.date[:len(value)]:
+                    self.problems.append(Problem(shown, item.line_of(name), name, f"{value} is after the date of this "
+                                                 f"edition ({edition.date}), which cites {key!r}: {why}"))
 
 
 class _Numbering:

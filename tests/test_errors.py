@@ -29,6 +29,9 @@ CH1 = "chapters/01-context.md"
 CH2 = "chapters/02-flows.md"
 CH3 = "chapters/03-outlook.md"
 
+READ_AFTER = ("content/references.yaml:8: accessed: 2026-01-20 is after the date of this edition (2026-01-15), which "
+              "cites 'basin-atlas': a source cannot be read after the report that cites it")
+
 # (id, change to the fixture, expected messages)
 CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
     ("yaml-syntax", lambda c: edit(c / "report.yaml", "category: Testing", "category: [Testing"),
@@ -42,10 +45,27 @@ CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
     ("malformed-date", lambda c: edit(c / "report.yaml", "date: 2026-03-15", "date: 15/03/2026"),
      ["content/report.yaml:15: edition.date: expected a date as YYYY-MM-DD, got '15/03/2026'"]),
     ("edition-before-publication", lambda c: edit(c / "report.yaml", "date: 2026-03-15", "date: 2026-01-15"),
-     ["content/report.yaml:15: edition.date: 2026-01-15 is before the report's publication date (2026-02-01)"]),
+     ["content/report.yaml:15: edition.date: 2026-01-15 is before the report's publication date (2026-02-01)",
+      "content/report.yaml:18: edition.history[1].date: 2026-02-01 is after the date of this edition (2026-01-15)",
+      READ_AFTER]),
     ("first-edition-not-the-publication", lambda c: edit(c / "report.yaml", "number: 2", "number: 1"),
      ["content/report.yaml:15: edition.date: 2026-03-15: the first edition is the publication, dated 2026-02-01 "
-      "(published)"]),
+      "(published)",
+      "content/report.yaml:18: edition.history[1].number: 1 is not an earlier edition than this one (1)"]),
+    ("edition-flow-style", lambda c: edit(c / "report.yaml", "edition:\n  number: 2\n  date: 2026-03-15\n  note: "
+                                          "Corrected the flow figures.\n  history:\n    - {number: 1, date: 2026-02-01, "
+                                          "note: First edition.}", "edition: {number: 2,\n  date: 2026-01-15}"),
+     ["content/report.yaml:14: edition.date: 2026-01-15 is before the report's publication date (2026-02-01)",
+      READ_AFTER]),
+    ("history-after-the-edition", lambda c: edit(c / "report.yaml", "{number: 1, date: 2026-02-01",
+                                                 "{number: 1, date: 2026-04-01"),
+     ["content/report.yaml:18: edition.history[1].date: 2026-04-01 is after the date of this edition (2026-03-15)"]),
+    ("history-not-earlier", lambda c: edit(c / "report.yaml", "{number: 1, date", "{number: 3, date"),
+     ["content/report.yaml:18: edition.history[1].number: 3 is not an earlier edition than this one (2)"]),
+    ("source-read-after-the-edition", lambda c: edit(c / "references.yaml", "accessed: 2026-01-20",
+                                                     "accessed: 2026-03-20"),
+     ["content/references.yaml:8: accessed: 2026-03-20 is after the date of this edition (2026-03-15), which cites "
+      "'basin-atlas': a source cannot be read after the report that cites it"]),
     ("source-after-the-edition", lambda c: edit(c / "references.yaml", "date: 2021-05", "date: 2026-04"),
      ["content/references.yaml:13: date: 2026-04 is after the date of this edition (2026-03-15), which cites "
       "'flow-data': a report cannot cite what was published after it"]),
