@@ -153,9 +153,9 @@ def mark_long(text: str) -> str:
 
 # A sentence's end: terminal punctuation, then any closing quotes and brackets ("Why?”", "г.)").
 _ENDED = re.compile(r"[.!?…。！？][\"'”’»」』)\]）]*$")
-# A full stop right after a word's own full stop ("г.." from "…%(date)s." and "2 марта 2026 г."),
-# not part of an ellipsis or a path ("../").
-_SECOND_STOP = re.compile(r"(?<=[^\W\d_]\.)\.(?=\s|$|<|[\"'”’»)\]])")
+# A full stop right after a word's own full stop ("г.." from "…%(date)s." and "2 марта 2026 г.",
+# "v3.0.</a>." after a link), not part of an ellipsis or a path ("../").
+_SECOND_STOP = re.compile(r"(?<=\w\.)((?:</[A-Za-z][\w-]*>)*)\.(?=\s|$|<|[\"'”’»)\]])")
 
 
 def full_stop(text: str) -> str:
@@ -172,7 +172,7 @@ def one_stop(text: str) -> str:
     stay. Markup in, markup out."""
     from markupsafe import Markup
 
-    stopped = _SECOND_STOP.sub("", text)
+    stopped = _SECOND_STOP.sub(r"\1", text)
     return Markup(stopped) if isinstance(text, Markup) else stopped
 
 
