@@ -55,9 +55,11 @@ def _authors(report: Report) -> list[str]:
 
 def full_title(title: str, subtitle: str, written: Language) -> str:
     """A title and its subtitle as one, joined as the language joins them ("Title: subtitle";
-    "題：副題" in Japanese)."""
+    "題：副題" in Japanese; "Why Asia? A study" after a question or exclamation mark)."""
     if not subtitle:
         return title
+    if title.rstrip()[-1:] in "?!？！":  # a title that asks or exclaims takes no colon after its mark
+        return f"{title.rstrip()} {subtitle}"
     # Translators: a title and its subtitle as one (in a citation, the imprint).
     return written.pgettext("title and subtitle", "%(title)s: %(subtitle)s") % {"title": title, "subtitle": subtitle}
 

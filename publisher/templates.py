@@ -21,8 +21,9 @@ from .errors import RenderError
 from .formats import FORMATS, TEMPLATES
 from .language import Language, language
 from .model import Reference
+from .citation import full_title
 from .reference import format_reference
-from .typography import SPACED_NOT, bind, east_asian_spacing, one_stop
+from .typography import SPACED_NOT, bind, east_asian_spacing, no_full_stop, one_stop
 from .render import reference_anchor, term_anchor
 
 
@@ -125,6 +126,7 @@ def make_env(templates: Path = TEMPLATES) -> jinja2.Environment:
     env.filters["long_date"] = long_date
     env.filters["ordinal"] = ordinal
     env.filters["one_stop"] = one_stop
+    env.filters["no_full_stop"] = no_full_stop
     env.filters["role"] = role
     env.filters["autonym"] = autonym
     env.filters["day_first"] = day_first
@@ -135,6 +137,7 @@ def make_env(templates: Path = TEMPLATES) -> jinja2.Environment:
     env.filters["term_anchor"] = term_anchor
     env.filters["last_word"] = last_word
     env.globals["FORMATS"] = FORMATS
+    env.globals["full_title"] = full_title
     return env
 
 

@@ -54,10 +54,10 @@ def locator(text: str, language: str = "en") -> str:
         return text
     code = language.split("-")[0].lower()
     rest = re.sub(r"(?<=\d)\s*-\s*(?=\d)", "–", text[match.end():])  # a range takes an en dash
-    if code in PAGE_SUFFIXES and re.fullmatch(r"\d+(?:\s*[-–]\s*\d+)?", rest.strip()):
-        return re.sub(r"\s*[-–]\s*", "–", rest.strip()) + PAGE_SUFFIXES[code]
+    if code in PAGE_SUFFIXES and re.fullmatch(r"\d+(?:\s*[-–,]\s*\d+)*", rest.strip()):
+        return rest.strip() + PAGE_SUFFIXES[code]
     one, many = PAGE_LOCATORS.get(code, PAGE_LOCATORS["en"])
-    label = many if re.match(r"\d+\s*[-–]\s*\d", rest) else one
+    label = many if re.match(r"\d+\s*[-–,]\s*\d", rest) else one  # a range or a list of pages
     return f"{label}{match.group(1)}{rest}"
 
 
@@ -158,6 +158,10 @@ _ENDED = re.compile(r"[.!?…。！？][\"'”’»」』)\]）]*$")
 _SECOND_STOP = re.compile(r"(?<=\w\.)((?:</[A-Za-z][\w-]*>)*)\.(?=\s|$|<|[\"'”’»)\]])")
 
 
+# A full stop after an ellipsis ("Corrected…." from "…%(note)s." and a note that trails off).
+_STOP_AFTER_ELLIPSIS = re.compile(r"(?:(?<=\w\.\.\.)|(?<=\w…))\.(?=\s|$|<)")
+
+
 def full_stop(text: str) -> str:
     """`text` ended as a sentence: a full stop added unless it already ends in terminal
     punctuation (before any closing quotes or brackets), so that a piece ending on an abbreviation
@@ -166,13 +170,20 @@ def full_stop(text: str) -> str:
     return stripped if not stripped or _ENDED.search(stripped) else stripped + "."
 
 
+def no_full_stop(text: str) -> str:
+    """`text` without the full stop that ends it (to stand in parentheses: "(Review draft)"); an
+    ellipsis or an abbreviation's stop stays ("(Corrected…)", "(2 марта 2026 г.)")."""
+    stripped = text.rstrip()
+    return stripped[:-1] if re.search(r"[^\W\d_]{2,}\.$", stripped) and not stripped.endswith("..") else stripped
+
+
 def one_stop(text: str) -> str:
     """A sentence's full stop after a word that ends in one dropped ("15 января 2026 г.." → "… г."),
     as a typesetter sets a sentence ending on an abbreviation; an ellipsis and a path ("../")
     stay. Markup in, markup out."""
     from markupsafe import Markup
 
-    stopped = _SECOND_STOP.sub(r"\1", text)
+    stopped = _STOP_AFTER_ELLIPSIS.sub("", _SECOND_STOP.sub(r"\1", text))
     return Markup(stopped) if isinstance(text, Markup) else stopped
 
 

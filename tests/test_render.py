@@ -213,3 +213,25 @@ def test_a_numbered_label_with_a_hyphen_never_breaks(tmp_path):
     html = render_html(report, make_env(), "screen")
     labels = re.findall(r'<a class="xref xref-(?:tbl|fig)"[^>]*>(.*?)</a>', html)
     assert labels and all(re.fullmatch(r'<span class="nobr">[^<]*</span>', label) for label in labels), labels
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("Edition 2, 2 марта 2026 г..", "Edition 2, 2 марта 2026 г."), ("Licence v3.0..", "Licence v3.0."),
+    ('<a href="x">Licence v3.0.</a>.', '<a href="x">Licence v3.0.</a>'), ("Corrected....", "Corrected..."),
+    ("Corrected….", "Corrected…"), ('<a href="../x">up</a>...', '<a href="../x">up</a>...')])
+def test_a_sentence_ends_with_one_mark(text, shown):
+    """A message's full stop after a value that ends in one (an abbreviation, a version, a link's
+    text, an ellipsis) is dropped; paths and ellipses are left alone."""
+    from publisher.typography import one_stop
+
+    assert one_stop(text) == shown
+
+
+def test_a_title_that_asks_takes_no_colon_and_page_lists_are_plural():
+    from publisher.citation import full_title
+    from publisher.language import language
+    from publisher.typography import locator
+
+    assert full_title("Why Central Asia?", "Notes", language("en")) == "Why Central Asia? Notes"
+    assert full_title("水資源", "報告", language("ja")) == "水資源：報告"
+    assert locator("pp. 4, 7") == "pp. 4, 7" and locator("pp. 10-12", "ja") == "10–12ページ"
