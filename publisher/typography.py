@@ -194,6 +194,8 @@ _WIDE = ("\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u31ff\u3200-\u9fff\uf90
          "\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uffef")
 _WIDE_CHAR = re.compile(f"[{_WIDE}]")
 _RAW = ("pre", "code", "script", "style", "textarea")  # elements whose text is never respaced
+_SPOKEN = re.compile(r'(\b(?:alt|title|aria-label|data-label)=")([^"]*)"')
+_BETWEEN_WIDE = re.compile(f"(?<=[{_WIDE}])[ \t\r\n]+(?=[{_WIDE}])")
 SPACED_NOT = ("ja", "zh")  # languages written without spaces between words
 
 
@@ -205,9 +207,11 @@ def east_asian_spacing(html: str) -> str:
     → "図1に示す", "取り分 。" → "取り分。", a soft line break of the source between two characters),
     whatever markup lies between; the no-break space the PDF glues a citation with goes too. CSS
     Text 3 §4.1.3 asks browsers to drop such line breaks; neither WeasyPrint nor the reading
-    systems do. Kept: a space next to Latin letters or digits ("Tokyo で", code), a no-break
-    space the author typed, and the text of `pre`, `code`, `script` and `style` (whose edges
-    count as the neighbours of a space beside them)."""
+    systems do. The text of the attributes a reader sees or hears (alt, title, aria-label, a
+    table cell's data-label) loses its spaces between two such characters too. Kept: a space
+    next to Latin letters or digits ("Tokyo で", code), a no-break space the author typed, and
+    the text of `pre`, `code`, `script` and `style` (whose edges count as the neighbours of a
+    space beside them)."""
     pieces = re.split(r"(<[^>]*>)", html)
     raw, texts, editable, stack = 0, [], set(), []
     after_ref: set[int] = set()  # text pieces right after the end of a citation or cross-reference
@@ -223,6 +227,8 @@ def east_asian_spacing(html: str) -> str:
         if not name:
             continue
         closing, tag = name.group(1) == "/", name.group(2).lower()
+        if not closing and not raw:  # the text of attributes a reader sees or hears
+            pieces[index] = _SPOKEN.sub(lambda m: m.group(1) + _BETWEEN_WIDE.sub("", m.group(2)) + '"', piece)
         if tag in _RAW and not piece.endswith("/>"):
             raw = max(raw - 1, 0) if closing else raw + 1
         elif tag in ("a", "span"):
