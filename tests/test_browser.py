@@ -7,6 +7,7 @@ installed by .ci/install-tools.sh; without them these tests skip, saying which t
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import shutil
@@ -256,10 +257,18 @@ CHART_TEXT = """async () => {
 }"""
 
 
-def _served(folder: Path) -> tuple[Any, str]:
+@contextlib.contextmanager
+def _served(browser: Any, folder: Path, width: int) -> Iterator[tuple[Any, str]]:
+    """A tab `width` px wide and the folder served over HTTP on 127.0.0.1: (tab, base URL)."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+    tab = browser.new_page(viewport={"width": width, "height": 800})
+    try:
+        yield tab, f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        tab.close()
+        server.shutdown()
+        server.server_close()
 
 
 # Words of table cells that the browser broke across lines (a part of a word on each line): a
@@ -287,10 +296,8 @@ def test_web_tables_keep_their_words_whole(browser, real_built, width):
     """No table cell of the web edition (a chart's data table, unfolded, too) cuts a word across
     lines ("Kazakh|stan", "[14, 144|]"): on a phone a table is a list of cards, every value under
     its column's label; on a wider screen the columns are at least a word wide."""
-    server, base = _served(real_built.out)
-    tab = browser.new_page(viewport={"width": width, "height": 800})
     problems = []
-    try:
+    with _served(browser, real_built.out, width) as (tab, base):
         for path in pages(real_built.out):
             tab.goto(base + path)
             tab.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
@@ -299,19 +306,13 @@ def test_web_tables_keep_their_words_whole(browser, real_built, width):
                 getComputedStyle(td).display === 'block' && !(td.dataset.label || '').trim()).length""")
             if unlabelled:
                 problems.append(f"{path}: {unlabelled} card values without their column's label")
-    finally:
-        tab.close()
-        server.shutdown()
-        server.server_close()
     assert problems == []
 
 
 @pytest.mark.parametrize("width", PHONES)
 def test_web_pages_fit_a_phone_tables_scroll_with_a_cue_and_chart_text_is_legible(browser, real_built, width):
-    server, base = _served(real_built.out)
-    tab = browser.new_page(viewport={"width": width, "height": 800})
     problems = []
-    try:
+    with _served(browser, real_built.out, width) as (tab, base):
         for path in pages(real_built.out):
             tab.goto(base + path)
             found = tab.evaluate(FITS)
@@ -322,10 +323,6 @@ def test_web_pages_fit_a_phone_tables_scroll_with_a_cue_and_chart_text_is_legibl
                     problems.append(f"{path}: table {table['id']} is cut off without a scroll cue")
             problems += [f"{path}: text of {t['chart']} is {t['px']:.1f} px" for t in tab.evaluate(CHART_TEXT)
                          if t["px"] < 10]
-    finally:
-        tab.close()
-        server.shutdown()
-        server.server_close()
     assert problems == []
 
 
@@ -335,10 +332,8 @@ def test_epub_pages_fit_a_phone_tables_become_cards_and_chart_text_is_legible(br
 
     with zipfile.ZipFile(real_built.file(".epub")) as book:
         book.extractall(tmp_path)
-    server, base = _served(tmp_path / "EPUB")
-    tab = browser.new_page(viewport={"width": width, "height": 800})
     problems = []
-    try:
+    with _served(browser, tmp_path / "EPUB", width) as (tab, base):
         for path in sorted(p.name for p in (tmp_path / "EPUB").glob("*.xhtml")):
             tab.goto(base + path)
             found = tab.evaluate(FITS)
@@ -352,10 +347,6 @@ def test_epub_pages_fit_a_phone_tables_become_cards_and_chart_text_is_legible(br
                                     f"beside a {table['table']} px table")
             sizes = tab.evaluate(CHART_TEXT)
             problems += [f"{path}: text of {t['chart']} is {t['px']:.1f} px" for t in sizes if t["px"] < 10]
-    finally:
-        tab.close()
-        server.shutdown()
-        server.server_close()
     assert problems == []
 
 
