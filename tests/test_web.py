@@ -332,12 +332,14 @@ def test_stale_pages_are_removed_and_rebuilds_are_identical(content, tmp_path):
 
 
 def test_a_report_with_editors_only_has_a_byline(content, tmp_path):
-    """The detail page's byline names the authors; a report with none (editors only) names its
-    editors with their part, instead of "Policy brief by ·"."""
+    """The detail page's byline names the authors; a report with none (editors only) says it was
+    edited by them, instead of "Policy brief by ·" (and so does the imprint)."""
     report = content / "report.yaml"
     report.write_text(report.read_text(encoding="utf-8").replace("  - {name: Ada Fixture, role: author}\n", ""),
                       encoding="utf-8")
     assert run_cli("web", "--content", str(content), "--out", str(tmp_path / "out"), "-q").exit_code == 0
     page = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
     byline = re.search(r'<p class="byline">(.*?)</p>', page, re.S).group(1)
-    assert "Policy brief by Ben Editor (editor)" in html.unescape(re.sub(r"<[^>]+>", "", byline)), byline
+    assert "Policy brief edited by Ben Editor" in html.unescape(re.sub(r"<[^>]+>", "", byline)), byline
+    imprint = html.unescape(re.sub(r"<[^>]+>", "", (tmp_path / "out" / "read" / "index.html").read_text(encoding="utf-8")))
+    assert "Policy brief edited by Ben Editor." in " ".join(imprint.split())
