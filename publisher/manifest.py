@@ -131,16 +131,13 @@ def outputs_exist(out: Path, target: str) -> bool:
     recorded = entry.get("sha256") if isinstance(entry, dict) else None
     if not isinstance(files, list) or not files or not isinstance(recorded, dict):
         return False
-    return all(recorded.get(str(f)) == _file_sha256(out / str(f)) for f in files)
+    return all(recorded.get(str(f)) == _written(out / str(f)) for f in files)
 
 
-def _file_sha256(path: Path) -> str | None:
-    """The SHA-256 of a file's bytes (hex), None if it cannot be read (missing, a folder)."""
-    try:
-        with path.open("rb") as file:
-            return hashlib.file_digest(file, "sha256").hexdigest()
-    except OSError:
-        return None
+def _written(path: Path) -> str:
+    """How the manifest knows an output file as written: files.file_digest in hex (a link, a
+    folder or a missing file reads as "unreadable", which no written file matches)."""
+    return file_digest(path, DIGEST_LIMIT).hex()
 
 
 def files(out: Path, targets: tuple[str, ...]) -> dict[str, list[Path]]:
@@ -172,7 +169,7 @@ def save(out: Path, digests: dict[str, str], files: dict[str, list[Path]], sourc
     for target, digest in digests.items():
         names = sorted(p.as_posix() for p in files.get(target, []))
         data[target] = {"digest": digest, "files": names,
-                        "sha256": {name: _file_sha256((folder or out) / name) for name in names}}
+                        "sha256": {name: _written((folder or out) / name) for name in names}}
         if warnings:
             data[target]["warnings"] = warnings
     folder = folder or out

@@ -188,8 +188,8 @@ def one_stop(text: str) -> str:
 
 
 # Characters of Chinese and Japanese text set without spaces between them: ideographs, kana, CJK
-# symbols and punctuation, full-width punctuation
-# (full-width punctuation and half-width katakana, not full-width Latin letters and digits: "Ａ Ｂ")
+# symbols and punctuation, full-width punctuation and half-width katakana (not full-width Latin
+# letters and digits: "Ａ Ｂ" keeps its space).
 _WIDE = ("\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u31ff\u3200-\u9fff\uf900-\ufaff\ufe30-\ufe4f"
          "\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uffef")
 _WIDE_CHAR = re.compile(f"[{_WIDE}]")
