@@ -153,9 +153,11 @@ def mark_long(text: str) -> str:
 
 # A sentence's end: terminal punctuation, then any closing quotes and brackets ("Why?”", "г.)").
 _ENDED = re.compile(r"[.!?…。！？][\"'”’»」』)\]）]*$")
-# A full stop right after a word's own full stop ("г.." from "…%(date)s." and "2 марта 2026 г.",
-# "v3.0.</a>." after a link), not part of an ellipsis or a path ("../").
-_SECOND_STOP = re.compile(r"(?<=\w\.)((?:</[A-Za-z][\w-]*>)*)\.(?=\s|$|<|[\"'”’»)\]])")
+# A full stop right after another sentence end ("г.." from "…%(date)s." and "2 марта 2026 г.",
+# "v3.0.</a>." after a link, "(see annex)..", "Why?.", "“Flows.”.", "。。"), not part of an
+# ellipsis or a path ("../").
+_SECOND_STOP = re.compile(r"(?:(?<=[^.]\.)|(?<=[?!…。！？])|(?<=[.?!…。！？][\"'”’»」』)\]）]))"
+                          r"((?:</[A-Za-z][\w-]*>)*)[.。](?=\s|$|<|[\"'”’»)\]」』）])")
 
 
 # A full stop after an ellipsis ("Corrected…." from "…%(note)s." and a note that trails off).
@@ -171,10 +173,14 @@ def full_stop(text: str) -> str:
 
 
 def no_full_stop(text: str) -> str:
-    """`text` without the full stop that ends it (to stand in parentheses: "(Review draft)"); an
-    ellipsis or an abbreviation's stop stays ("(Corrected…)", "(2 марта 2026 г.)")."""
+    """`text` without the full stop that ends it (to stand in parentheses: "(Review draft)",
+    "(初版)"); an ellipsis or a probable abbreviation's stop stays ("(Corrected…)",
+    "(2 марта 2026 г.)", "(tables etc.)")."""
     stripped = text.rstrip()
-    return stripped[:-1] if re.search(r"[^\W\d_]{2,}\.$", stripped) and not stripped.endswith("..") else stripped
+    # The stop goes after a word of four letters or more, a number, a bracket, a link or Japanese;
+    # it stays after a short word, which may be an abbreviation ("etc.", "гг.", "U.S.").
+    ends = re.search(r"(?:[^\W\d_]{4,}|[\d)\]/”’»」』）\u3040-\u30ff\u3400-\u9fff])[.。]$", stripped)
+    return stripped[:-1] if ends and not stripped.endswith("..") else stripped
 
 
 def one_stop(text: str) -> str:
@@ -183,7 +189,8 @@ def one_stop(text: str) -> str:
     stay. Markup in, markup out."""
     from markupsafe import Markup
 
-    stopped = _STOP_AFTER_ELLIPSIS.sub("", _SECOND_STOP.sub(r"\1", text))
+    plain = str(text)  # (re on Markup would escape the closing tags it puts back)
+    stopped = _STOP_AFTER_ELLIPSIS.sub("", _SECOND_STOP.sub(r"\1", plain))
     return Markup(stopped) if isinstance(text, Markup) else stopped
 
 

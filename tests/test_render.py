@@ -235,3 +235,19 @@ def test_a_title_that_asks_takes_no_colon_and_page_lists_are_plural():
     assert full_title("Why Central Asia?", "Notes", language("en")) == "Why Central Asia? Notes"
     assert full_title("水資源", "報告", language("ja")) == "水資源：報告"
     assert locator("pp. 4, 7") == "pp. 4, 7" and locator("pp. 10-12", "ja") == "10–12ページ"
+
+
+def test_one_stop_keeps_markup_and_ends_after_any_sentence_end():
+    """Markup stays markup (the closing tag a second stop follows is not escaped), and a message's
+    stop after any sentence end is dropped: a bracket, a quote, a question, a link, Japanese."""
+    from markupsafe import Markup
+
+    from publisher.typography import no_full_stop, one_stop
+
+    assert one_stop(Markup('<a href="x">v3.0.</a>.')) == Markup('<a href="x">v3.0.</a>')
+    for text, shown in [("Fixed (see annex)..", "Fixed (see annex)."), ("Why?.", "Why?"),
+                        ("Renamed “Flows.”.", "Renamed “Flows.”"), ("See https://example.org/..", "See https://example.org/."),
+                        ("修正しました。。", "修正しました。"), ("etc... yes", "etc... yes")]:
+        assert one_stop(text) == shown
+    assert [no_full_stop(t) for t in ("Tables etc.", "2020–2021 гг.", "First (draft).", "初版。", "Review draft.")] == \
+        ["Tables etc.", "2020–2021 гг.", "First (draft)", "初版", "Review draft"]
